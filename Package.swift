@@ -1,0 +1,141 @@
+// swift-tools-version:6.0
+// Swiftport: an iSCSI target daemon with multipath logic built in.
+// Module layout and dependency direction: ARCHITECTURE.md §3.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "swiftport",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swiftportd", targets: ["swiftportd"]),
+        .executable(name: "swiftport", targets: ["swiftport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // CRC32C (RFC 7143 §13.1 digests): SSE4.2 with runtime dispatch, portable fallback.
+        .target(name: "CCRC32C"),
+        .target(
+            name: "ISCSIProtocol",
+            dependencies: ["CCRC32C", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ISCSISession",
+            dependencies: ["ISCSIProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SCSIProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "BlockStorage",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SCSIEngine",
+            dependencies: ["SCSIProtocol", "BlockStorage", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LUNBackends",
+            dependencies: [
+                "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ISCSITransport",
+            dependencies: [
+                "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TargetDaemon",
+            dependencies: [
+                "ISCSITransport", "ISCSISession", "SCSIEngine", "LUNBackends", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "swiftportd",
+            dependencies: [
+                "TargetDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "swiftport",
+            dependencies: [
+                "TargetDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ISCSITestSupport",
+            dependencies: [
+                "ISCSIProtocol", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ISCSIProtocolTests",
+            dependencies: [
+                "ISCSIProtocol", "CCRC32C", "ISCSITestSupport",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ISCSISessionTests",
+            dependencies: ["ISCSISession", "ISCSIProtocol", "ISCSITestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SCSIEngineTests",
+            dependencies: ["SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "ISCSITestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ISCSITransportTests",
+            dependencies: [
+                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TargetDaemonTests",
+            dependencies: ["TargetDaemon"],
+            swiftSettings: strict
+        ),
+    ]
+)

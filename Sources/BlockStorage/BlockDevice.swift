@@ -1,0 +1,83 @@
+import NIOCore
+
+/// The narrow backend contract (ARCHITECTURE.md §3, STYLE.md §3): the Storport
+/// "miniport" half. A backend moves blocks and nothing else; every SCSI meaning
+/// (ranges, sense, residuals, unit attentions, reservations) lives in SCSIEngine.
+///
+/// All methods are asynchronous and must never block the caller's thread: backends
+/// that do blocking system calls run them on a thread pool (HwStorStartIo accepts the
+/// request and completes it later).
+public protocol BlockDevice: Sendable {
+    /// Size and shape of the medium, probed when the LUN is attached.
+    var geometry: BlockGeometry { get }
+
+    /// Reads `blockCount` blocks starting at `lba`. The caller has range-checked.
+    func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer
+
+    /// Writes `data` (a whole number of blocks) at `lba`. When `forceUnitAccess` is set
+    /// the data must be on stable storage before this returns (SBC-3 §5.x FUA).
+    func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws
+
+    /// Makes every completed write durable (SYNCHRONIZE CACHE).
+    func flush() async throws
+
+    /// Deallocates the given range; later reads return zeros (thin provisioning).
+    func unmap(at lba: UInt64, blockCount: Int) async throws
+
+    /// Whether `unmap` deallocates and later reads of the range return zeros. The engine
+    /// advertises thin provisioning (LBPME, LBPU, LBPRZ; SBC-3 §4.7) only when it is set.
+    var supportsUnmap: Bool { get }
+}
+
+extension BlockDevice {
+    /// Backends are fully provisioned unless they say otherwise.
+    public var supportsUnmap: Bool { false }
+}
+
+/// Block size and count of a medium.
+public struct BlockGeometry: Sendable, Hashable {
+    /// Bytes per logical block: 512 or 4096.
+    public var blockSize: Int
+    /// Number of logical blocks.
+    public var blockCount: UInt64
+
+    public init(blockSize: Int, blockCount: UInt64) {
+        self.blockSize = blockSize
+        self.blockCount = blockCount
+    }
+
+    /// Capacity in bytes.
+    public var byteCount: UInt64 { UInt64(blockSize) * blockCount }
+}
+
+/// Why a backend operation failed. The engine maps `code` to sense data
+/// (MEDIUM ERROR for reads, WRITE ERROR for writes, ...).
+public struct BlockStorageError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure; extensible without breaking callers.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// The medium could not be read.
+        public static let readFailed = Code("readFailed")
+        /// The medium could not be written.
+        public static let writeFailed = Code("writeFailed")
+        /// A flush to stable storage failed.
+        public static let flushFailed = Code("flushFailed")
+        /// The backend could not be opened or probed.
+        public static let openFailed = Code("openFailed")
+        /// The operation is not supported by this backend.
+        public static let unsupported = Code("unsupported")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    /// What went wrong, for an operator reading the log.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

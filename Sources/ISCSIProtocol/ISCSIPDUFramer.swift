@@ -1,0 +1,160 @@
+import NIOCore
+
+/// Framing parameters that change at the start of Full Feature Phase (ARCHITECTURE.md
+/// §5): digests and MaxRecvDataSegmentLength. One instance is shared by the framer and
+/// encoder of a connection and touched only on that connection's event loop.
+public final class ISCSIFramingSettings: @unchecked Sendable {
+    /// RFC 7143 §13.12: the initiator may send 8192 bytes during login whatever we declare.
+    public static let loginMaxDataSegmentLength = 8192
+    /// The 24-bit DataSegmentLength field's ceiling (RFC 7143 §11.2.1.3).
+    public static let largestDataSegmentLength = (1 << 24) - 1
+
+    /// CRC32C over BHS+AHS (HeaderDigest=CRC32C).
+    public var headerDigest = false
+    /// CRC32C over the padded data segment (DataDigest=CRC32C).
+    public var dataDigest = false
+    /// The longest data segment we accept from the peer: our declared
+    /// MaxRecvDataSegmentLength (never less than the login-phase 8192).
+    public var maxReceiveDataSegmentLength = ISCSIFramingSettings.loginMaxDataSegmentLength
+
+    public init() {}
+}
+
+/// What the framer hands to the connection: a decoded PDU, or a PDU that must be
+/// answered with a Reject (RFC 7143 §11.17) but does not end the connection.
+public enum ISCSIInboundFrame: Sendable {
+    case pdu(ISCSIPDU)
+    case reject(ISCSIRejectReason, header: BasicHeaderSegment, error: ISCSIProtocolError)
+}
+
+/// Splits a byte stream into PDUs (RFC 7143 §11.2): BHS, AHS, header digest, data
+/// segment padded to 4 bytes, data digest. It never waits for more than the header
+/// promises, and refuses a data segment longer than MaxRecvDataSegmentLength before
+/// reading it, so a peer cannot make it buffer unbounded input.
+public struct ISCSIPDUFramer: ByteToMessageDecoder {
+    public typealias InboundOut = ISCSIInboundFrame
+
+    private let settings: ISCSIFramingSettings
+
+    public init(settings: ISCSIFramingSettings) {
+        self.settings = settings
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try Self.decodeFrame(from: &buffer, settings: settings) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A partial PDU at EOF is dropped: there is nobody left to answer.
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+
+    /// Decodes one frame from the front of `buffer`, or returns nil (consuming
+    /// nothing) when the whole PDU has not arrived yet.
+    public static func decodeFrame(from buffer: inout ByteBuffer, settings: ISCSIFramingSettings) throws(ISCSIProtocolError) -> ISCSIInboundFrame? {
+        guard let headerBytes = buffer.getBytes(at: buffer.readerIndex, length: BasicHeaderSegment.length) else {
+            return nil
+        }
+        let header = BasicHeaderSegment(bytes: headerBytes)
+        let ahsLength = header.totalAHSLength * 4
+        let headerDigestLength = settings.headerDigest ? 4 : 0
+        let dataLength = header.dataSegmentLength
+        guard dataLength <= settings.maxReceiveDataSegmentLength else {
+            throw ISCSIProtocolError(
+                .dataSegmentTooLong,
+                "DataSegmentLength \(dataLength) exceeds our MaxRecvDataSegmentLength \(settings.maxReceiveDataSegmentLength) (RFC 7143 §13.12)"
+            )
+        }
+        let paddedDataLength = (dataLength + 3) & ~3
+        let dataDigestLength = settings.dataDigest && dataLength > 0 ? 4 : 0
+        let total = BasicHeaderSegment.length + ahsLength + headerDigestLength + paddedDataLength + dataDigestLength
+        guard buffer.readableBytes >= total else { return nil }
+
+        let start = buffer.readerIndex
+        if settings.headerDigest {
+            let covered = buffer.getSlice(at: start, length: BasicHeaderSegment.length + ahsLength)!
+            let received = buffer.getInteger(at: start + BasicHeaderSegment.length + ahsLength, endianness: .little, as: UInt32.self)!
+            guard CRC32C.checksum(covered) == received else {
+                // The header cannot be trusted, so neither can the lengths: the
+                // connection must go (RFC 7143 §7.8, ERL 0).
+                throw ISCSIProtocolError(.headerDigestMismatch, "header digest mismatch on a PDU with opcode 0x\(String(format2: header.u8(0) & 0x3F))")
+            }
+        }
+        buffer.moveReaderIndex(forwardBy: BasicHeaderSegment.length)
+        let additionalHeaders = buffer.readSlice(length: ahsLength)!
+        buffer.moveReaderIndex(forwardBy: headerDigestLength)
+        let paddedData = buffer.readSlice(length: paddedDataLength)!
+        if dataDigestLength > 0 {
+            let received = buffer.readInteger(endianness: .little, as: UInt32.self)!
+            guard CRC32C.checksum(paddedData) == received else {
+                // RFC 7143 §7.8: answer a data digest error with Reject, discard the PDU.
+                return .reject(.dataDigestError, header: header, error: ISCSIProtocolError(.invalidField, "data digest mismatch"))
+            }
+        }
+        let data = paddedData.getSlice(at: paddedData.readerIndex, length: dataLength)!
+        do {
+            return .pdu(try ISCSIPDU(header: header, additionalHeaders: additionalHeaders, data: data))
+        } catch {
+            let reason: ISCSIRejectReason = error.code == .unknownOpcode ? .commandNotSupported : .invalidPDUField
+            return .reject(reason, header: header, error: error)
+        }
+    }
+}
+
+/// Serializes PDUs: header (BHS, AHS, header digest) and data segment (padding, data
+/// digest) are written as separate buffers so a data segment travels without a copy.
+public final class ISCSIPDUEncoder: ChannelOutboundHandler, @unchecked Sendable {
+    public typealias OutboundIn = ISCSIPDU
+    public typealias OutboundOut = ByteBuffer
+
+    private let settings: ISCSIFramingSettings
+
+    public init(settings: ISCSIFramingSettings) {
+        self.settings = settings
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = Self.encode(unwrapOutboundIn(data).message, settings: settings, allocator: context.channel.allocator)
+        context.write(wrapOutboundOut(frame.header), promise: frame.data == nil ? promise : nil)
+        if let data = frame.data {
+            context.write(wrapOutboundOut(data), promise: frame.trailer == nil ? promise : nil)
+        }
+        if let trailer = frame.trailer {
+            context.write(wrapOutboundOut(trailer), promise: promise)
+        }
+    }
+
+    /// The wire bytes of one PDU: header (BHS, AHS, header digest), the data segment
+    /// untouched, and a trailer with its padding and data digest.
+    public static func encode(
+        _ message: any ISCSIPDUMessage,
+        settings: ISCSIFramingSettings,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) -> (header: ByteBuffer, data: ByteBuffer?, trailer: ByteBuffer?) {
+        var bhs = message.encodedHeader()
+        let ahs = message.encodedAdditionalHeaders
+        let data = message.dataSegment.flatMap { $0.readableBytes > 0 ? $0 : nil }
+        bhs.setTotalAHSLength(words: (ahs?.readableBytes ?? 0) / 4)
+        bhs.dataSegmentLength = data?.readableBytes ?? 0
+
+        var header = allocator.buffer(capacity: BasicHeaderSegment.length + (ahs?.readableBytes ?? 0) + 4)
+        header.writeBytes(bhs.bytes)
+        if let ahs { header.writeImmutableBuffer(ahs) }
+        if settings.headerDigest {
+            header.writeInteger(CRC32C.checksum(header), endianness: .little)
+        }
+        guard let data else { return (header, nil, nil) }
+        let padding = (4 - data.readableBytes % 4) % 4
+        guard padding > 0 || settings.dataDigest else { return (header, data, nil) }
+        var trailer = allocator.buffer(capacity: 8)
+        trailer.writeRepeatingByte(0, count: padding)
+        if settings.dataDigest {
+            let digest = CRC32C.checksum(trailer, continuing: CRC32C.checksum(data))
+            trailer.writeInteger(digest, endianness: .little)
+        }
+        return (header, data, trailer)
+    }
+}

@@ -1,0 +1,653 @@
+import ISCSIProtocol
+import ISCSISession
+import Logging
+import NIOCore
+import SCSIEngine
+
+/// One iSCSI connection on the target side (one connection per session, ERL 0).
+///
+/// The Storport "port driver" half (ARCHITECTURE.md §2): it runs the login machine,
+/// then owns the CmdSN window, R2T/Data-Out sequencing, Data-In/SCSI Response with
+/// residuals, StatSN, NOP pings, Text, Logout, Reject and task management, and hands
+/// complete commands to the `SCSITargetDevice` as async tasks off the event loop.
+final class TargetConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ISCSIInboundFrame
+    typealias OutboundOut = ISCSIPDU
+
+    /// One SCSI task of this session, from its command PDU to its response.
+    private struct Task {
+        var command: SCSICommandRequest
+        /// Write data gathered so far (immediate data and Data-Out).
+        var dataOut: ByteBuffer?
+        var transfer: WriteTransfer?
+        /// Reached its turn in CmdSN order.
+        var delivered: Bool
+        /// Handed to the device server.
+        var executing = false
+        /// R2Ts sent, for ExpDataSN in the response (§11.4.8).
+        var r2tCount: UInt32 = 0
+    }
+
+    /// A PDU waiting in the CmdSN window.
+    private enum Ordered: Sendable {
+        case scsi(InitiatorTaskTag)
+        case nop(NOPOut)
+        case text(TextRequest)
+        case logout(LogoutRequest)
+        case taskManagement(TaskManagementRequest)
+    }
+
+    private enum Phase {
+        case login(TargetLoginStateMachine)
+        case fullFeature(Session)
+        case closing
+    }
+
+    /// Full Feature Phase state.
+    private struct Session {
+        var login: LoginResult
+        var tsih: TSIH
+        var target: ExportedTarget?
+        var nexus: ITNexus?
+        var window: CommandWindow<Ordered>
+        var statSN: SequenceNumber
+        var tasks: [InitiatorTaskTag: Task] = [:]
+        /// Text response still to be sent in continuation PDUs (§11.10.2).
+        var pendingText: (tag: TargetTransferTag, initiatorTaskTag: InitiatorTaskTag, rest: [UInt8])?
+        var parameters: OperationalParameters { login.parameters }
+    }
+
+    private let services: TargetServices
+    private let portal: Portal
+    private let framing: ISCSIFramingSettings
+    private var logger: Logger
+    private var phase: Phase
+    private var context: ChannelHandlerContext?
+    private var nextTransferTag: UInt32 = 1
+    /// NOP-In ping bookkeeping (RFC 7143 §11.19): when we last heard from the peer,
+    /// and the ping we are waiting on.
+    private var lastHeard = NIODeadline.now()
+    private var outstandingPing: (tag: TargetTransferTag, deadline: NIODeadline)?
+    private var pingTimer: RepeatedTask?
+
+    init(services: TargetServices, portal: Portal, framing: ISCSIFramingSettings, peer: SocketAddress?) {
+        self.services = services
+        self.portal = portal
+        self.framing = framing
+        var logger = services.logger
+        logger[metadataKey: "peer"] = "\(peer?.description ?? "?")"
+        logger[metadataKey: "portal"] = "\(portal)"
+        self.logger = logger
+        let loginConfiguration = services.loginConfiguration(portal: portal, peer: peer)
+        phase = .login(TargetLoginStateMachine(configuration: loginConfiguration, randomBytes: { count in
+            (0..<count).map { _ in UInt8.random(in: 0...255) }
+        }))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        pingTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pingTimer?.cancel()
+        if case .fullFeature(let session) = phase {
+            // Tasks still running finish in the device server; their results are dropped
+            // here, so no half-done state is left in the session (ERL 0).
+            services.sessions.close(session.tsih)
+            logger.info("session ended", metadata: ["tsih": "\(session.tsih)", "tasks": "\(session.tasks.count)"])
+        }
+        phase = .closing
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("closing connection: \(error)")
+        close()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastHeard = .now()
+        switch unwrapInboundIn(data) {
+        case .pdu(let pdu):
+            receive(pdu)
+        case .reject(let reason, let header, let error):
+            logger.notice("rejecting PDU: \(error)")
+            if case .login = phase {
+                close()
+            } else {
+                sendReject(reason, header: header)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    // MARK: - Dispatch
+
+    private func receive(_ pdu: ISCSIPDU) {
+        switch phase {
+        case .closing:
+            return
+        case .login(var machine):
+            guard case .loginRequest(let request) = pdu else {
+                // Only Login Requests are legal before Full Feature Phase (RFC 7143 §6.3).
+                logger.notice("non-login PDU during login; closing")
+                close()
+                return
+            }
+            let action = machine.receive(request)
+            phase = .login(machine)
+            perform(action)
+        case .fullFeature(var session):
+            switch pdu {
+            case .scsiCommand(let command): receiveCommand(command, session: &session)
+            case .dataOut(let data): receiveDataOut(data, session: &session)
+            case .nopOut(let nop):
+                if nop.initiatorTaskTag == .reserved {
+                    // The answer to our ping (§11.18.1): no response, no CmdSN.
+                    if nop.targetTransferTag == outstandingPing?.tag { outstandingPing = nil }
+                } else {
+                    order(.nop(nop), cmdSN: nop.cmdSN, immediate: nop.immediate, session: &session)
+                }
+            case .textRequest(let text): order(.text(text), cmdSN: text.cmdSN, immediate: text.immediate, session: &session)
+            case .logoutRequest(let logout): order(.logout(logout), cmdSN: logout.cmdSN, immediate: logout.immediate, session: &session)
+            case .taskManagementRequest(let request):
+                order(.taskManagement(request), cmdSN: request.cmdSN, immediate: request.immediate, session: &session)
+            case .snackRequest(let snack):
+                // SNACK needs ErrorRecoveryLevel > 0, which we never negotiate (§11.16).
+                sendReject(.protocolError, header: snack.encodedHeader(), session: &session)
+            case .loginRequest(let login):
+                sendReject(.protocolError, header: login.encodedHeader(), session: &session)
+            default:
+                // A target opcode sent to a target (§11.17.1: command not supported).
+                sendReject(.commandNotSupported, header: pdu.message.encodedHeader(), session: &session)
+            }
+            if case .fullFeature = phase { phase = .fullFeature(session) }
+        }
+    }
+
+    /// Runs a PDU through the CmdSN window, then everything it unblocked.
+    private func order(_ item: Ordered, cmdSN: SequenceNumber, immediate: Bool, session: inout Session) {
+        switch session.window.receive(item, cmdSN: cmdSN, immediate: immediate) {
+        case .outOfWindow:
+            logger.debug("dropping PDU outside the CmdSN window", metadata: ["cmdSN": "\(cmdSN)", "expCmdSN": "\(session.window.expCmdSN)"])
+        case .queued:
+            break
+        case .deliver(let items):
+            for item in items { deliver(item, session: &session) }
+        }
+    }
+
+    private func deliver(_ item: Ordered, session: inout Session) {
+        switch item {
+        case .scsi(let tag):
+            guard session.tasks[tag] != nil else { return }  // aborted while waiting
+            session.tasks[tag]!.delivered = true
+            startIfReady(tag, session: &session)
+        case .nop(let nop):
+            var reply = NOPIn()
+            reply.lun = nop.lun
+            reply.initiatorTaskTag = nop.initiatorTaskTag
+            reply.data = nop.data
+            reply.sequence = nextStatus(&session)
+            send(.nopIn(reply))
+        case .text(let text): answerText(text, session: &session)
+        case .logout(let logout): answerLogout(logout, session: &session)
+        case .taskManagement(let request): answerTaskManagement(request, session: &session)
+        }
+    }
+
+    // MARK: - Login
+
+    private func perform(_ action: TargetLoginStateMachine.Action) {
+        switch action {
+        case .sendResponse(let response):
+            send(.loginResponse(response))
+        case .failAndClose(let response, let reason):
+            logger.notice("login failed: \(reason)", metadata: ["status": "\(response.status)"])
+            send(.loginResponse(response))
+            close()
+        case .complete(var response, let result):
+            enterFullFeaturePhase(&response, result)
+        }
+    }
+
+    private func enterFullFeaturePhase(_ response: inout LoginResponse, _ result: LoginResult) {
+        guard let context else { return }
+        if result.requestedTSIH != .new {
+            // Adding a connection to a session needs MC/S, which we do not offer (MaxConnections=1).
+            response.status = services.sessions.contains(result.requestedTSIH) ? .tooManyConnections : .sessionDoesNotExist
+            response.transit = false
+            logger.notice("login to existing session \(result.requestedTSIH) refused")
+            send(.loginResponse(response))
+            close()
+            return
+        }
+        let target = result.targetName.flatMap { name in services.targets.first { $0.name == name } }
+        let key = SessionTable.Key(initiatorName: result.initiatorName, isid: result.isid, targetName: result.targetName ?? "")
+        let channel = context.channel
+        let tsih = services.sessions.open(key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description) {
+            channel.close(promise: nil)
+        }
+        response.tsih = tsih
+        send(.loginResponse(response))
+        context.flush()
+
+        // The new digests and segment limit apply from the next PDU (ARCHITECTURE.md §5).
+        framing.headerDigest = result.parameters.headerDigest
+        framing.dataDigest = result.parameters.dataDigest
+        framing.maxReceiveDataSegmentLength = max(result.parameters.localMaxRecvDataSegmentLength, ISCSIFramingSettings.loginMaxDataSegmentLength)
+
+        var nexus: ITNexus?
+        if let target {
+            let tag = target.portalGroup(containing: portal)?.tag ?? 1
+            let itNexus = ITNexus(initiatorPortName: result.initiatorPortName, relativeTargetPortIdentifier: tag, targetPortGroup: tag)
+            target.device.nexusLogin(itNexus)
+            nexus = itNexus
+        }
+        phase = .fullFeature(Session(
+            login: result, tsih: tsih, target: target, nexus: nexus,
+            window: CommandWindow(expCmdSN: result.expectedCmdSN, depth: services.commandWindow),
+            statSN: result.nextStatSN
+        ))
+        logger[metadataKey: "initiator"] = "\(result.initiatorName)"
+        logger.info("login complete", metadata: [
+            "type": "\(result.sessionType.rawValue)", "target": "\(result.targetName ?? "-")", "tsih": "\(tsih)",
+            "headerDigest": "\(result.parameters.headerDigest)", "dataDigest": "\(result.parameters.dataDigest)",
+        ])
+        startPinging(context)
+    }
+
+    // MARK: - SCSI commands and data
+
+    private func receiveCommand(_ command: SCSICommandRequest, session: inout Session) {
+        guard session.login.sessionType == .normal, session.target != nil else {
+            // Discovery sessions carry only Text and Logout (RFC 7143 §4.3).
+            sendReject(.protocolError, header: command.encodedHeader(), session: &session)
+            return
+        }
+        guard session.tasks[command.initiatorTaskTag] == nil else {
+            sendReject(.taskInProgress, header: command.encodedHeader(), session: &session)
+            return
+        }
+        let parameters = session.parameters
+        let immediateLength = UInt32(command.data.readableBytes)
+        guard immediateLength == 0 || (command.isWrite && parameters.immediateData && immediateLength <= min(command.expectedDataTransferLength, UInt32(parameters.firstBurstLength))) else {
+            // Immediate data without W, when not negotiated, or beyond the limits (§13.11, §13.14).
+            sendReject(.protocolError, header: command.encodedHeader(), session: &session)
+            return
+        }
+        // Out-of-window commands are dropped before they take any resources.
+        let window = session.window
+        guard command.immediate || (window.expCmdSN.precedesOrEquals(command.cmdSN) && command.cmdSN.precedesOrEquals(window.maxCmdSN)) else {
+            logger.debug("dropping command outside the CmdSN window", metadata: ["cmdSN": "\(command.cmdSN)"])
+            return
+        }
+        var task = Task(command: command, delivered: false)
+        if command.isWrite, command.expectedDataTransferLength > 0 {
+            var buffer = context?.channel.allocator.buffer(capacity: Int(command.expectedDataTransferLength)) ?? ByteBuffer()
+            var immediate = command.data
+            buffer.writeBuffer(&immediate)
+            task.dataOut = buffer
+            task.transfer = WriteTransfer(
+                expectedLength: command.expectedDataTransferLength,
+                immediateLength: immediateLength,
+                unsolicitedExpected: !parameters.initialR2T && !command.isFinal,
+                firstBurstLength: UInt32(parameters.firstBurstLength),
+                maxBurstLength: UInt32(parameters.maxBurstLength),
+                maxOutstandingR2T: parameters.maxOutstandingR2T
+            )
+        }
+        session.tasks[command.initiatorTaskTag] = task
+        sendReadyToTransfer(command.initiatorTaskTag, session: &session)
+        order(.scsi(command.initiatorTaskTag), cmdSN: command.cmdSN, immediate: command.immediate, session: &session)
+    }
+
+    private func receiveDataOut(_ dataOut: DataOut, session: inout Session) {
+        let tag = dataOut.initiatorTaskTag
+        guard var task = session.tasks[tag], var transfer = task.transfer, !task.executing else {
+            // Data for a task we aborted or never had: ignore it (§11.7, ERL 0).
+            logger.debug("ignoring Data-Out for unknown task \(tag)")
+            return
+        }
+        do {
+            try transfer.accept(dataOut)
+        } catch {
+            logger.notice("bad Data-Out: \(error)")
+            sendReject(.protocolError, header: dataOut.encodedHeader(), session: &session)
+            return
+        }
+        var data = dataOut.data
+        task.dataOut?.writeBuffer(&data)
+        task.transfer = transfer
+        session.tasks[tag] = task
+        sendReadyToTransfer(tag, session: &session)
+        startIfReady(tag, session: &session)
+    }
+
+    /// Issues whatever R2Ts the task's transfer allows now (§11.8).
+    private func sendReadyToTransfer(_ tag: InitiatorTaskTag, session: inout Session) {
+        guard var task = session.tasks[tag], var transfer = task.transfer else { return }
+        let requests = transfer.nextRequests { makeTransferTag() }
+        task.transfer = transfer
+        task.r2tCount += UInt32(requests.count)
+        session.tasks[tag] = task
+        for request in requests {
+            var r2t = ReadyToTransfer()
+            r2t.lun = task.command.lun
+            r2t.initiatorTaskTag = tag
+            r2t.targetTransferTag = request.targetTransferTag
+            r2t.sequence = currentStatus(session)
+            r2t.r2tSN = request.r2tSN
+            r2t.bufferOffset = request.bufferOffset
+            r2t.desiredDataTransferLength = request.desiredLength
+            send(.readyToTransfer(r2t))
+        }
+    }
+
+    /// Hands a task to the device server once it is in order and its data is complete.
+    private func startIfReady(_ tag: InitiatorTaskTag, session: inout Session) {
+        guard var task = session.tasks[tag], task.delivered, !task.executing, task.transfer?.isComplete ?? true,
+            let target = session.target, let nexus = session.nexus, let context
+        else { return }
+        task.executing = true
+        session.tasks[tag] = task
+        let command = SCSICommand(
+            cdb: task.command.cdb, lun: task.command.lun, dataOut: task.dataOut,
+            expectedDataTransferLength: task.command.expectedDataTransferLength, nexus: nexus
+        )
+        let device = target.device
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        _Concurrency.Task {
+            let result = await device.execute(command)
+            eventLoop.execute { handler.value.complete(tag, result) }
+        }
+    }
+
+    /// Sends Data-In and status for a finished task (§11.4, §11.7).
+    private func complete(_ tag: InitiatorTaskTag, _ result: SCSICommandResult) {
+        guard case .fullFeature(var session) = phase, let task = session.tasks.removeValue(forKey: tag) else {
+            return  // aborted, or the connection is gone
+        }
+        let expected = task.command.expectedDataTransferLength
+        var dataIn = result.dataIn ?? ByteBuffer()
+        let produced: Int
+        if let used = result.dataOutLengthUsed, task.command.isWrite {
+            produced = used
+        } else {
+            produced = dataIn.readableBytes
+            // Never send more than the initiator allocated (§11.4.5.1 overflow).
+            if dataIn.readableBytes > Int(expected) { dataIn.moveWriterIndex(to: dataIn.readerIndex + Int(expected)) }
+            if !task.command.isRead { dataIn.clear() }
+        }
+        let residual: Residual =
+            produced > Int(expected) ? .overflow(UInt32(produced) - expected)
+            : produced < Int(expected) ? .underflow(expected - UInt32(produced)) : .none
+
+        let collapse = result.status == .good && result.sense == nil && dataIn.readableBytes > 0
+        var dataSN: UInt32 = 0
+        if dataIn.readableBytes > 0 {
+            let segment = session.parameters.peerMaxRecvDataSegmentLength
+            let burst = session.parameters.maxBurstLength
+            var offset = 0
+            while dataIn.readableBytes > 0 {
+                let length = min(segment, dataIn.readableBytes, burst - offset % burst)
+                var pdu = DataIn()
+                pdu.lun = task.command.lun
+                pdu.initiatorTaskTag = tag
+                pdu.dataSN = SequenceNumber(dataSN)
+                pdu.bufferOffset = UInt32(offset)
+                pdu.data = dataIn.readSlice(length: length)!
+                offset += length
+                dataSN += 1
+                let last = dataIn.readableBytes == 0
+                pdu.isFinal = last || offset % burst == 0
+                if last && collapse {
+                    pdu.status = result.status.rawValue
+                    pdu.residual = residual
+                    pdu.sequence = nextStatus(&session)
+                } else {
+                    pdu.sequence = currentStatus(session)
+                }
+                send(.dataIn(pdu))
+            }
+        }
+        if !collapse {
+            var response = SCSIResponse()
+            response.status = result.status.rawValue
+            response.sense = result.sense ?? []
+            response.residual = residual
+            response.initiatorTaskTag = tag
+            response.expDataSN = SequenceNumber(task.command.isRead ? dataSN : task.r2tCount)
+            response.sequence = nextStatus(&session)
+            send(.scsiResponse(response))
+        }
+        phase = .fullFeature(session)
+        context?.flush()
+    }
+
+    // MARK: - Text, Logout, TMF
+
+    private func answerText(_ request: TextRequest, session: inout Session) {
+        var chunk: [UInt8]
+        if request.targetTransferTag != .reserved {
+            // A continuation request for the rest of a long answer (§11.10.4).
+            guard let pending = session.pendingText, pending.tag == request.targetTransferTag,
+                pending.initiatorTaskTag == request.initiatorTaskTag
+            else {
+                sendReject(.invalidPDUField, header: request.encodedHeader(), session: &session)
+                return
+            }
+            chunk = pending.rest
+        } else {
+            let offered: TextParameters
+            do {
+                offered = try TextParameters(decoding: request.data.getBytes(at: request.data.readerIndex, length: request.data.readableBytes) ?? [])
+            } catch {
+                sendReject(.protocolError, header: request.encodedHeader(), session: &session)
+                return
+            }
+            var answer = TextParameters()
+            for (key, value) in offered.pairs {
+                if key == "SendTargets" {
+                    let targets = services.sendTargets(
+                        selector: value, initiatorName: session.login.initiatorName, sessionTarget: session.login.targetName,
+                        localAddress: context?.channel.localAddress)
+                    for pair in targets.pairs { answer.append(pair.key, pair.value) }
+                } else {
+                    // Renegotiation in Full Feature Phase is not supported beyond declarations.
+                    answer.append(key, NegotiationKey.table[key] == nil ? "NotUnderstood" : "Reject")
+                }
+            }
+            chunk = answer.encoded
+        }
+        let limit = session.parameters.peerMaxRecvDataSegmentLength
+        var response = TextResponse()
+        response.lun = request.lun
+        response.initiatorTaskTag = request.initiatorTaskTag
+        if chunk.count > limit {
+            let tag = makeTransferTag()
+            session.pendingText = (tag, request.initiatorTaskTag, Array(chunk[limit...]))
+            chunk = Array(chunk[..<limit])
+            response.isFinal = false
+            response.continue = true
+            response.targetTransferTag = tag
+        } else {
+            session.pendingText = nil
+        }
+        response.data = ByteBuffer(bytes: chunk)
+        response.sequence = nextStatus(&session)
+        send(.textResponse(response))
+    }
+
+    private func answerLogout(_ request: LogoutRequest, session: inout Session) {
+        var response = LogoutResponse()
+        response.initiatorTaskTag = request.initiatorTaskTag
+        switch LogoutReason(rawValue: request.reasonCode) {
+        case .closeSession, .closeConnection:
+            response.response = request.reasonCode == LogoutReason.closeConnection.rawValue && request.connectionID != session.login.connectionID ? .cidNotFound : .success
+        case .removeConnectionForRecovery:
+            response.response = .recoveryNotSupported
+        case nil:
+            sendReject(.invalidPDUField, header: request.encodedHeader(), session: &session)
+            return
+        }
+        response.sequence = nextStatus(&session)
+        if response.response == .success {
+            logger.info("logout", metadata: ["reason": "\(request.reasonCode)"])
+            sendAndClose(.logoutResponse(response))
+        } else {
+            send(.logoutResponse(response))
+        }
+    }
+
+    private func answerTaskManagement(_ request: TaskManagementRequest, session: inout Session) {
+        var response = TaskManagementResponse()
+        response.initiatorTaskTag = request.initiatorTaskTag
+        let finish: (TaskManagementResponseCode, inout Session) -> Void = { code, session in
+            response.response = code
+            response.sequence = self.nextStatus(&session)
+            self.send(.taskManagementResponse(response))
+        }
+        guard let function = TaskManagementFunctionCode(rawValue: request.function), let target = session.target, let nexus = session.nexus else {
+            finish(session.target == nil ? .functionRejected : .functionNotSupported, &session)
+            return
+        }
+        let engineFunction: TaskManagementFunction
+        switch function {
+        case .abortTask:
+            // §11.5.1: a task that never arrived but whose RefCmdSN is in the window
+            // counts as received and aborted.
+            if session.tasks.removeValue(forKey: request.referencedTaskTag) != nil {
+                finish(.functionComplete, &session)
+            } else if session.window.expCmdSN.precedesOrEquals(request.refCmdSN), request.refCmdSN.precedes(request.cmdSN) || request.immediate {
+                finish(.functionComplete, &session)
+            } else {
+                finish(.taskDoesNotExist, &session)
+            }
+            return
+        case .clearACA, .taskReassign:
+            finish(function == .taskReassign ? .taskAllegianceReassignmentNotSupported : .functionNotSupported, &session)
+            return
+        case .abortTaskSet: engineFunction = .abortTaskSet
+        case .clearTaskSet: engineFunction = .clearTaskSet
+        case .logicalUnitReset: engineFunction = .logicalUnitReset
+        case .targetWarmReset: engineFunction = .targetWarmReset
+        case .targetColdReset: engineFunction = .targetColdReset
+        }
+        // The aborted tasks of this session end here: their results will be dropped.
+        let lunScoped = engineFunction != .targetWarmReset && engineFunction != .targetColdReset
+        session.tasks = session.tasks.filter { lunScoped && $0.value.command.lun != request.lun }
+        guard let context else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let lun = request.lun
+        let pending = response
+        _Concurrency.Task {
+            let outcome = await target.device.taskManagement(engineFunction, lun: lun, nexus: nexus)
+            eventLoop.execute { handler.value.finishTaskManagement(pending, outcome: outcome, closeAfter: engineFunction == .targetColdReset) }
+        }
+    }
+
+    private func finishTaskManagement(_ response: TaskManagementResponse, outcome: TaskManagementOutcome, closeAfter: Bool) {
+        guard case .fullFeature(var session) = phase else { return }
+        var response = response
+        response.response = switch outcome {
+        case .functionComplete: .functionComplete
+        case .logicalUnitDoesNotExist: .lunDoesNotExist
+        case .functionRejected: .functionRejected
+        }
+        response.sequence = nextStatus(&session)
+        phase = .fullFeature(session)
+        if closeAfter {
+            sendAndClose(.taskManagementResponse(response))
+        } else {
+            send(.taskManagementResponse(response))
+            context?.flush()
+        }
+    }
+
+    // MARK: - Sequence numbers and sending
+
+    /// StatSN for a response that consumes one, with the current window (§4.2.2.2).
+    private func nextStatus(_ session: inout Session) -> StatusSequence {
+        defer { session.statSN = session.statSN.advanced(by: 1) }
+        return currentStatus(session)
+    }
+
+    /// The window without consuming a StatSN (R2T, Data-In without status, pings).
+    private func currentStatus(_ session: Session) -> StatusSequence {
+        StatusSequence(statSN: session.statSN, expCmdSN: session.window.expCmdSN, maxCmdSN: session.window.maxCmdSN)
+    }
+
+    private func sendReject(_ reason: ISCSIRejectReason, header: BasicHeaderSegment, session: inout Session) {
+        var reject = Reject(reason: reason, rejectedHeader: header)
+        reject.sequence = nextStatus(&session)
+        send(.reject(reject))
+    }
+
+    private func sendReject(_ reason: ISCSIRejectReason, header: BasicHeaderSegment) {
+        guard case .fullFeature(var session) = phase else { return }
+        sendReject(reason, header: header, session: &session)
+        phase = .fullFeature(session)
+    }
+
+    private func send(_ pdu: ISCSIPDU) {
+        context?.write(wrapOutboundOut(pdu), promise: nil)
+    }
+
+    private func makeTransferTag() -> TargetTransferTag {
+        defer { nextTransferTag = nextTransferTag == 0xFFFF_FFFE ? 1 : nextTransferTag + 1 }
+        return TargetTransferTag(nextTransferTag)
+    }
+
+    private func close() {
+        phase = .closing
+        context?.flush()
+        context?.close(promise: nil)
+    }
+
+    /// Sends a last PDU and closes once it is on the wire (Logout, TARGET COLD RESET).
+    private func sendAndClose(_ pdu: ISCSIPDU) {
+        guard let context else { return }
+        phase = .closing
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(pdu)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    // MARK: - NOP-In pings (§11.19)
+
+    private func startPinging(_ context: ChannelHandlerContext) {
+        guard let interval = services.nopInInterval else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        pingTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            handler.value.pingIfIdle(interval: interval)
+        }
+    }
+
+    private func pingIfIdle(interval: TimeAmount) {
+        guard case .fullFeature(let session) = phase else { return }
+        let now = NIODeadline.now()
+        if let ping = outstandingPing {
+            if now > ping.deadline {
+                logger.warning("initiator did not answer NOP-In within \(services.nopInTimeout); dropping the connection")
+                close()
+            }
+            return
+        }
+        guard now - lastHeard >= interval else { return }
+        var nop = NOPIn()
+        nop.targetTransferTag = makeTransferTag()
+        nop.sequence = currentStatus(session)
+        outstandingPing = (nop.targetTransferTag, now + services.nopInTimeout)
+        context?.writeAndFlush(wrapOutboundOut(.nopIn(nop)), promise: nil)
+    }
+}

@@ -1,0 +1,77 @@
+import ISCSIProtocol
+import ISCSISession
+import Logging
+import NIOCore
+
+/// What every connection of the daemon shares: the exported targets, the session
+/// table and the settings that apply to all portals.
+public struct TargetServices: Sendable {
+    public var targets: [ExportedTarget]
+    public var sessions: SessionTable
+    public var discoveryCredentials: CHAPCredentials?
+    public var policy: NegotiationPolicy
+    /// Commands an initiator may have outstanding per session (MaxCmdSN window).
+    public var commandWindow: UInt32
+    /// Idle time before the target pings with NOP-In; nil disables (RFC 7143 §11.19).
+    public var nopInInterval: TimeAmount?
+    /// How long a NOP-In ping may go unanswered before the connection is dropped.
+    public var nopInTimeout: TimeAmount
+    public var logger: Logger
+
+    public init(targets: [ExportedTarget], sessions: SessionTable = SessionTable(), discoveryCredentials: CHAPCredentials? = nil,
+                policy: NegotiationPolicy = NegotiationPolicy(), commandWindow: UInt32 = 128,
+                nopInInterval: TimeAmount? = .seconds(30), nopInTimeout: TimeAmount = .seconds(30), logger: Logger) {
+        self.targets = targets
+        self.sessions = sessions
+        self.discoveryCredentials = discoveryCredentials
+        self.policy = policy
+        self.commandWindow = commandWindow
+        self.nopInInterval = nopInInterval
+        self.nopInTimeout = nopInTimeout
+        self.logger = logger
+    }
+
+    /// Targets reachable through a listening portal.
+    func targets(on portal: Portal) -> [ExportedTarget] {
+        targets.filter { $0.portalGroup(containing: portal) != nil }
+    }
+
+    /// The login machine's view of one connection: the targets on its portal, with the
+    /// peer's address already checked against each target's networks.
+    func loginConfiguration(portal: Portal, peer: SocketAddress?) -> TargetLoginConfiguration {
+        let reachable = targets(on: portal).map { target in
+            TargetLoginConfiguration.Target(
+                name: target.name,
+                alias: target.alias,
+                credentials: target.credentials,
+                allowedInitiators: target.allowedInitiators,
+                peerAddressAllowed: peer.map(target.peerAllowed) ?? false,
+                portalGroupTag: target.portalGroup(containing: portal)?.tag ?? 1
+            )
+        }
+        return TargetLoginConfiguration(targets: reachable, discoveryCredentials: discoveryCredentials, policy: policy, commandWindow: commandWindow)
+    }
+
+    /// The SendTargets answer (RFC 7143 §13.3, Appendix C): each target the initiator
+    /// may see, with every portal as "address:port,tag". `selector` is "All", a target
+    /// name, or empty (the session's own target).
+    func sendTargets(selector: String, initiatorName: String, sessionTarget: String?, localAddress: SocketAddress?) -> TextParameters {
+        let wanted: (ExportedTarget) -> Bool = switch selector {
+        case "All": { _ in true }
+        case "": { $0.name == sessionTarget }
+        default: { $0.name == selector }
+        }
+        var text = TextParameters()
+        for target in targets where wanted(target) && target.admits(initiatorName: initiatorName) {
+            text.append("TargetName", target.name)
+            for group in target.portalGroups {
+                for portal in group.portals {
+                    var advertised = portal
+                    if portal.isWildcard, let local = localAddress?.ipAddress { advertised.host = local }
+                    text.append("TargetAddress", "\(advertised),\(group.tag)")
+                }
+            }
+        }
+        return text
+    }
+}

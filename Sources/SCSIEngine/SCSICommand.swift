@@ -1,0 +1,87 @@
+import NIOCore
+
+/// The I_T nexus a command arrived on (SAM-5 §4.7): which initiator port, through
+/// which target port. Unit attentions and reservations are kept per nexus.
+public struct ITNexus: Hashable, Sendable, CustomStringConvertible {
+    /// The initiator port name: iSCSI initiator name + ",i,0x" + ISID (RFC 7143 §4.2.7.1 / SAM).
+    public var initiatorPortName: String
+    /// The target port's relative identifier (VPD 0x83 relative target port designator).
+    public var relativeTargetPortIdentifier: UInt16
+    /// The target port group the target port belongs to (ALUA, SPC-4 §5.15).
+    public var targetPortGroup: UInt16
+
+    public init(initiatorPortName: String, relativeTargetPortIdentifier: UInt16, targetPortGroup: UInt16) {
+        self.initiatorPortName = initiatorPortName
+        self.relativeTargetPortIdentifier = relativeTargetPortIdentifier
+        self.targetPortGroup = targetPortGroup
+    }
+
+    public var description: String { "\(initiatorPortName) via port \(relativeTargetPortIdentifier)" }
+}
+
+/// One SCSI command as the port layer hands it to the device server (the SRB of the
+/// Storport mapping, ARCHITECTURE.md §2).
+public struct SCSICommand: Sendable {
+    /// The CDB, 6 to 260 bytes (extended CDBs arrive through an AHS).
+    public var cdb: [UInt8]
+    /// The 64-bit SAM LUN field as it came on the wire.
+    public var lun: UInt64
+    /// Data-Out payload for write-type commands, already gathered by the port layer.
+    public var dataOut: ByteBuffer?
+    /// Expected Data Transfer Length from the transport (bytes the initiator allocated
+    /// for Data-In, or sent as Data-Out).
+    public var expectedDataTransferLength: UInt32
+    /// Who sent it.
+    public var nexus: ITNexus
+
+    public init(cdb: [UInt8], lun: UInt64, dataOut: ByteBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus) {
+        self.cdb = cdb
+        self.lun = lun
+        self.dataOut = dataOut
+        self.expectedDataTransferLength = expectedDataTransferLength
+        self.nexus = nexus
+    }
+}
+
+/// SCSI status byte values (SAM-5 §5.3).
+public struct SCSIStatus: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let good = SCSIStatus(rawValue: 0x00)
+    public static let checkCondition = SCSIStatus(rawValue: 0x02)
+    public static let conditionMet = SCSIStatus(rawValue: 0x04)
+    public static let busy = SCSIStatus(rawValue: 0x08)
+    public static let reservationConflict = SCSIStatus(rawValue: 0x18)
+    public static let taskSetFull = SCSIStatus(rawValue: 0x28)
+    public static let acaActive = SCSIStatus(rawValue: 0x30)
+    public static let taskAborted = SCSIStatus(rawValue: 0x40)
+}
+
+/// The completion of a `SCSICommand`.
+public struct SCSICommandResult: Sendable {
+    public var status: SCSIStatus
+    /// Sense data (fixed or descriptor format) when status is CHECK CONDITION.
+    public var sense: [UInt8]?
+    /// Data-In payload. May be shorter than the allocation; the port layer truncates to
+    /// the expected length and reports residuals (RFC 7143 §11.4.5).
+    public var dataIn: ByteBuffer?
+    /// For write-type commands: the number of Data-Out bytes the CDB asked for, so the
+    /// port layer can report residual over/underflow against the expected length.
+    public var dataOutLengthUsed: Int?
+
+    public init(status: SCSIStatus, sense: [UInt8]? = nil, dataIn: ByteBuffer? = nil, dataOutLengthUsed: Int? = nil) {
+        self.status = status
+        self.sense = sense
+        self.dataIn = dataIn
+        self.dataOutLengthUsed = dataOutLengthUsed
+    }
+}
+
+/// Task management functions the port layer forwards to the device server (SAM-5 §7).
+public enum TaskManagementFunction: Sendable, Hashable {
+    case abortTaskSet
+    case clearTaskSet
+    case logicalUnitReset
+    case targetWarmReset
+    case targetColdReset
+}

@@ -1,0 +1,159 @@
+import NIOCore
+import SCSIProtocol
+
+/// READ (SBC-3 §5.7-§5.10), WRITE (§5.32-§5.35), VERIFY (§5.29-§5.30) and
+/// SYNCHRONIZE CACHE (§5.22-§5.23): the commands that move or check blocks.
+extension SCSITargetDevice {
+    func read(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        let access = try checkedMediaAccess(context.cdb, unit: unit)
+        guard access.blockCount > 0 else { return .good }
+        do {
+            let data = try await unit.device.read(
+                at: access.lba, blockCount: Int(access.blockCount), allocator: allocator)
+            return SCSICommandResult(status: .good, dataIn: data)
+        } catch {
+            logger.error(
+                "backend read failed", metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
+            throw SenseData(.unrecoveredReadError, information: access.lba)
+        }
+    }
+
+    /// Writes the Data-Out blocks. With WCE = 0 every write is forced to stable
+    /// storage, since the initiator was promised no volatile cache (SBC-3 §6.4.5).
+    func write(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        guard unit.descriptor.readOnly == false else {
+            throw SenseData(.writeProtected)
+        }
+        let access = try checkedMediaAccess(context.cdb, unit: unit)
+        let byteCount = Int(access.blockCount) * unit.geometry.blockSize
+        let data = try dataOut(context, byteCount: byteCount)
+        if access.blockCount > 0 {
+            try await write(data, at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
+        }
+        return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
+    }
+
+    /// BYTCHK 00b only checks the range (the medium has no separate verify path);
+    /// BYTCHK 01b compares the Data-Out with the medium and reports MISCOMPARE with
+    /// the offset of the first differing byte in INFORMATION (SBC-3 §5.29.1).
+    func verify(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        let access = try checkedMediaAccess(context.cdb, unit: unit)
+        switch access.byteCheck {
+        case 0:
+            return .good
+        case 1:
+            let byteCount = Int(access.blockCount) * unit.geometry.blockSize
+            let expected = try dataOut(context, byteCount: byteCount)
+            guard access.blockCount > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: 0) }
+            let actual: ByteBuffer
+            do {
+                actual = try await unit.device.read(
+                    at: access.lba, blockCount: Int(access.blockCount), allocator: allocator)
+            } catch {
+                logger.error(
+                    "backend read for VERIFY failed",
+                    metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
+                throw SenseData(.unrecoveredReadError, information: access.lba)
+            }
+            if let offset = zip(expected.readableBytesView, actual.readableBytesView).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                throw SenseData(.miscompareDuringVerifyOperation, information: UInt64(offset))
+            }
+            return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
+        default:
+            throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 2))
+        }
+    }
+
+    /// Range-checks, then flushes the whole backend: NUMBER OF LOGICAL BLOCKS 0 means
+    /// "to the end of the medium" (SBC-3 §5.22). IMMED is honoured by completing only
+    /// after the flush, which SBC-3 permits.
+    func synchronizeCache(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        let cdb = context.cdb
+        let (lba, count) = cdb.operationCode == .synchronizeCache10
+            ? (cdb.field(at: 2, width: 4), cdb.field(at: 7, width: 2))
+            : (cdb.field(at: 2, width: 8), cdb.field(at: 10, width: 4))
+        try checkRange(lba: lba, blockCount: count, unit: unit)
+        try await flush(unit)
+        return .good
+    }
+
+    /// The Data-Out bytes the CDB asks for, for write-type commands: what the port
+    /// layer needs to report residuals (RFC 7143 §11.4.5.1), also after a failure.
+    static func dataOutLength(of cdb: CommandDescriptorBlock, blockSize: Int) -> Int? {
+        switch cdb.operationCode {
+        case .write6, .write10, .write12, .write16:
+            return Int(cdb.mediaAccess.blockCount) * blockSize
+        case .verify10, .verify16:
+            return cdb.mediaAccess.byteCheck == 0 ? 0 : Int(cdb.mediaAccess.blockCount) * blockSize
+        case .writeSame10, .writeSame16:
+            return cdb.writeSameHasNoDataOut ? 0 : blockSize
+        case .modeSelect6, .modeSelect10, .unmap:
+            return cdb.allocationLength
+        default:
+            return nil
+        }
+    }
+
+    // MARK: - Shared checks
+
+    /// Decodes LBA and length and applies the checks every media access command
+    /// shares: no protection information requested (RDPROTECT/WRPROTECT/VRPROTECT in
+    /// byte 1 bits 7..5 must be 0 without PROTECT, SBC-3 §5.8), the transfer within
+    /// MAXIMUM TRANSFER LENGTH (SBC-3 §6.5.3), the range within the medium.
+    func checkedMediaAccess(
+        _ cdb: CommandDescriptorBlock, unit: LogicalUnit
+    ) throws(SenseData) -> CommandDescriptorBlock.MediaAccess {
+        let access = cdb.mediaAccess
+        if cdb.operationCode.cdbLength != 6 && cdb[1] & 0xE0 != 0 {
+            throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 7))
+        }
+        try checkRange(lba: access.lba, blockCount: access.blockCount, unit: unit)
+        if access.blockCount > UInt64(unit.limits.maximumTransferLength) {
+            let lengthOffset = cdb.operationCode.cdbLength == 16 ? 10 : (cdb.operationCode.cdbLength == 12 ? 6 : 7)
+            throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: lengthOffset))
+        }
+        return access
+    }
+
+    /// LBA OUT OF RANGE when the range leaves the medium (SBC-3 §4.5). A zero-length
+    /// access may start at the block just past the end, not beyond it.
+    func checkRange(lba: UInt64, blockCount: UInt64, unit: LogicalUnit) throws(SenseData) {
+        let capacity = unit.geometry.blockCount
+        guard lba <= capacity, blockCount <= capacity - lba else {
+            throw SenseData(.lbaOutOfRange)
+        }
+    }
+
+    /// The first `byteCount` Data-Out bytes. A Data-Out shorter than the CDB requires
+    /// is answered the way LIO does: INVALID FIELD IN COMMAND INFORMATION UNIT, never
+    /// a partial write.
+    func dataOut(_ context: CommandContext, byteCount: Int) throws(SenseData) -> ByteBuffer {
+        guard byteCount > 0 else { return ByteBuffer() }
+        guard let buffer = context.command.dataOut,
+              let slice = buffer.getSlice(at: buffer.readerIndex, length: byteCount)
+        else {
+            throw SenseData(.invalidFieldInCommandInformationUnit)
+        }
+        return slice
+    }
+
+    /// One backend write, with backend failures mapped to MEDIUM ERROR / WRITE ERROR.
+    func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool, unit: LogicalUnit) async throws(SenseData) {
+        do {
+            try await unit.device.write(data, at: lba, forceUnitAccess: forceUnitAccess || unit.writeCacheEnabled == false)
+        } catch {
+            logger.error("backend write failed", metadata: ["lun": "\(unit.number)", "lba": "\(lba)", "error": "\(error)"])
+            throw SenseData(.writeError, information: lba)
+        }
+    }
+
+    /// One backend flush, with a failure mapped to MEDIUM ERROR / WRITE ERROR.
+    func flush(_ unit: LogicalUnit) async throws(SenseData) {
+        do {
+            try await unit.device.flush()
+        } catch {
+            logger.error("backend flush failed", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
+            throw SenseData(.writeError)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import SCSIProtocol
+
+/// Task management (SAM-5 §7, RFC 7143 §11.5). The port layer owns the task list and
+/// aborts the tasks themselves; the device server establishes the unit attentions
+/// and resets the state that SAM-5 requires.
+extension SCSITargetDevice {
+    /// Performs `function` on the logical unit `lun` (the 64-bit wire LUN; ignored for
+    /// target resets) for a TMF received on `nexus`.
+    ///
+    /// - ABORT TASK SET: only the issuer's tasks end; nothing to establish (SAM-5 §7.3).
+    /// - CLEAR TASK SET: COMMANDS CLEARED BY ANOTHER INITIATOR to the other I_T
+    ///   nexuses, whose tasks were cleared too (SAM-5 §7.4, shared task set, TST 000b).
+    /// - LOGICAL UNIT RESET: mode parameters back to defaults and BUS DEVICE RESET
+    ///   FUNCTION OCCURRED to the other I_T nexuses (SAM-5 §7.7).
+    /// - TARGET WARM RESET: a logical unit reset of every logical unit, reported as
+    ///   POWER ON, RESET, OR BUS DEVICE RESET OCCURRED (RFC 7143 §11.5.1, SAM-2 TARGET
+    ///   RESET).
+    /// - TARGET COLD RESET: as after power on: every I_T nexus, the issuer included, is
+    ///   owed the power-on unit attention again (RFC 7143 §11.5.1).
+    public func taskManagement(_ function: TaskManagementFunction, lun: UInt64, nexus: ITNexus) async -> TaskManagementOutcome {
+        switch function {
+        case .abortTaskSet, .clearTaskSet, .logicalUnitReset:
+            guard let unit = LogicalUnitNumber(wireValue: lun).flatMap({ units[$0] }) else {
+                return .logicalUnitDoesNotExist
+            }
+            switch function {
+            case .clearTaskSet:
+                unit.withState { $0.unitAttentions.establish(.commandsClearedByAnotherInitiator, except: nexus) }
+            case .logicalUnitReset:
+                reset(unit, reportingTo: nexus, as: .busDeviceResetFunctionOccurred)
+            default:
+                break
+            }
+        case .targetWarmReset:
+            for unit in units.values {
+                reset(unit, reportingTo: nexus, as: .powerOnResetOrBusDeviceResetOccurred)
+            }
+        case .targetColdReset:
+            for unit in units.values {
+                unit.resetModeParameters()
+                unit.withState { $0.unitAttentions.forgetAllNexuses() }
+            }
+        }
+        logger.info("task management", metadata: ["function": "\(function)", "lun": "\(lun)", "nexus": "\(nexus)"])
+        return .functionComplete
+    }
+
+    private func reset(_ unit: LogicalUnit, reportingTo nexus: ITNexus, as condition: SenseCondition) {
+        unit.resetModeParameters()
+        unit.withState { $0.unitAttentions.establish(condition, except: nexus) }
+    }
+}

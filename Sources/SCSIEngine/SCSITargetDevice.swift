@@ -1,0 +1,88 @@
+import BlockStorage
+import Logging
+import NIOCore
+import SCSIProtocol
+
+/// The device server of one SCSI target device (SAM-5 §4.6): its logical units, their
+/// SPC/SBC emulation, sense data, unit attentions and task management.
+///
+/// The port layer (ISCSITransport) calls ``execute(_:)`` for each command and
+/// ``taskManagement(_:lun:nexus:)`` for each TMF; both are `async` and never block a
+/// thread: backend I/O is awaited. The set of logical units is fixed at init; their
+/// mutable state sits behind per-unit locks, so the class is `Sendable` and commands
+/// run concurrently.
+public final class SCSITargetDevice: Sendable {
+    /// The iSCSI target name, reported as the SCSI name string of the target device.
+    public let targetName: String
+    let units: [LogicalUnitNumber: LogicalUnit]
+    let logger: Logger
+    let allocator = ByteBufferAllocator()
+
+    /// Builds the device server. LUN numbers must be unique: a duplicate is our
+    /// caller's configuration bug, which the config parser rejects first.
+    public init(targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger) {
+        self.targetName = targetName
+        self.logger = logger
+        self.units = Dictionary(
+            logicalUnits.map { (LogicalUnitNumber(rawValue: $0.lun), LogicalUnit($0)) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The LUNs of this target in ascending order.
+    public var logicalUnitNumbers: [UInt16] {
+        units.keys.sorted().map(\.rawValue)
+    }
+
+    /// Executes one command to completion. Failures come back as CHECK CONDITION with
+    /// sense data, never as a thrown error or a trap.
+    public func execute(_ command: SCSICommand) async -> SCSICommandResult {
+        let cdb = CommandDescriptorBlock(command.cdb)
+        let unit = LogicalUnitNumber(wireValue: command.lun).flatMap { units[$0] }
+        do {
+            return try await dispatch(command, cdb: cdb, unit: unit)
+        } catch {
+            var result = SCSICommandResult.checkCondition(error)
+            result.dataOutLengthUsed = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.geometry.blockSize) }
+            logger.debug(
+                "CHECK CONDITION",
+                metadata: [
+                    "cdb": "\(cdb.operationCode)", "lun": "\(command.lun)", "nexus": "\(command.nexus)",
+                    "sense": "\(error.condition)",
+                ])
+            return result
+        }
+    }
+
+    /// Registers an I_T nexus at login so that it is owed POWER ON, RESET, OR BUS DEVICE
+    /// RESET OCCURRED by every logical unit exactly once after the daemon started
+    /// (SAM-5 §5.14). Calling it again for a known nexus does nothing; a nexus that sends
+    /// a command without logging in is registered then.
+    public func nexusLogin(_ nexus: ITNexus) {
+        for unit in units.values {
+            unit.withState { $0.unitAttentions.register(nexus) }
+        }
+    }
+
+    /// Common checks, then the command's handler (SAM-5 §5.14, SPC-4 §4.2).
+    private func dispatch(
+        _ command: SCSICommand, cdb: CommandDescriptorBlock, unit: LogicalUnit?
+    ) async throws(SenseData) -> SCSICommandResult {
+        try cdb.validate()
+        let supported = try SupportedCommand.lookup(cdb)
+        let context = CommandContext(command: command, cdb: cdb)
+        switch supported.handler {
+        case .anyLogicalUnit(let handler):
+            // INQUIRY, REPORT LUNS and REQUEST SENSE: answered for any LUN and never
+            // report a unit attention (SAM-5 §5.14).
+            return try await handler(self)(context, unit)
+        case .logicalUnit(let handler):
+            guard let unit else {
+                throw SenseData(.logicalUnitNotSupported)
+            }
+            if let attention = unit.withState({ $0.unitAttentions.take(for: command.nexus) }) {
+                throw SenseData(attention)
+            }
+            return try await handler(self)(context, unit)
+        }
+    }
+}

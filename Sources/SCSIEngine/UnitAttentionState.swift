@@ -1,0 +1,45 @@
+import SCSIProtocol
+
+/// Unit attention bookkeeping of one logical unit (SAM-5 §5.14, SPC-4 §5.14).
+///
+/// Conditions are kept per I_T nexus, oldest first, and reported one per command.
+/// An I_T nexus the logical unit has never seen since the daemon started is owed
+/// POWER ON, RESET, OR BUS DEVICE RESET OCCURRED; it gets that once, on first contact.
+struct UnitAttentionState: Sendable {
+    private var knownNexuses: Set<ITNexus> = []
+    private var pending: [ITNexus: [SenseCondition]] = [:]
+
+    /// Records `nexus`, establishing the power-on condition if it is new.
+    mutating func register(_ nexus: ITNexus) {
+        if knownNexuses.insert(nexus).inserted {
+            pending[nexus, default: []].append(.powerOnResetOrBusDeviceResetOccurred)
+        }
+    }
+
+    /// Establishes `condition` for every known nexus except `excluded`. A condition
+    /// already queued for a nexus is not queued twice.
+    mutating func establish(_ condition: SenseCondition, except excluded: ITNexus?) {
+        for nexus in knownNexuses where nexus != excluded {
+            if pending[nexus, default: []].contains(condition) == false {
+                pending[nexus, default: []].append(condition)
+            }
+        }
+    }
+
+    /// Reports and clears the oldest condition pending for `nexus` (SAM-5 §5.14:
+    /// reported once, then cleared).
+    mutating func take(for nexus: ITNexus) -> SenseCondition? {
+        register(nexus)
+        guard var queue = pending[nexus], queue.isEmpty == false else { return nil }
+        let first = queue.removeFirst()
+        pending[nexus] = queue.isEmpty ? nil : queue
+        return first
+    }
+
+    /// Back to the power-on state: every nexus will be owed a power-on condition
+    /// again (TARGET COLD RESET, RFC 7143 §11.5.1).
+    mutating func forgetAllNexuses() {
+        knownNexuses.removeAll()
+        pending.removeAll()
+    }
+}

@@ -1,0 +1,80 @@
+/// Every reason the device server reports in sense data, as a value (STYLE.md §4).
+///
+/// The mapping to sense key / ASC / ASCQ lives in exactly one place,
+/// ``SenseCondition/code``, transcribed from SPC-4 Annex D (table D.2, ASC and ASCQ
+/// assignments) the way LIO keeps its `sense_detail_table`.
+public enum SenseCondition: Hashable, Sendable, CaseIterable {
+    /// No error: REQUEST SENSE with nothing pending (SPC-4 §6.29).
+    case noSense
+    /// The operation code (or service action) is not supported (SPC-4 §4.5.6).
+    case invalidCommandOperationCode
+    /// LBA plus transfer length falls outside the medium (SBC-3 §4.5).
+    case lbaOutOfRange
+    /// A CDB field holds a value the device server does not support.
+    case invalidFieldInCDB
+    /// The LUN addresses no logical unit (SPC-4 §6.29, SAM-5 §5.8).
+    case logicalUnitNotSupported
+    /// A parameter list (MODE SELECT, UNMAP) field holds an unsupported value.
+    case invalidFieldInParameterList
+    /// The parameter list is shorter than its own headers say.
+    case parameterListLengthError
+    /// The transport delivered a different amount of Data-Out than the CDB requires
+    /// (RFC 7143 §11.4.5.1; LIO answers the same way).
+    case invalidFieldInCommandInformationUnit
+    /// PC = saved values or SP = 1: this device server keeps no saved parameters.
+    case savingParametersNotSupported
+    /// Unit attention after power on, reset or bus device reset (generic, SAM-5 §5.14).
+    case powerOnResetOrBusDeviceResetOccurred
+    /// Unit attention after the daemon (device server) started.
+    case powerOnOccurred
+    /// Unit attention after a LOGICAL UNIT RESET from another I_T nexus (SAM-5 §7.7).
+    case busDeviceResetFunctionOccurred
+    /// Unit attention: another I_T nexus issued CLEAR TASK SET (SAM-5 §7.4).
+    case commandsClearedByAnotherInitiator
+    /// Unit attention: another I_T nexus changed mode parameters (SPC-4 §6.9).
+    case modeParametersChanged
+    /// Unit attention: the medium was resized.
+    case capacityDataHasChanged
+    /// Unit attention: logical units were added or removed (SPC-4 §6.33).
+    case reportedLUNsDataHasChanged
+    /// The logical unit is read-only (SBC-3 §4.13).
+    case writeProtected
+    /// The backend failed a read.
+    case unrecoveredReadError
+    /// The backend failed a write or a flush.
+    case writeError
+    /// The device server itself failed.
+    case internalTargetFailure
+    /// VERIFY / COMPARE AND WRITE found different data (SBC-3 §5.29).
+    case miscompareDuringVerifyOperation
+    /// The logical unit cannot serve media access commands yet.
+    case logicalUnitNotReadyCauseNotReportable
+
+    /// Sense key, additional sense code and qualifier for this condition.
+    public var code: (key: SenseKey, asc: UInt8, ascq: UInt8) {
+        switch self {
+        case .noSense: (.noSense, 0x00, 0x00)
+        case .invalidCommandOperationCode: (.illegalRequest, 0x20, 0x00)
+        case .lbaOutOfRange: (.illegalRequest, 0x21, 0x00)
+        case .invalidFieldInCDB: (.illegalRequest, 0x24, 0x00)
+        case .logicalUnitNotSupported: (.illegalRequest, 0x25, 0x00)
+        case .invalidFieldInParameterList: (.illegalRequest, 0x26, 0x00)
+        case .parameterListLengthError: (.illegalRequest, 0x1A, 0x00)
+        case .invalidFieldInCommandInformationUnit: (.illegalRequest, 0x0E, 0x03)
+        case .savingParametersNotSupported: (.illegalRequest, 0x39, 0x00)
+        case .powerOnResetOrBusDeviceResetOccurred: (.unitAttention, 0x29, 0x00)
+        case .powerOnOccurred: (.unitAttention, 0x29, 0x01)
+        case .busDeviceResetFunctionOccurred: (.unitAttention, 0x29, 0x03)
+        case .commandsClearedByAnotherInitiator: (.unitAttention, 0x2F, 0x00)
+        case .modeParametersChanged: (.unitAttention, 0x2A, 0x01)
+        case .capacityDataHasChanged: (.unitAttention, 0x2A, 0x09)
+        case .reportedLUNsDataHasChanged: (.unitAttention, 0x3F, 0x0E)
+        case .writeProtected: (.dataProtect, 0x27, 0x00)
+        case .unrecoveredReadError: (.mediumError, 0x11, 0x00)
+        case .writeError: (.mediumError, 0x0C, 0x00)
+        case .internalTargetFailure: (.hardwareError, 0x44, 0x00)
+        case .miscompareDuringVerifyOperation: (.miscompare, 0x1D, 0x00)
+        case .logicalUnitNotReadyCauseNotReportable: (.notReady, 0x04, 0x00)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+/// Where a LUN's blocks live (`backend = "ram" | "file" | "block"`).
+public enum LUNBackendConfiguration: Sendable, Equatable {
+    /// Memory only, zero-filled at start and lost at exit; for tests and demos.
+    case ram(size: UInt64)
+    /// A regular file. With `size`, the file is created or extended to that size; without,
+    /// it must exist and its current size is used.
+    case file(path: String, size: UInt64?)
+    /// A block device, whose size the device reports.
+    case block(path: String)
+}

@@ -1,0 +1,46 @@
+/// The whole daemon configuration, read from a TOML file (conf/example.toml documents
+/// every key) and fully validated: a value of this type can be started without further
+/// checks other than those that need the system (opening files, binding portals).
+public struct SwiftportConfiguration: Sendable, Equatable {
+    /// `[daemon]` and `[daemon.iscsi]`.
+    public var daemon: DaemonSettings
+    /// `[discovery.auth]`: CHAP for SendTargets discovery sessions; nil = none.
+    public var discoveryAuth: CHAPCredentials?
+    /// `[[target]]` sections, at least one, with distinct names.
+    public var targets: [TargetConfiguration]
+
+    public init(daemon: DaemonSettings = DaemonSettings(), discoveryAuth: CHAPCredentials? = nil, targets: [TargetConfiguration]) {
+        self.daemon = daemon
+        self.discoveryAuth = discoveryAuth
+        self.targets = targets
+    }
+
+    /// Reads and validates the file at `path`.
+    ///
+    /// - Throws: ``ConfigurationReadError`` if the file cannot be read, otherwise
+    ///   ``ConfigurationErrors`` listing every problem in it.
+    public static func load(contentsOf path: String) throws -> SwiftportConfiguration {
+        try parse(ConfigurationFile.read(path), file: path)
+    }
+
+    /// Parses and validates TOML `text`; `file` names it in errors.
+    ///
+    /// - Throws: ``ConfigurationErrors`` with every problem, in line order. A TOML syntax
+    ///   error stops parsing, so it is then the only error.
+    public static func parse(_ text: String, file: String) throws(ConfigurationErrors) -> SwiftportConfiguration {
+        let document: TOMLDocument
+        do {
+            document = try TOMLDocument(parsing: text, file: file)
+        } catch {
+            throw ConfigurationErrors([error])
+        }
+        let decoder = ConfigurationDecoder(file: file)
+        let configuration = SwiftportConfiguration(reading: decoder.reader(for: document.root, named: "the top level", keys: keys))
+        guard let configuration, decoder.errors.isEmpty else {
+            // Stable sort: errors on one line keep the order in which they were found.
+            let sorted = decoder.errors.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
+            throw ConfigurationErrors(sorted.map(\.element))
+        }
+        return configuration
+    }
+}

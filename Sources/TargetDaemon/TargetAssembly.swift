@@ -1,0 +1,81 @@
+import BlockStorage
+import ISCSISession
+import ISCSITransport
+import LUNBackends
+import Logging
+import NIOCore
+import NIOPosix
+import SCSIEngine
+
+/// Turns a validated configuration into running parts: backends, device servers and
+/// the transport's view of the targets. Explicit wiring, no registries (STYLE.md §8).
+public enum TargetAssembly {
+    /// Opens every LUN's backend and builds the exported targets.
+    public static func exportedTargets(
+        from configuration: SwiftportConfiguration, threadPool: NIOThreadPool, logger: Logger
+    ) async throws -> [ExportedTarget] {
+        var exported: [ExportedTarget] = []
+        for target in configuration.targets {
+            var units: [LogicalUnitDescriptor] = []
+            for lun in target.luns {
+                let device = try await openBackend(lun, threadPool: threadPool)
+                units.append(LogicalUnitDescriptor(
+                    lun: lun.id, device: device, vendor: lun.vendor, product: lun.product, revision: lun.revision,
+                    serial: lun.serial,
+                    // The designator comes from configuration only, so it is the same on
+                    // every portal and across restarts (what multipath stacks key on).
+                    naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: "\(target.name)/\(lun.id)/\(lun.serial)"),
+                    readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache
+                ))
+            }
+            var deviceLogger = logger
+            deviceLogger[metadataKey: "target"] = "\(target.name)"
+            let networks = target.allowedNetworks
+            exported.append(ExportedTarget(
+                name: target.name,
+                alias: target.alias,
+                device: SCSITargetDevice(targetName: target.name, logicalUnits: units, logger: deviceLogger),
+                credentials: target.auth.map(chapCredentials),
+                allowedInitiators: target.allowedInitiators,
+                peerAllowed: { peer in
+                    networks.isEmpty || peer.ipAddress.map { address in networks.contains { $0.contains(address) } } ?? false
+                },
+                portalGroups: target.portalGroups.map { group in
+                    ExportedTarget.PortalGroup(tag: group.tag, portals: group.portals.map { Portal(host: $0.host, port: $0.port) })
+                }
+            ))
+        }
+        return exported
+    }
+
+    /// The negotiation answers every portal gives (RFC 7143 §13).
+    public static func negotiationPolicy(_ daemon: DaemonSettings) -> NegotiationPolicy {
+        var policy = NegotiationPolicy()
+        policy.headerDigests = daemon.headerDigest
+        policy.dataDigests = daemon.dataDigest
+        policy.maxRecvDataSegmentLength = daemon.maxRecvDataSegmentLength
+        policy.maxBurstLength = daemon.maxBurstLength
+        policy.firstBurstLength = daemon.firstBurstLength
+        policy.immediateData = daemon.immediateData
+        policy.initialR2T = daemon.initialR2T
+        policy.maxOutstandingR2T = daemon.maxOutstandingR2T
+        return policy
+    }
+
+    /// The session layer's form of configured CHAP credentials.
+    public static func chapCredentials(_ auth: CHAPCredentials) -> ISCSISession.CHAPCredentials {
+        ISCSISession.CHAPCredentials(username: auth.username, secret: auth.secret, mutualUsername: auth.mutualUsername, mutualSecret: auth.mutualSecret)
+    }
+
+    private static func openBackend(_ lun: LUNConfiguration, threadPool: NIOThreadPool) async throws -> any BlockDevice {
+        switch lun.backend {
+        case .ram(let size):
+            return RAMBlockDevice(blockSize: lun.blockSize, blockCount: size / UInt64(lun.blockSize))
+        case .file(let path, let size):
+            return try await FileBlockDevice.open(
+                path: path, blockSize: lun.blockSize, blockCount: size.map { $0 / UInt64(lun.blockSize) }, threadPool: threadPool)
+        case .block(let path):
+            return try await BlockDeviceBackend.open(path: path, threadPool: threadPool)
+        }
+    }
+}

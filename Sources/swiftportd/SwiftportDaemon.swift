@@ -1,0 +1,85 @@
+import ArgumentParser
+import ISCSITransport
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import TargetDaemon
+
+/// `swiftportd`: parses arguments, loads the configuration, wires the services
+/// explicitly and runs them until SIGTERM/SIGINT (STYLE.md §8).
+@main
+struct SwiftportDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftportd",
+        abstract: "Swiftport iSCSI target daemon.",
+        discussion: """
+            Without --config the daemon runs the embedded quickstart configuration \
+            (conf/quickstart.toml: one 1 GiB RAM LUN on 127.0.0.1:3260).
+            Exit codes: 0 clean shutdown, 66 a LUN backend could not be opened, \
+            69 a portal could not be bound, 78 the configuration is invalid.
+            """
+    )
+
+    @Option(name: .long, help: "Configuration file (TOML).")
+    var config: String?
+
+    @Option(name: .long, help: "Override [daemon] log_level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration: SwiftportConfiguration
+        do {
+            if let config {
+                configuration = try SwiftportConfiguration.load(contentsOf: config)
+            } else {
+                configuration = try SwiftportConfiguration.parse(SwiftportConfiguration.embeddedQuickstart, file: "<embedded conf/quickstart.toml>")
+            }
+        } catch {
+            StandardError.print("swiftportd: refusing to start, the configuration is invalid:\n\(error)")
+            throw ExitCode(DaemonError.Code.badConfiguration.exitCode)
+        }
+
+        let level = Logger.Level(rawValue: logLevel ?? configuration.daemon.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "swiftportd")
+
+        let threadPool = NIOThreadPool(numberOfThreads: 4)
+        threadPool.start()
+        let exported: [ExportedTarget]
+        do {
+            exported = try await TargetAssembly.exportedTargets(from: configuration, threadPool: threadPool, logger: logger)
+        } catch {
+            logger.critical("cannot open a LUN backend: \(error)")
+            try? await threadPool.shutdownGracefully()
+            throw ExitCode(DaemonError.Code.backendFailed.exitCode)
+        }
+        let daemon = configuration.daemon
+        let services = TargetServices(
+            targets: exported,
+            discoveryCredentials: configuration.discoveryAuth.map(TargetAssembly.chapCredentials),
+            policy: TargetAssembly.negotiationPolicy(daemon),
+            nopInInterval: daemon.nopInInterval > 0 ? .seconds(Int64(daemon.nopInInterval)) : nil,
+            nopInTimeout: .seconds(Int64(daemon.nopInTimeout)),
+            logger: logger
+        )
+        let server = TargetServer(services: services, group: MultiThreadedEventLoopGroup.singleton)
+        let group = ServiceGroup(
+            services: [TargetService(server: server, services: services, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        do {
+            try await group.run()
+        } catch let error as DaemonError {
+            logger.critical("\(error)")
+            try? await threadPool.shutdownGracefully()
+            throw ExitCode(error.code.exitCode)
+        }
+        try? await threadPool.shutdownGracefully()
+        logger.info("swiftportd stopped")
+    }
+}

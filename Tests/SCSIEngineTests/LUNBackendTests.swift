@@ -1,0 +1,78 @@
+import BlockStorage
+import Foundation
+import LUNBackends
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The backends on their own: the BlockDevice contract.
+@Suite("LUNBackends")
+struct LUNBackendTests {
+    @Test("RAM: never-written blocks read as zeros and allocate nothing")
+    func ramSparseReadsZero() async throws {
+        let ram = RAMBlockDevice(blockCount: 1 << 30)
+        let data = try await ram.read(at: 12345, blockCount: 3, allocator: ByteBufferAllocator())
+        #expect(data.readableBytes == 1536)
+        #expect(data.readableBytesView.allSatisfy { $0 == 0 })
+        #expect(ram.residentBytes == 0)
+    }
+
+    @Test("RAM: a write spanning pages round-trips; unmap frees whole pages")
+    func ramSpanningWrite() async throws {
+        let ram = RAMBlockDevice(blockCount: 1024)
+        let bytes = pattern(blocks: 130)
+        try await ram.write(ByteBuffer(bytes: bytes), at: 100, forceUnitAccess: false)
+        let back = try await ram.read(at: 100, blockCount: 130, allocator: ByteBufferAllocator())
+        #expect(Array(back.readableBytesView) == bytes)
+        #expect(ram.residentBytes == 2 * RAMBlockDevice.pageSize)
+        try await ram.unmap(at: 0, blockCount: 1024)
+        #expect(ram.residentBytes == 0)
+    }
+
+    @Test("RAM: the resident bound turns into a write error, not a crash")
+    func ramBound() async throws {
+        let ram = RAMBlockDevice(blockCount: 1024, maximumResidentBytes: UInt64(RAMBlockDevice.pageSize))
+        try await ram.write(ByteBuffer(bytes: pattern(blocks: 1)), at: 0, forceUnitAccess: false)
+        await #expect(throws: BlockStorageError.self) {
+            try await ram.write(ByteBuffer(bytes: pattern(blocks: 1)), at: 512, forceUnitAccess: false)
+        }
+    }
+
+    @Test("file: FUA write, flush and reopen keep the data; size is preserved")
+    func fileFUAAndFlush() async throws {
+        let path = NSTemporaryDirectory() + "swiftport-file-\(UUID().uuidString).img"
+        defer { unlink(path) }
+        let device = try await FileBlockDevice.open(path: path, blockCount: 256, threadPool: .singleton)
+        let bytes = pattern(blocks: 2, seed: 3)
+        try await device.write(ByteBuffer(bytes: bytes), at: 254, forceUnitAccess: true)
+        try await device.flush()
+        try await device.unmap(at: 0, blockCount: 8)
+        try await device.close()
+        let reopened = try await FileBlockDevice.open(path: path, threadPool: .singleton)
+        #expect(reopened.geometry == BlockGeometry(blockSize: 512, blockCount: 256))
+        let back = try await reopened.read(at: 254, blockCount: 2, allocator: ByteBufferAllocator())
+        #expect(Array(back.readableBytesView) == bytes)
+        try await reopened.close()
+    }
+
+    @Test("file: a missing directory is an open error naming the path")
+    func fileOpenError() async throws {
+        do {
+            _ = try await FileBlockDevice.open(path: "/nonexistent/dir/disk.img", blockCount: 8, threadPool: .singleton)
+            Issue.record("open should fail")
+        } catch let error as BlockStorageError {
+            #expect(error.code == .openFailed)
+            #expect(error.message.contains("/nonexistent/dir/disk.img"))
+        }
+    }
+
+    @Test("block device: a regular file is refused with a hint")
+    func blockDeviceRejectsFile() async throws {
+        let path = NSTemporaryDirectory() + "swiftport-notblk-\(UUID().uuidString).img"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 4096)))
+        defer { unlink(path) }
+        await #expect(throws: BlockStorageError.self) {
+            _ = try await BlockDeviceBackend.open(path: path, threadPool: .singleton)
+        }
+    }
+}
