@@ -25,10 +25,16 @@ extension SCSITargetDevice {
             throw SenseData(.writeProtected)
         }
         let access = try checkedMediaAccess(context.cdb, unit: unit)
-        let byteCount = Int(access.blockCount) * unit.geometry.blockSize
-        let data = try dataOut(context, byteCount: byteCount)
-        if access.blockCount > 0 {
-            try await write(data, at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
+        let blockSize = unit.geometry.blockSize
+        let byteCount = Int(access.blockCount) * blockSize
+        // When the initiator's Expected Data Transfer Length is shorter than the CDB's
+        // transfer length, only the whole blocks it sent are written and the port layer
+        // reports the rest as residual overflow (RFC 7143 §11.4.5.1; what libiscsi's
+        // iSCSIResiduals suite and tgt expect).
+        let available = (context.command.dataOut?.readableBytes ?? 0) / blockSize * blockSize
+        let written = min(byteCount, available)
+        if written > 0 {
+            try await write(try dataOut(context, byteCount: written), at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
         }
         return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
     }

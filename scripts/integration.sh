@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Loopback integration (STYLE.md §7 layer 4): starts the real swiftportd on 127.0.0.1 /
+# 127.0.0.2 port 3262 from a generated config and checks it with real peers: libiscsi's
+# tools, CHAP, header digests, a verify run of ../shared/bench/iscsi-bench, and the
+# iSCSI family of libiscsi's iscsi-test-cu, scored by ../shared/conformance. Bounded in
+# time; stops only what it started. Prints "N passed, N failed" and exits non-zero on
+# any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+BIN=${BIN:-$ROOT/.build/debug}
+PORT=${PORT:-3262}
+WORK=$(mktemp -d /tmp/swiftport-integration.XXXXXX)
+TARGET=iqn.2026-11.io.swiftport:integration
+CHAP_TARGET=iqn.2026-11.io.swiftport:chap
+DAEMON_PID=
+
+passed=0 failed=0
+check() {   # check NAME COMMAND...: runs COMMAND, records pass/fail, keeps its output
+    local name=$1; shift
+    if "$@" > "$WORK/$name.out" 2>&1; then
+        passed=$((passed + 1)); echo "  ok    $name"
+    else
+        failed=$((failed + 1)); echo "  FAIL  $name"; sed 's/^/        /' "$WORK/$name.out" | tail -n 15
+    fi
+}
+cleanup() {
+    if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID"; sleep 1; kill -9 "$DAEMON_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ss -Hltn "sport = :$PORT" | grep -q .; then echo "port $PORT is in use; set PORT=" >&2; exit 2; fi
+
+cat > "$WORK/swiftport.toml" <<TOML
+[daemon]
+state_dir = "$WORK/state"
+admin_socket = "$WORK/admin.sock"
+log_level = "info"
+nop_in_interval = 5
+nop_in_timeout = 10
+
+[[target]]
+name = "$TARGET"
+alias = "integration"
+[[target.portal_group]]
+tag = 1
+portals = ["127.0.0.1:$PORT"]
+[[target.portal_group]]
+tag = 2
+portals = ["127.0.0.2:$PORT"]
+
+[[target.lun]]
+id = 0
+backend = "ram"
+size = "512MiB"
+serial = "SPINTEG0"
+
+[[target.lun]]
+id = 1
+backend = "file"
+path = "$WORK/lun1.img"
+size = "128MiB"
+
+[[target]]
+name = "$CHAP_TARGET"
+portals = ["127.0.0.1:$PORT"]
+[target.auth]
+username = "alice"
+secret = "correct-horse-battery"
+[[target.lun]]
+id = 0
+backend = "ram"
+size = "64MiB"
+TOML
+
+start_daemon() {
+    "$BIN/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
+    DAEMON_PID=$!
+    for _ in $(seq 50); do
+        grep -q "swiftportd ready" "$WORK/swiftportd.log" && return 0
+        kill -0 "$DAEMON_PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    echo "swiftportd did not start:"; cat "$WORK/swiftportd.log"; exit 1
+}
+
+echo "-- configuration"
+check config-check "$BIN/swiftport" config check "$WORK/swiftport.toml"
+printf '[[target]]\nname = "iqn.2026-11.io.swiftport:bad"\nportals = ["127.0.0.1:%s"]\n[[target.lun]]\nid = 0\nbackend = "ram"\nsize = "1GiB"\nblock_size = 1000\n' "$PORT" > "$WORK/bad.toml"
+bad_config_reports_line() {
+    ! "$BIN/swiftport" config check "$WORK/bad.toml" 2> "$WORK/bad.err" && grep -q "bad.toml:8" "$WORK/bad.err" && cat "$WORK/bad.err"
+}
+check config-error-names-file-and-line bad_config_reports_line
+daemon_refuses_bad_config() {
+    "$BIN/swiftportd" --config "$WORK/bad.toml" 2> "$WORK/bad-daemon.err"
+    local status=$?
+    cat "$WORK/bad-daemon.err"
+    [[ $status -eq 78 ]] && grep -q "bad.toml:8" "$WORK/bad-daemon.err"
+}
+check daemon-refuses-bad-config daemon_refuses_bad_config
+
+start_daemon
+URL=iscsi://127.0.0.1:$PORT/$TARGET
+echo "-- discovery and identity (libiscsi tools)"
+# iscsi-ls also tries the CHAP target without credentials, so only its listing counts.
+check iscsi-ls sh -c "iscsi-ls -s iscsi://127.0.0.1:$PORT/ 2>&1 | tee /dev/stderr | grep -q 'Lun:1'"
+check sendtargets-lists-both-portals sh -c "iscsi-ls iscsi://127.0.0.1:$PORT/ | tee /dev/stderr | grep -q '127.0.0.2:$PORT,2'"
+check iscsi-inq sh -c "iscsi-inq $URL/0 | tee /dev/stderr | grep -q 'Vendor:SWIFTPRT'"
+check vpd-serial sh -c "iscsi-inq -e 1 -c 128 $URL/0 | tee /dev/stderr | grep -q SPINTEG0"
+check vpd-device-identification sh -c "iscsi-inq -e 1 -c 131 $URL/0 | tee /dev/stderr | grep -qi 'NAA'"
+check iscsi-readcapacity16 sh -c "iscsi-readcapacity16 $URL/1 | tee /dev/stderr | grep -q 'LOGICAL BLOCK LENGTH IN BYTES:512'"
+
+echo "-- CHAP"
+check chap-right-secret iscsi-inq "iscsi://alice%correct-horse-battery@127.0.0.1:$PORT/$CHAP_TARGET/0"
+check chap-wrong-secret sh -c "! iscsi-inq iscsi://alice%wrong-secret-xx@127.0.0.1:$PORT/$CHAP_TARGET/0 2>&1 | tee /dev/stderr | grep -q 'Authentication failure' && exit 1 || exit 0"
+check chap-missing sh -c "iscsi-inq iscsi://127.0.0.1:$PORT/$CHAP_TARGET/0 2>&1 | grep -q 'Authentication failure'"
+
+echo "-- data integrity (iscsi-bench verify mode, header digest on)"
+BENCH_DIR=$WORK/bench
+cp -r "$SHARED/bench" "$BENCH_DIR" && chmod -R u+w "$BENCH_DIR"
+make -s -C "$BENCH_DIR" iscsi-bench > "$WORK/bench-build.log" 2>&1 || { cat "$WORK/bench-build.log"; exit 1; }
+check verify-file-lun "$BENCH_DIR/iscsi-bench" -V -p randrw -b 8k -q 16 -c 2 -r 64m -t 8 "$URL/1"
+check verify-ram-lun-header-digest "$BENCH_DIR/iscsi-bench" -V -H -p randrw -b 64k -q 8 -r 64m -t 5 "$URL/0"
+
+echo "-- libiscsi iscsi-test-cu, iSCSI family"
+iscsi-test-cu -d -t iSCSI "$URL/0" > "$WORK/iscsi-test-cu.log" 2>&1
+python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/iscsi-test-cu.log" -s | tee "$WORK/score.txt"
+check iscsi-test-cu-iSCSI-no-failures sh -c "tail -n 1 $WORK/score.txt | grep -q \", 0 failed\""
+
+echo "-- graceful shutdown"
+graceful_shutdown() {
+    kill -TERM "$DAEMON_PID"
+    for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$DAEMON_PID"; local status=$?
+    DAEMON_PID=
+    tail -n 3 "$WORK/swiftportd.log"
+    [[ $status -eq 0 ]]
+}
+check sigterm-exits-cleanly graceful_shutdown
+
+echo "integration: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

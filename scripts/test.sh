@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test of the project, in the layers of STYLE.md §7: unit and handler tests
+# (swift test), loopback integration with libiscsi tools and iscsi-test-cu against the
+# real daemon, and a bounded fuzzing run. Installs what it needs; exits non-zero on
+# any failure. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+echo "== build"
+swift build --build-tests
+
+echo "== unit tests (swift test)"
+if ! swift test --skip-build > .build/swift-test.log 2>&1; then
+    grep -E "✘|error|failed" .build/swift-test.log | head -n 60
+    tail -n 5 .build/swift-test.log
+    echo "unit tests failed (full log: .build/swift-test.log)" >&2
+    exit 1
+fi
+grep -E "Test run with|Executed [0-9]+ tests" .build/swift-test.log
+
+echo "== integration against swiftportd on loopback"
+scripts/integration.sh
+
+if [[ -x scripts/fuzz.sh ]]; then
+    echo "== fuzzing the framer and decoders (bounded)"
+    FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh
+fi
+echo "== all tests passed"
