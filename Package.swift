@@ -98,6 +98,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The DSM's policy (ARCHITECTURE.md §4): claim, grouping, path selection,
+        // failover/failback. Pure: no NIO, no clocks of its own.
+        .target(name: "MultipathDSM", swiftSettings: strict),
         .target(
             name: "ISCSITestSupport",
             dependencies: [
@@ -130,6 +133,11 @@ let package = Package(
                 "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MultipathDSMTests",
+            dependencies: ["MultipathDSM"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -68,6 +68,7 @@ size = "128MiB"
 [[target]]
 name = "$CHAP_TARGET"
 portals = ["127.0.0.1:$PORT"]
+allowed_initiators = ["iqn.2007-10.com.github:sahlberg:libiscsi:iscsi-inq"]
 [target.auth]
 username = "alice"
 secret = "correct-horse-battery"
@@ -106,8 +107,9 @@ check daemon-refuses-bad-config daemon_refuses_bad_config
 start_daemon
 URL=iscsi://127.0.0.1:$PORT/$TARGET
 echo "-- discovery and identity (libiscsi tools)"
-# iscsi-ls also tries the CHAP target without credentials, so only its listing counts.
-check iscsi-ls sh -c "iscsi-ls -s iscsi://127.0.0.1:$PORT/ 2>&1 | tee /dev/stderr | grep -q 'Lun:1'"
+check iscsi-ls sh -c "iscsi-ls -s iscsi://127.0.0.1:$PORT/ | tee /dev/stderr | grep -q 'Lun:1'"
+# The CHAP target's ACL admits only iscsi-inq's name, so SendTargets must hide it from iscsi-ls.
+check sendtargets-honours-acl sh -c "! iscsi-ls iscsi://127.0.0.1:$PORT/ | grep -q '$CHAP_TARGET'"
 check sendtargets-lists-both-portals sh -c "iscsi-ls iscsi://127.0.0.1:$PORT/ | tee /dev/stderr | grep -q '127.0.0.2:$PORT,2'"
 check iscsi-inq sh -c "iscsi-inq $URL/0 | tee /dev/stderr | grep -q 'Vendor:SWIFTPRT'"
 check vpd-serial sh -c "iscsi-inq -e 1 -c 128 $URL/0 | tee /dev/stderr | grep -q SPINTEG0"
@@ -130,6 +132,33 @@ echo "-- libiscsi iscsi-test-cu, iSCSI family"
 iscsi-test-cu -d -t iSCSI "$URL/0" > "$WORK/iscsi-test-cu.log" 2>&1
 python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/iscsi-test-cu.log" -s | tee "$WORK/score.txt"
 check iscsi-test-cu-iSCSI-no-failures sh -c "tail -n 1 $WORK/score.txt | grep -q \", 0 failed\""
+
+echo "-- admin socket"
+ADMIN=("$BIN/swiftport")
+SOCKET=(--socket "$WORK/admin.sock")
+check admin-socket-mode-0600 sh -c "stat -c %a '$WORK/admin.sock' | grep -qx 600"
+check admin-status sh -c "'$BIN/swiftport' status ${SOCKET[*]} | tee /dev/stderr | grep -q 'portal 127.0.0.2:$PORT: enabled'"
+no_session_left() {   # every tool above logged out: the session table must be empty
+    sleep 0.5
+    "${ADMIN[@]}" sessions "${SOCKET[@]}" | tee /dev/stderr | grep -qx "no sessions"
+}
+check admin-no-sessions-left no_session_left
+fail_sense_fault() {
+    "${ADMIN[@]}" fault set 127.0.0.1:$PORT --fail-sense 02/04/0B "${SOCKET[@]}" || return 1
+    local output; output=$(iscsi-readcapacity16 "$URL/0" 2>&1); echo "$output"
+    "${ADMIN[@]}" fault clear 127.0.0.1:$PORT "${SOCKET[@]}" || return 1
+    grep -q "NOT READY" <<< "$output" && iscsi-readcapacity16 "$URL/0" > /dev/null
+}
+check admin-fault-fail-sense fail_sense_fault
+portal_disable_enable() {
+    "${ADMIN[@]}" portal disable 127.0.0.1:$PORT "${SOCKET[@]}" || return 1
+    ! timeout 10 iscsi-inq "$URL/0" > /dev/null 2>&1 || return 1
+    iscsi-inq "iscsi://127.0.0.2:$PORT/$TARGET/0" > /dev/null || return 1   # the other portal still serves
+    "${ADMIN[@]}" portal enable 127.0.0.1:$PORT "${SOCKET[@]}" || return 1
+    iscsi-inq "$URL/0" > /dev/null
+}
+check admin-portal-disable-enable portal_disable_enable
+check admin-bad-request-is-refused sh -c "! '$BIN/swiftport' portal disable 10.9.9.9:1 ${SOCKET[*]} 2>&1 | tee /dev/stderr | grep -q 'no portal 10.9.9.9:1' && exit 1 || exit 0"
 
 echo "-- graceful shutdown"
 graceful_shutdown() {

@@ -47,7 +47,11 @@ public struct Negotiator: Sendable, Hashable {
             guard let offered = Int(value), case .numeric(let range) = definition.valueType, range.contains(offered),
                 let ours = policy.value(for: key).flatMap(Int.init)
             else { return "Reject" }
-            result = String(definition.rule == .minimum ? min(offered, ours) : max(offered, ours))
+            var value = definition.rule == .minimum ? min(offered, ours) : max(offered, ours)
+            // FirstBurstLength may never exceed MaxBurstLength (§13.14): never answer more
+            // than the MaxBurstLength already in force, or the peer would use a larger value.
+            if key == "FirstBurstLength" { value = min(value, parameters.maxBurstLength) }
+            result = String(value)
         case .booleanAnd, .booleanOr:
             guard value == "Yes" || value == "No", let ours = policy.value(for: key) else { return "Reject" }
             let (offered, mine) = (value == "Yes", ours == "Yes")

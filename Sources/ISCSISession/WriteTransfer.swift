@@ -84,6 +84,12 @@ public struct WriteTransfer: Sendable {
             guard dataOut.dataSN.rawValue == unsolicitedDataSN else {
                 throw .unexpectedData("DataSN \(dataOut.dataSN) where \(unsolicitedDataSN) was expected")
             }
+            // Unsolicited data is FirstBurstLength or the whole transfer (RFC 7143 §13.14;
+            // Linux LIO refuses the same): a burst ended early by the F bit would leave
+            // bytes that no R2T ever asks for.
+            guard !dataOut.isFinal || length == unsolicitedRemaining else {
+                throw .unexpectedData("unsolicited burst ended \(unsolicitedRemaining - length) bytes short of FirstBurstLength")
+            }
             unsolicitedDataSN &+= 1
             unsolicitedRemaining -= length
             if dataOut.isFinal { unsolicitedRemaining = 0 }

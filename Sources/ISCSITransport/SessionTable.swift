@@ -60,6 +60,16 @@ public final class SessionTable: Sendable {
         state.withLockedValue { Array($0.sessions.values) }.sorted { $0.tsih.rawValue < $1.tsih.rawValue }
     }
 
+    /// Closes the sessions whose connection came in through a portal (portal disabled).
+    public func closeAll(onPortal portal: String) {
+        let matching = state.withLockedValue { state -> [Entry] in
+            let matching = state.sessions.values.filter { $0.portal == portal }
+            for entry in matching { state.sessions[entry.tsih.rawValue] = nil }
+            return matching
+        }
+        for entry in matching { entry.close() }
+    }
+
     /// Closes every session (daemon shutdown).
     public func closeAll() {
         let all = state.withLockedValue { state -> [Entry] in

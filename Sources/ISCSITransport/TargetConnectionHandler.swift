@@ -69,6 +69,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var lastHeard = NIODeadline.now()
     private var outstandingPing: (tag: TargetTransferTag, deadline: NIODeadline)?
     private var pingTimer: RepeatedTask?
+    /// The session this connection registered, forgotten when the connection ends
+    /// whatever phase it ends in (logout, reset, error).
+    private var registeredTSIH: TSIH?
 
     init(services: TargetServices, portal: Portal, framing: ISCSIFramingSettings, peer: SocketAddress?) {
         self.services = services
@@ -88,6 +91,15 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         self.context = context
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        if services.faults.shouldDropNewConnection(on: portal) {
+            logger.notice("fault injection: dropping new connection")
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelActive()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         pingTimer?.cancel()
         self.context = nil
@@ -95,11 +107,13 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         pingTimer?.cancel()
-        if case .fullFeature(let session) = phase {
+        if let tsih = registeredTSIH {
             // Tasks still running finish in the device server; their results are dropped
             // here, so no half-done state is left in the session (ERL 0).
-            services.sessions.close(session.tsih)
-            logger.info("session ended", metadata: ["tsih": "\(session.tsih)", "tasks": "\(session.tasks.count)"])
+            services.sessions.close(tsih)
+            var pending = 0
+            if case .fullFeature(let session) = phase { pending = session.tasks.count }
+            logger.info("session ended", metadata: ["tsih": "\(tsih)", "tasks": "\(pending)"])
         }
         phase = .closing
         context.fireChannelInactive()
@@ -236,6 +250,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let tsih = services.sessions.open(key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description) {
             channel.close(promise: nil)
         }
+        registeredTSIH = tsih
         response.tsih = tsih
         send(.loginResponse(response))
         context.flush()
@@ -366,9 +381,20 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let device = target.device
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        let faults = services.faults.faults(on: portal)
+        let delay = faults.latencyMilliseconds.map { TimeAmount.milliseconds(Int64($0)) }
+        if let sense = faults.failWithSense {
+            let result = SCSICommandResult(status: .checkCondition, sense: sense.fixedFormatSense)
+            eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.complete(tag, result) }
+            return
+        }
         _Concurrency.Task {
             let result = await device.execute(command)
-            eventLoop.execute { handler.value.complete(tag, result) }
+            if let delay {
+                eventLoop.scheduleTask(in: delay) { handler.value.complete(tag, result) }
+            } else {
+                eventLoop.execute { handler.value.complete(tag, result) }
+            }
         }
     }
 

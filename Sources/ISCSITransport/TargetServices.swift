@@ -17,12 +17,15 @@ public struct TargetServices: Sendable {
     /// How long a NOP-In ping may go unanswered before the connection is dropped.
     public var nopInTimeout: TimeAmount
     public var logger: Logger
+    /// Operator-injected faults per portal (for testing initiators' multipath).
+    public var faults: FaultInjector
 
-    public init(targets: [ExportedTarget], sessions: SessionTable = SessionTable(), discoveryCredentials: CHAPCredentials? = nil,
+    public init(targets: [ExportedTarget], sessions: SessionTable = SessionTable(), faults: FaultInjector = FaultInjector(), discoveryCredentials: CHAPCredentials? = nil,
                 policy: NegotiationPolicy = NegotiationPolicy(), commandWindow: UInt32 = 128,
                 nopInInterval: TimeAmount? = .seconds(30), nopInTimeout: TimeAmount = .seconds(30), logger: Logger) {
         self.targets = targets
         self.sessions = sessions
+        self.faults = faults
         self.discoveryCredentials = discoveryCredentials
         self.policy = policy
         self.commandWindow = commandWindow

@@ -3,43 +3,45 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The iSCSI listeners as a ServiceLifecycle service: binds every portal, runs until
-/// graceful shutdown, then stops accepting and closes every session.
+/// The daemon's network face as a ServiceLifecycle service: binds every portal and the
+/// admin socket, runs until graceful shutdown, then stops accepting and closes every
+/// session.
 public struct TargetService: Service {
-    private let server: TargetServer
+    private let portals: PortalControl
     private let services: TargetServices
+    private let admin: (path: String, commands: AdminCommands, group: any EventLoopGroup)?
     private let logger: Logger
 
-    public init(server: TargetServer, services: TargetServices, logger: Logger) {
-        self.server = server
+    public init(portals: PortalControl, services: TargetServices, adminSocket: (path: String, commands: AdminCommands, group: any EventLoopGroup)?, logger: Logger) {
+        self.portals = portals
         self.services = services
+        self.admin = adminSocket
         self.logger = logger
     }
 
     public func run() async throws {
-        var listeners: [any Channel] = []
-        do {
-            for portal in server.portals {
-                listeners.append(try await server.listen(on: portal))
-                logger.info("listening", metadata: ["portal": "\(portal)"])
+        try await portals.start()
+        var adminChannel: (any Channel)?
+        if let admin {
+            do {
+                adminChannel = try await AdminServer.bind(path: admin.path, commands: admin.commands, group: admin.group, logger: logger)
+                logger.info("admin socket ready", metadata: ["path": "\(admin.path)"])
+            } catch {
+                await portals.stop()
+                throw DaemonError(.bindFailed, "cannot create the admin socket \(admin.path): \(error)")
             }
-        } catch {
-            for listener in listeners { try? await listener.close() }
-            throw DaemonError(.bindFailed, "cannot listen on every portal: \(error). Is another target (tgtd, LIO, a second swiftportd) using the port?")
         }
         logger.info("swiftportd ready", metadata: ["targets": "\(services.targets.map(\.name))"])
-        let bound = listeners
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                for listener in bound {
-                    group.addTask { try? await listener.closeFuture.get() }
-                }
-            }
+            for await _ in stream {}
         } onGracefulShutdown: {
-            logger.info("shutting down: closing listeners and sessions")
-            for listener in bound { listener.close(promise: nil) }
-            services.sessions.closeAll()
+            continuation.finish()
         }
+        logger.info("shutting down: closing listeners and sessions")
+        await portals.stop()
+        try? await adminChannel?.close()
+        services.sessions.closeAll()
     }
 }
 
@@ -50,7 +52,7 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
         private init(exitCode: Int32) { self.exitCode = exitCode }
         /// The configuration is invalid (EX_CONFIG).
         public static let badConfiguration = Code(exitCode: 78)
-        /// A portal could not be bound (EX_UNAVAILABLE).
+        /// A portal or the admin socket could not be bound (EX_UNAVAILABLE).
         public static let bindFailed = Code(exitCode: 69)
         /// A LUN backend could not be opened (EX_NOINPUT).
         public static let backendFailed = Code(exitCode: 66)

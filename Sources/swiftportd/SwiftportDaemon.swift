@@ -66,9 +66,15 @@ struct SwiftportDaemon: AsyncParsableCommand {
             nopInTimeout: .seconds(Int64(daemon.nopInTimeout)),
             logger: logger
         )
-        let server = TargetServer(services: services, group: MultiThreadedEventLoopGroup.singleton)
+        let eventLoops = MultiThreadedEventLoopGroup.singleton
+        let server = TargetServer(services: services, group: eventLoops)
+        let portals = PortalControl(server: server, services: services, logger: logger)
+        let adminCommands = AdminCommands(services: services, portals: portals)
         let group = ServiceGroup(
-            services: [TargetService(server: server, services: services, logger: logger)],
+            services: [TargetService(
+                portals: portals, services: services,
+                adminSocket: (daemon.adminSocketPath, adminCommands, eventLoops), logger: logger
+            )],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

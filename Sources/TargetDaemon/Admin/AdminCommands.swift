@@ -1,0 +1,194 @@
+import Foundation
+import ISCSITransport
+
+/// Carries out admin requests against the running daemon. Every argument is checked;
+/// a bad request gets a message that says what to type instead, never a crash.
+public struct AdminCommands: Sendable {
+    private let services: TargetServices
+    private let portals: PortalControl
+    private let startedAt: Date
+
+    public init(services: TargetServices, portals: PortalControl, startedAt: Date = Date()) {
+        self.services = services
+        self.portals = portals
+        self.startedAt = startedAt
+    }
+
+    static let usage = """
+        commands: status [--json] | sessions [--json] | portal list | portal disable ADDR | portal enable ADDR
+                  fault list | fault set ADDR [--latency-ms N] [--drop-every N] [--fail-sense KEY/ASC/ASCQ] | fault clear ADDR
+        """
+
+    public func execute(_ request: AdminRequest) async -> AdminResponse {
+        do {
+            return AdminResponse(ok: true, output: try await run(request.arguments))
+        } catch {
+            return AdminResponse(ok: false, output: error.description)
+        }
+    }
+
+    private func run(_ arguments: [String]) async throws(AdminError) -> String {
+        let json = arguments.contains("--json")
+        let words = arguments.filter { $0 != "--json" }
+        switch (words.first, words.dropFirst().first) {
+        case ("status", nil): return try await status(json: json)
+        case ("sessions", nil): return try sessions(json: json)
+        case ("portal", "list"): return await portalList()
+        case ("portal", "disable"):
+            let portal = try parsePortal(words, at: 2)
+            try await portals.disable(portal)
+            return "portal \(portal) disabled: not listening, its sessions dropped"
+        case ("portal", "enable"):
+            let portal = try parsePortal(words, at: 2)
+            try await portals.enable(portal)
+            return "portal \(portal) enabled"
+        case ("fault", "list"): return faultList()
+        case ("fault", "set"):
+            let portal = try parsePortal(words, at: 2)
+            let faults = try parseFaults(Array(words.dropFirst(3)))
+            services.faults.set(faults, on: portal)
+            return "faults on \(portal): \(describe(faults))"
+        case ("fault", "clear"):
+            let portal = try parsePortal(words, at: 2)
+            services.faults.set(PortalFaults(), on: portal)
+            return "faults on \(portal) cleared"
+        default:
+            throw .usage("unknown request '\(words.joined(separator: " "))'\n\(Self.usage)")
+        }
+    }
+
+    // MARK: - Reports
+
+    /// What `status --json` prints.
+    struct StatusReport: Codable {
+        struct PortalState: Codable {
+            var portal: String
+            var enabled: Bool
+            var faults: PortalFaults?
+        }
+        struct TargetState: Codable {
+            var name: String
+            var luns: [UInt16]
+            var portalGroups: [UInt16]
+        }
+        var uptimeSeconds: Int
+        var sessions: Int
+        var portals: [PortalState]
+        var targets: [TargetState]
+    }
+
+    private func status(json: Bool) async throws(AdminError) -> String {
+        var portalStates: [StatusReport.PortalState] = []
+        for portal in await portals.portals {
+            let faults = services.faults.faults(on: portal)
+            portalStates.append(.init(portal: portal.description, enabled: await portals.isEnabled(portal), faults: faults.isEmpty ? nil : faults))
+        }
+        let report = StatusReport(
+            uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
+            sessions: services.sessions.entries.count,
+            portals: portalStates,
+            targets: services.targets.map { .init(name: $0.name, luns: $0.device.logicalUnitNumbers, portalGroups: $0.portalGroups.map(\.tag)) }
+        )
+        if json { return try encode(report) }
+        var lines = ["swiftportd up \(report.uptimeSeconds) s, \(report.sessions) session(s)"]
+        for portal in report.portals {
+            lines.append("portal \(portal.portal): \(portal.enabled ? "enabled" : "DISABLED")\(portal.faults.map { ", faults: \(describe($0))" } ?? "")")
+        }
+        for target in report.targets {
+            lines.append("target \(target.name): LUNs \(target.luns.map(String.init).joined(separator: ",")), portal groups \(target.portalGroups.map(String.init).joined(separator: ","))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One row of `sessions --json`.
+    struct SessionRow: Codable {
+        var tsih: UInt16
+        var initiator: String
+        var isid: String
+        var target: String
+        var portal: String
+        var peer: String
+    }
+
+    private func sessions(json: Bool) throws(AdminError) -> String {
+        let rows = services.sessions.entries.map {
+            SessionRow(tsih: $0.tsih.rawValue, initiator: $0.key.initiatorName, isid: $0.key.isid.description,
+                       target: $0.key.targetName.isEmpty ? "(discovery)" : $0.key.targetName, portal: $0.portal, peer: $0.peer)
+        }
+        if json { return try encode(rows) }
+        guard !rows.isEmpty else { return "no sessions" }
+        return rows.map { "tsih \($0.tsih)  \($0.initiator) isid \($0.isid) -> \($0.target) via \($0.portal) from \($0.peer)" }
+            .joined(separator: "\n")
+    }
+
+    private func portalList() async -> String {
+        var lines: [String] = []
+        for portal in await portals.portals {
+            lines.append("\(portal) \(await portals.isEnabled(portal) ? "enabled" : "disabled")")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func faultList() -> String {
+        let all = services.faults.all
+        guard !all.isEmpty else { return "no faults set" }
+        return all.map { "\($0.key): \(describe($0.value))" }.sorted().joined(separator: "\n")
+    }
+
+    private func describe(_ faults: PortalFaults) -> String {
+        var parts: [String] = []
+        if let latency = faults.latencyMilliseconds { parts.append("latency \(latency) ms") }
+        if let every = faults.dropEveryNthConnection { parts.append("drop every \(every) connection(s)") }
+        if let sense = faults.failWithSense { parts.append("fail commands with sense \(sense)") }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
+    // MARK: - Arguments
+
+    private func parsePortal(_ words: [String], at index: Int) throws(AdminError) -> Portal {
+        guard words.count > index else { throw .usage("missing portal address, e.g. 127.0.0.1:3260\n\(Self.usage)") }
+        do {
+            let address = try PortalAddress(parsing: words[index])
+            return Portal(host: address.host, port: address.port)
+        } catch {
+            throw .usage("'\(words[index])' is not a portal address: \(error.message)")
+        }
+    }
+
+    private func parseFaults(_ options: [String]) throws(AdminError) -> PortalFaults {
+        var faults = PortalFaults()
+        var remaining = options[...]
+        while let option = remaining.popFirst() {
+            guard let value = remaining.popFirst() else { throw .usage("\(option) needs a value") }
+            switch option {
+            case "--latency-ms":
+                guard let milliseconds = Int(value), (0...60_000).contains(milliseconds) else {
+                    throw .usage("--latency-ms takes 0 to 60000, not '\(value)'")
+                }
+                faults.latencyMilliseconds = milliseconds
+            case "--drop-every":
+                guard let every = Int(value), every >= 1 else { throw .usage("--drop-every takes a number >= 1, not '\(value)'") }
+                faults.dropEveryNthConnection = every
+            case "--fail-sense":
+                guard let sense = PortalFaults.SenseTriple(parsing: value) else {
+                    throw .usage("--fail-sense takes KEY/ASC/ASCQ in hex, e.g. 02/04/0B, not '\(value)'")
+                }
+                faults.failWithSense = sense
+            default:
+                throw .usage("unknown fault option '\(option)'\n\(Self.usage)")
+            }
+        }
+        guard !faults.isEmpty else { throw .usage("fault set needs at least one of --latency-ms, --drop-every, --fail-sense") }
+        return faults
+    }
+
+    private func encode(_ value: some Encodable) throws(AdminError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw .failed("cannot encode the report: \(error)")
+        }
+    }
+}

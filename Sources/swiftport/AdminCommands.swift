@@ -1,0 +1,57 @@
+import ArgumentParser
+
+/// `swiftport status`: portals, targets, LUNs and session count of the running daemon.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running daemon's portals, targets and sessions.")
+    @OptionGroup var admin: AdminOptions
+    @Flag(help: "Print JSON.") var json = false
+    func run() async throws { try await admin.run(["status"] + (json ? ["--json"] : [])) }
+}
+
+/// `swiftport sessions`: every logged-in session.
+struct SessionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the sessions of the running daemon.")
+    @OptionGroup var admin: AdminOptions
+    @Flag(help: "Print JSON.") var json = false
+    func run() async throws { try await admin.run(["sessions"] + (json ? ["--json"] : [])) }
+}
+
+/// `swiftport portal list|disable|enable`.
+struct PortalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portal",
+        abstract: "List portals, or disable one (stop listening, drop its sessions) and enable it again.",
+        discussion: "ACTION is list, disable or enable; ADDR is the portal as configured, e.g. 127.0.0.1:3260 or [::1]:3260."
+    )
+    @OptionGroup var admin: AdminOptions
+    @Argument(help: "list, disable or enable.") var action: String
+    @Argument(help: "The portal address (for disable and enable).") var address: String?
+    func run() async throws { try await admin.run(["portal", action] + (address.map { [$0] } ?? [])) }
+}
+
+/// `swiftport fault set|clear|list`: fault injection per portal.
+struct FaultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fault",
+        abstract: "Inject faults on a portal to test initiators' multipath, until cleared.",
+        discussion: """
+            swiftport fault set 127.0.0.1:3260 --latency-ms 200
+            swiftport fault set 127.0.0.1:3260 --drop-every 2
+            swiftport fault set 127.0.0.1:3260 --fail-sense 02/04/0B
+            swiftport fault clear 127.0.0.1:3260
+            """
+    )
+    @OptionGroup var admin: AdminOptions
+    @Argument(help: "set, clear or list.") var action: String
+    @Argument(help: "The portal address.") var address: String?
+    @Option(help: "Delay every SCSI response by this many milliseconds.") var latencyMs: Int?
+    @Option(help: "Drop every Nth new connection.") var dropEvery: Int?
+    @Option(help: "Fail every SCSI command with this sense KEY/ASC/ASCQ (hex).") var failSense: String?
+    func run() async throws {
+        var arguments = ["fault", action] + (address.map { [$0] } ?? [])
+        if let latencyMs { arguments += ["--latency-ms", String(latencyMs)] }
+        if let dropEvery { arguments += ["--drop-every", String(dropEvery)] }
+        if let failSense { arguments += ["--fail-sense", failSense] }
+        try await admin.run(arguments)
+    }
+}
