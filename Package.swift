@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "TargetDaemon",
             dependencies: [
-                "ISCSITransport", "ISCSISession", "SCSIEngine", "LUNBackends", "BlockStorage",
+                "ISCSITransport", "ISCSISession", "SCSIEngine", "LUNBackends", "BlockStorage", "RemoteLUN", "MultipathDSM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,7 +93,9 @@ let package = Package(
         .executableTarget(
             name: "swiftport",
             dependencies: [
-                "TargetDaemon",
+                "TargetDaemon", "RemoteLUN", "MultipathDSM", "ISCSITransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -101,6 +103,17 @@ let package = Package(
         // The DSM's policy (ARCHITECTURE.md §4): claim, grouping, path selection,
         // failover/failback. Pure: no NIO, no clocks of its own.
         .target(name: "MultipathDSM", swiftSettings: strict),
+        // The DSM's initiator side: discovery down each path, and a claimed multipath
+        // device as a LUN backend (a gateway).
+        .target(
+            name: "RemoteLUN",
+            dependencies: [
+                "ISCSITransport", "ISCSISession", "ISCSIProtocol", "MultipathDSM", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "ISCSITestSupport",
             dependencies: [

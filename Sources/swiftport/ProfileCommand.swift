@@ -1,0 +1,56 @@
+import ArgumentParser
+import TargetDaemon
+
+/// `swiftport profile multipath-conf|mpio-inf`: initiator-side multipath settings for the
+/// LUNs of a configuration (one entry per distinct INQUIRY vendor/product).
+struct ProfileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Print initiator multipath settings for the LUNs of a configuration.",
+        subcommands: [MultipathConf.self, MPIOInf.self]
+    )
+
+    /// The configuration to read: `--config FILE`, or the embedded quickstart.
+    struct Source: ParsableArguments {
+        @Option(help: "Configuration file (TOML); default: the embedded quickstart.")
+        var config: String?
+
+        func models() throws -> [InitiatorProfiles.DeviceModel] {
+            let configuration: SwiftportConfiguration
+            do {
+                if let config {
+                    configuration = try SwiftportConfiguration.load(contentsOf: config)
+                } else {
+                    configuration = try SwiftportConfiguration.parse(SwiftportConfiguration.embeddedQuickstart, file: "<embedded conf/quickstart.toml>")
+                }
+            } catch let errors as ConfigurationErrors {
+                StandardError.print(errors.description)
+                throw ExitCode(1)
+            } catch let error as ConfigurationReadError {
+                StandardError.print(error.description)
+                throw ExitCode(2)
+            }
+            return InitiatorProfiles.deviceModels(of: configuration)
+        }
+    }
+
+    /// `swiftport profile multipath-conf`: a multipath.conf `devices` section.
+    struct MultipathConf: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "multipath-conf",
+            abstract: "Print a Linux multipath.conf devices section (ALUA, group_by_prio) for the configured LUNs."
+        )
+        @OptionGroup var source: Source
+        func run() async throws { print(InitiatorProfiles.multipathConf(for: try source.models()), terminator: "") }
+    }
+
+    /// `swiftport profile mpio-inf`: MPIOSupportedDeviceList AddReg lines.
+    struct MPIOInf: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mpio-inf",
+            abstract: "Print Windows MPIO AddReg lines (MPIOSupportedDeviceList hardware IDs) for a DSM INF."
+        )
+        @OptionGroup var source: Source
+        func run() async throws { print(InitiatorProfiles.mpioAddReg(for: try source.models()), terminator: "") }
+    }
+}
