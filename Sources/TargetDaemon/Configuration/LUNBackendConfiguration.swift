@@ -1,4 +1,4 @@
-/// Where a LUN's blocks live (`backend = "ram" | "file" | "block"`).
+/// Where a LUN's blocks live (`backend = "ram" | "file" | "block" | "remote"`).
 public enum LUNBackendConfiguration: Sendable, Equatable {
     /// Memory only, zero-filled at start and lost at exit; for tests and demos.
     case ram(size: UInt64)
@@ -7,4 +7,7 @@ public enum LUNBackendConfiguration: Sendable, Equatable {
     case file(path: String, size: UInt64?)
     /// A block device, whose size the device reports.
     case block(path: String)
+    /// A multipath device on upstream portals, claimed by the DSM and exported again
+    /// (a gateway): `upstream_portals`, optional `upstream_target` and `upstream_lun`.
+    case remote(portals: [PortalAddress], target: String?, lun: UInt16)
 }

@@ -1,9 +1,9 @@
 extension LUNConfiguration {
     static let keys = [
         "id", "backend", "size", "path", "block_size", "vendor", "product", "revision", "serial",
-        "read_only", "write_cache",
+        "read_only", "write_cache", "upstream_portals", "upstream_target", "upstream_lun",
     ]
-    static let backends = ["ram", "file", "block"]
+    static let backends = ["ram", "file", "block", "remote"]
 
     /// Reads one `[[target.lun]]`; nil after reporting errors. `serials` maps every serial
     /// seen so far in the file to its line: two LUNs with one serial would be merged into
@@ -106,9 +106,23 @@ extension LUNConfiguration {
                 return nil
             }
             return reader.table["size"] == nil ? .block(path: validPath) : nil
+        case "remote":
+            for key in ["size", "path"] {
+                if let entry = reader.table[key] {
+                    decoder.report("'\(key)' does not apply to a remote LUN: the upstream device has its own", line: entry.line, suggestion: "remove it")
+                }
+            }
+            guard let portals = reader.strings("upstream_portals", example: "[\"10.0.0.1:3260\", \"10.0.1.1:3260\"]") else {
+                if reader.table["upstream_portals"] == nil { reader.missing("upstream_portals", example: "[\"10.0.0.1:3260\", \"10.0.1.1:3260\"]") }
+                return nil
+            }
+            let addresses = portals.compactMap { decoder.parse($0, with: PortalAddress.init(parsing:)) }
+            let lun = reader.integer("upstream_lun", in: UInt16(0)...UInt16(16383), example: "0")
+            guard addresses.count == portals.count, !addresses.isEmpty else { return nil }
+            return .remote(portals: addresses.map(\.value), target: reader.string("upstream_target", example: "\"iqn.2001-04.com.example:array\"")?.value, lun: lun?.value ?? 0)
         default:
             decoder.report(
-                "'backend' must be \"ram\", \"file\" or \"block\", not '\(kind.value)'",
+                "'backend' must be \"ram\", \"file\", \"block\" or \"remote\", not '\(kind.value)'",
                 line: kind.line,
                 suggestion: backends.contains(kind.value.lowercased()) ? "write backend = \"\(kind.value.lowercased())\"" : nil
             )

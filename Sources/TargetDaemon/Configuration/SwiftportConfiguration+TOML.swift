@@ -1,5 +1,5 @@
 extension SwiftportConfiguration {
-    static let keys = ["daemon", "discovery", "target"]
+    static let keys = ["daemon", "discovery", "dsm", "target"]
 
     /// Reads the top-level table; nil after reporting errors.
     init?(reading reader: TableReader) {
@@ -9,6 +9,7 @@ extension SwiftportConfiguration {
             .table("auth", named: "[discovery.auth]", keys: CHAPCredentials.keys)
             .flatMap(CHAPCredentials.init(reading:))
 
+        let dsm = DSMSettings(reading: reader.table("dsm", named: "[dsm]", keys: DSMSettings.keys))
         let targetTables = reader.tables("target", named: "[[target]]", keys: TargetConfiguration.keys)
         if targetTables.isEmpty && reader.table["target"] == nil {
             decoder.report(
@@ -28,6 +29,6 @@ extension SwiftportConfiguration {
             return TargetConfiguration(reading: table, serials: &serials)
         }
         guard !targets.isEmpty else { return nil }
-        self.init(daemon: daemon, discoveryAuth: discoveryAuth, targets: targets)
+        self.init(daemon: daemon, discoveryAuth: discoveryAuth, dsm: dsm, targets: targets)
     }
 }

@@ -6,12 +6,15 @@ public struct SwiftportConfiguration: Sendable, Equatable {
     public var daemon: DaemonSettings
     /// `[discovery.auth]`: CHAP for SendTargets discovery sessions; nil = none.
     public var discoveryAuth: CHAPCredentials?
+    /// `[dsm]`: claim rules and policy for remote LUNs.
+    public var dsm: DSMSettings
     /// `[[target]]` sections, at least one, with distinct names.
     public var targets: [TargetConfiguration]
 
-    public init(daemon: DaemonSettings = DaemonSettings(), discoveryAuth: CHAPCredentials? = nil, targets: [TargetConfiguration]) {
+    public init(daemon: DaemonSettings = DaemonSettings(), discoveryAuth: CHAPCredentials? = nil, dsm: DSMSettings = DSMSettings(), targets: [TargetConfiguration]) {
         self.daemon = daemon
         self.discoveryAuth = discoveryAuth
+        self.dsm = dsm
         self.targets = targets
     }
 
