@@ -23,6 +23,9 @@ grep -E "Test run with|Executed [0-9]+ tests" .build/swift-test.log
 echo "== integration against swiftportd on loopback"
 scripts/integration.sh
 
+echo "== the DSM on loopback: swiftportd and tgtd upstream, failover, gateway"
+scripts/dsm-integration.sh
+
 if [[ -x scripts/fuzz.sh ]]; then
     echo "== fuzzing the framer and decoders (bounded)"
     FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh

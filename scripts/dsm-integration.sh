@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The DSM on loopback (the DSM issue's checks): Swiftport's own initiator against a
+# swiftportd upstream on two portals (127.0.0.1 and 127.0.0.2) and against tgtd on two
+# portals: `swiftport dsm scan` groups the two paths into one device and ignores
+# devices not in the supported list; `swiftport dsm io` and iscsi-bench through a
+# remote-LUN gateway keep running with zero errors and zero verify mismatches while an
+# upstream portal is disabled and enabled again. Bounded; stops only what it started.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+BIN=${BIN:-$ROOT/.build/debug}
+UP_PORT=${UP_PORT:-3266} GW_PORT=${GW_PORT:-3267} TGT_PORT=${TGT_PORT:-3268} TGT_CTRL=${TGT_CTRL:-19}
+WORK=$(mktemp -d /tmp/swiftport-dsm.XXXXXX)
+UPSTREAM=iqn.2026-11.io.swiftport:upstream
+PIDS=() TGTD_PID=
+
+passed=0 failed=0
+check() {
+    local name=$1; shift
+    if "$@" > "$WORK/$name.out" 2>&1; then
+        passed=$((passed + 1)); echo "  ok    $name"
+    else
+        failed=$((failed + 1)); echo "  FAIL  $name"; sed 's/^/        /' "$WORK/$name.out" | tail -n 25
+    fi
+}
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    if [[ -n $TGTD_PID ]]; then
+        tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1
+        sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null
+    fi
+    sleep 0.5
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+for port in $UP_PORT $GW_PORT $TGT_PORT; do
+    if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
+done
+
+start_daemon() {   # start_daemon NAME CONFIG
+    "$BIN/swiftportd" --config "$2" > "$WORK/$1.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        grep -q "swiftportd ready" "$WORK/$1.log" && return 0
+        sleep 0.2
+    done
+    echo "$1 did not start:"; cat "$WORK/$1.log"; exit 1
+}
+
+cat > "$WORK/upstream.toml" <<TOML
+[daemon]
+state_dir = "$WORK/upstream-state"
+admin_socket = "$WORK/upstream.sock"
+nop_in_interval = 5
+[[target]]
+name = "$UPSTREAM"
+[[target.portal_group]]
+tag = 1
+portals = ["127.0.0.1:$UP_PORT"]
+[[target.portal_group]]
+tag = 2
+portals = ["127.0.0.2:$UP_PORT"]
+[[target.lun]]
+id = 0
+backend = "ram"
+size = "128MiB"
+TOML
+start_daemon upstream "$WORK/upstream.toml"
+UP_ADMIN=("$BIN/swiftport" portal --socket "$WORK/upstream.sock")
+PORTALS=(--portal "127.0.0.1:$UP_PORT" --portal "127.0.0.2:$UP_PORT")
+
+echo "-- dsm scan against swiftportd on two portals"
+scan_groups_two_paths() {
+    "$BIN/swiftport" dsm scan "${PORTALS[@]}" | tee /dev/stderr > "$WORK/scan.txt"
+    [[ $(grep -c "claimed by" "$WORK/scan.txt") -eq 1 && $(grep -c "path[0-9]" "$WORK/scan.txt") -eq 2 ]]
+}
+check dsm-scan-one-device-two-paths scan_groups_two_paths
+check dsm-scan-json sh -c "'$BIN/swiftport' dsm scan ${PORTALS[*]} --json | tee /dev/stderr | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"devices\"]) == 1 and len(d[\"devices\"][0][\"paths\"]) == 2'"
+unlisted_is_not_claimed() {
+    "$BIN/swiftport" dsm scan "${PORTALS[@]}" --supported "OTHERVEN" | tee /dev/stderr > "$WORK/unclaimed.txt"
+    ! grep -q "claimed by" "$WORK/unclaimed.txt" && grep -q "not in MPIOSupportedDeviceList" "$WORK/unclaimed.txt"
+}
+check dsm-scan-does-not-claim-unlisted unlisted_is_not_claimed
+
+echo "-- dsm io with an upstream portal disabled and enabled mid-run"
+io_fails_over_and_back() {
+    ( sleep 4; "${UP_ADMIN[@]}" disable "127.0.0.1:$UP_PORT"; sleep 5; "${UP_ADMIN[@]}" enable "127.0.0.1:$UP_PORT" ) &
+    local toggler=$!
+    timeout 60 "$BIN/swiftport" dsm io "${PORTALS[@]}" --seconds 14 --policy RR | tee "$WORK/io.txt"
+    local status=$?
+    wait $toggler
+    # Path 1 failed while its portal was down, and carried I/O again at the end.
+    grep -q "127.0.0.1:$UP_PORT.*: failed" "$WORK/io.txt" || { echo "path 1 was never marked failed"; return 1; }
+    local before after
+    before=$(grep "^\[8s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.1:$UP_PORT[^|]*ios=([0-9]+).*$/\1/")
+    after=$(grep "^\[14s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.1:$UP_PORT[^|]*ios=([0-9]+).*$/\1/")
+    echo "path 1 ios at 8 s: $before, at 14 s: $after"
+    [[ $status -eq 0 && -n $before && -n $after && $after -gt $before ]]
+}
+check dsm-io-failover-and-failback io_fails_over_and_back
+
+echo "-- remote LUN gateway under iscsi-bench, upstream portal disabled mid-run"
+cat > "$WORK/gateway.toml" <<TOML
+[daemon]
+state_dir = "$WORK/gateway-state"
+admin_socket = "$WORK/gateway.sock"
+[dsm]
+supported_devices = ["SWIFTPRT"]
+policy = "RR"
+[[target]]
+name = "iqn.2026-11.io.swiftport:gateway"
+portals = ["127.0.0.1:$GW_PORT"]
+[[target.lun]]
+id = 0
+backend = "remote"
+upstream_portals = ["127.0.0.1:$UP_PORT", "127.0.0.2:$UP_PORT"]
+upstream_target = "$UPSTREAM"
+product = "GATEWAY"
+TOML
+start_daemon gateway "$WORK/gateway.toml"
+BENCH_DIR=$WORK/bench
+cp -r "$SHARED/bench" "$BENCH_DIR" && chmod -R u+w "$BENCH_DIR"
+make -s -C "$BENCH_DIR" iscsi-bench > "$WORK/bench-build.log" 2>&1 || { cat "$WORK/bench-build.log"; exit 1; }
+gateway_rides_through() {
+    ( sleep 3; "${UP_ADMIN[@]}" disable "127.0.0.1:$UP_PORT"; sleep 4; "${UP_ADMIN[@]}" enable "127.0.0.1:$UP_PORT" ) &
+    local toggler=$!
+    "$BENCH_DIR/iscsi-bench" -V -p randrw -b 8k -q 8 -r 32m -t 12 "iscsi://127.0.0.1:$GW_PORT/iqn.2026-11.io.swiftport:gateway/0"
+    local status=$?
+    wait $toggler
+    return $status
+}
+check gateway-iscsi-bench-verify-through-failover gateway_rides_through
+
+echo "-- dsm scan against tgtd on two portals"
+dd if=/dev/zero of="$WORK/tgt.img" bs=1M count=64 status=none
+tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
+TGTD_PID=$!
+sleep 1
+TGTADM=(tgtadm -C "$TGT_CTRL" --lld iscsi)
+"${TGTADM[@]}" --op new --mode portal --param portal="127.0.0.2:$TGT_PORT" &&
+"${TGTADM[@]}" --op new --mode target --tid 1 -T iqn.2026-11.test:tgt &&
+"${TGTADM[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$WORK/tgt.img" &&
+"${TGTADM[@]}" --op bind --mode target --tid 1 -I ALL || { echo "tgtd setup failed"; cat "$WORK/tgtd.log"; }
+tgt_scan() {
+    "$BIN/swiftport" dsm scan --portal "127.0.0.1:$TGT_PORT" --portal "127.0.0.2:$TGT_PORT" --supported "IET     VIRTUAL-DISK" | tee /dev/stderr > "$WORK/tgt-scan.txt"
+    [[ $(grep -c "claimed by" "$WORK/tgt-scan.txt") -eq 1 && $(grep -c "path[0-9].*LUN 1" "$WORK/tgt-scan.txt") -eq 2 ]]
+}
+check dsm-scan-tgtd-one-device-two-paths tgt_scan
+
+echo "dsm integration: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
