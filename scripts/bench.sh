@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Benchmarks swiftportd against tgtd in the same run, interleaved (the benchmark issue):
+# builds release, starts swiftportd (RAM LUN, and a file LUN in /dev/shm) and a private
+# tgtd (rdwr store on a /dev/shm file) with the same negotiation limits, and drives each
+# with ../shared/bench/iscsi-bench, backends innermost so compared runs are close in
+# time. Prints a markdown table (median of REPS repetitions, ratio to tgtd) and the
+# loopback TCP ceiling (iperf3). Loopback only; bounded (about 12 minutes by default).
+#
+# Knobs: TIME [4] s per run, WARMUP [1], REPS [3], SIZE_MB [1024], CFG_FILTER [.] (regex
+# over "pattern bs qd sessions"), OUT [BENCH-RESULTS.md], PORT [3270], TGT_PORT [3271].
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+TIME=${TIME:-4} WARMUP=${WARMUP:-1} REPS=${REPS:-3} SIZE_MB=${SIZE_MB:-1024}
+CFG_FILTER=${CFG_FILTER:-.} OUT=${OUT:-$ROOT/BENCH-RESULTS.md}
+PORT=${PORT:-3270} TGT_PORT=${TGT_PORT:-3271} TGT_CTRL=${TGT_CTRL:-21} IPERF_PORT=${IPERF_PORT:-5298}
+WORK=$(mktemp -d /tmp/swiftport-bench.XXXXXX)
+IQN=iqn.2026-11.io.swiftport:bench
+SP_PID= TGTD_PID= IPERF_PID=
+
+cleanup() {
+    [[ -n $SP_PID ]] && kill -TERM "$SP_PID" 2>/dev/null
+    if [[ -n $TGTD_PID ]]; then tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1; sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null; fi
+    [[ -n $IPERF_PID ]] && kill "$IPERF_PID" 2>/dev/null
+    rm -f /dev/shm/swiftport-bench-*.img
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+for port in $PORT $TGT_PORT $IPERF_PORT; do
+    if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
+done
+
+scripts/install-deps.sh
+swift build -c release --product swiftportd
+cp -r "$SHARED/bench" "$WORK/bench" && chmod -R u+w "$WORK/bench" && make -s -C "$WORK/bench" iscsi-bench
+BENCH=$WORK/bench/iscsi-bench
+
+for name in sp-file tgt-rdwr; do head -c "${SIZE_MB}M" /dev/urandom > "/dev/shm/swiftport-bench-$name.img"; done
+
+# The same negotiation limits on both targets: 256 KiB PDUs, 1 MiB bursts, 256 KiB
+# first burst, InitialR2T=No, ImmediateData=Yes, MaxOutstandingR2T=8.
+cat > "$WORK/swiftport.toml" <<TOML
+[daemon]
+state_dir = "$WORK/state"
+admin_socket = "$WORK/admin.sock"
+log_level = "warning"
+[daemon.iscsi]
+max_recv_data_segment_length = 262144
+max_burst_length = 1048576
+first_burst_length = 262144
+initial_r2t = false
+immediate_data = true
+max_outstanding_r2t = 8
+[[target]]
+name = "$IQN"
+portals = ["127.0.0.1:$PORT"]
+[[target.lun]]
+id = 0
+backend = "ram"
+size = "${SIZE_MB}MiB"
+[[target.lun]]
+id = 1
+backend = "file"
+path = "/dev/shm/swiftport-bench-sp-file.img"
+TOML
+"$ROOT/.build/release/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
+SP_PID=$!
+tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
+TGTD_PID=$!
+sleep 2
+TGTADM=(tgtadm -C "$TGT_CTRL" --lld iscsi)
+"${TGTADM[@]}" --op new --mode target --tid 1 -T "$IQN-tgt"
+"${TGTADM[@]}" --op new --mode logicalunit --tid 1 --lun 1 --bstype rdwr -b /dev/shm/swiftport-bench-tgt-rdwr.img
+"${TGTADM[@]}" --op bind --mode target --tid 1 -I ALL
+for kv in MaxRecvDataSegmentLength=262144 MaxXmitDataSegmentLength=262144 FirstBurstLength=262144 MaxBurstLength=1048576 InitialR2T=No ImmediateData=Yes MaxOutstandingR2T=8; do
+    "${TGTADM[@]}" --op update --mode target --tid 1 -n "${kv%%=*}" -v "${kv#*=}"
+done
+
+declare -A URL=([sp-ram]="iscsi://127.0.0.1:$PORT/$IQN/0" [sp-file]="iscsi://127.0.0.1:$PORT/$IQN/1" [tgt-rdwr]="iscsi://127.0.0.1:$TGT_PORT/$IQN-tgt/1")
+declare -A PID=([sp-ram]=$SP_PID [sp-file]=$SP_PID [tgt-rdwr]=$TGTD_PID)
+CFGS=()
+for qd in 1 32 128; do CFGS+=("randread 4k $qd 1" "randwrite 4k $qd 1"); done
+for bs in 128k 1m; do CFGS+=("seqread $bs 8 1" "seqwrite $bs 8 1"); done
+CFGS+=("randread 4k 32 2" "randwrite 4k 32 2" "seqread 1m 8 2" "seqwrite 1m 8 2")
+
+: > "$WORK/results.jsonl"
+start=$(date +%s)
+for rep in $(seq 1 "$REPS"); do
+    for cfg in "${CFGS[@]}"; do
+        [[ $cfg =~ $CFG_FILTER ]] || continue
+        read -r pattern bs qd sessions <<< "$cfg"
+        for backend in sp-ram sp-file tgt-rdwr; do
+            out=$(timeout $((TIME + WARMUP + 60)) "$BENCH" -p "$pattern" -b "$bs" -q "$qd" -c "$sessions" -t "$TIME" -w "$WARMUP" \
+                -r "${SIZE_MB}m" -P "${PID[$backend]}" -l "$backend" "${URL[$backend]}" 2>> "$WORK/bench.log") || true
+            echo "${out:-{\"label\":\"$backend\",\"pattern\":\"$pattern\",\"status\":\"FAIL\"}}" >> "$WORK/results.jsonl"
+        done
+    done
+    echo "repetition $rep done after $(( $(date +%s) - start )) s" >&2
+done
+
+iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" > /dev/null 2>&1 &
+IPERF_PID=$!
+sleep 1
+for _ in 1 2 3; do
+    iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t 3 -J 2>/dev/null | python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; print(json.dumps({"iperf3_gbit_s": e["sum_received"]["bits_per_second"]/1e9}))' >> "$WORK/limits.jsonl" || true
+done
+rss() { awk '/VmRSS/ {print $2}' "/proc/$SP_PID/status"; }
+echo "{\"swiftportd_rss_kib_after_run\": $(rss)}" >> "$WORK/limits.jsonl"
+
+python3 "$ROOT/scripts/bench_summary.py" "$WORK/results.jsonl" "$WORK/limits.jsonl" \
+    --machine "$(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(uname -r)" --seconds "$(( $(date +%s) - start ))" | tee "$OUT"
+echo "wrote $OUT" >&2
