@@ -10,8 +10,9 @@ enum DeviceServerLimits {
     static let optimalTransferBytes = 1 << 20
     /// Preferred alignment in bytes (OPTIMAL TRANSFER LENGTH GRANULARITY): a page.
     static let transferGranularityBytes = 4096
-    /// MAXIMUM UNMAP LBA COUNT in blocks per UNMAP command.
-    static let maximumUnmapBlocks: UInt32 = 1 << 22
+    /// MAXIMUM UNMAP LBA COUNT in blocks per UNMAP command: 1 Mi blocks, the most
+    /// libiscsi's Block Limits check accepts.
+    static let maximumUnmapBlocks: UInt32 = 1 << 20
     /// MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT; also bounds the UNMAP parameter list.
     static let maximumUnmapDescriptors: UInt32 = 256
     /// MAXIMUM WRITE SAME LENGTH in blocks.
@@ -25,6 +26,7 @@ enum DeviceServerLimits {
             optimalTransferLength: UInt32(optimalTransferBytes / blockSize),
             maximumUnmapLBACount: unmapSupported ? maximumUnmapBlocks : 0,
             maximumUnmapBlockDescriptorCount: unmapSupported ? maximumUnmapDescriptors : 0,
-            maximumWriteSameLength: maximumWriteSameBlocks)
+            maximumWriteSameLength: maximumWriteSameBlocks,
+            maximumCompareAndWriteLength: SCSITargetDevice.maximumCompareAndWriteBlocks)
     }
 }

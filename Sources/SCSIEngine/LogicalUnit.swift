@@ -10,21 +10,38 @@ final class LogicalUnit: Sendable {
     struct State: Sendable {
         /// WCE of the caching mode page (SBC-3 §6.4.5).
         var writeCacheEnabled: Bool
+        /// D_SENSE of the control mode page: sense data in descriptor format (SPC-4 §7.5.8).
+        var descriptorSense = false
         var unitAttentions = UnitAttentionState()
+        /// Registrations and the persistent reservation (SPC-4 §5.12).
+        var reservations = PersistentReservations()
+        /// The I_T nexus holding a RESERVE(6)/(10) reservation (SPC-2 §5.5.1).
+        var spc2ReservationHolder: ITNexus?
     }
 
     let descriptor: LogicalUnitDescriptor
     let number: LogicalUnitNumber
     let geometry: BlockGeometry
     let limits: BlockLimits
+    /// Orders exclusive commands against all others (COMPARE AND WRITE atomicity).
+    let gate = LogicalUnitGate()
     private let state: NIOLockedValueBox<State>
 
-    init(_ descriptor: LogicalUnitDescriptor) {
+    init(_ descriptor: LogicalUnitDescriptor, reservations: PersistentReservations = PersistentReservations()) {
         self.descriptor = descriptor
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
         self.geometry = descriptor.device.geometry
         self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: descriptor.device.supportsUnmap)
-        self.state = NIOLockedValueBox(State(writeCacheEnabled: descriptor.writeCacheEnabled))
+        self.state = NIOLockedValueBox(State(writeCacheEnabled: descriptor.writeCacheEnabled, reservations: reservations))
+    }
+
+    /// The name of this logical unit's record in a ``ReservationStore``: its NAA
+    /// designator in hex, which is stable across restarts and LUN renumbering.
+    var reservationRecordName: String { Self.reservationRecordName(of: descriptor) }
+
+    /// ``reservationRecordName`` for a logical unit not built yet.
+    static func reservationRecordName(of descriptor: LogicalUnitDescriptor) -> String {
+        descriptor.naaIdentifier.map { String($0 >> 4, radix: 16) + String($0 & 0x0F, radix: 16) }.joined()
     }
 
     var device: any BlockDevice { descriptor.device }
@@ -39,8 +56,16 @@ final class LogicalUnit: Sendable {
         state.withLockedValue(body)
     }
 
+    /// The current D_SENSE.
+    var descriptorSense: Bool {
+        state.withLockedValue { $0.descriptorSense }
+    }
+
     /// Mode parameters back to their defaults (SAM-5 §6.3.3, logical unit reset).
     func resetModeParameters() {
-        state.withLockedValue { $0.writeCacheEnabled = descriptor.writeCacheEnabled }
+        state.withLockedValue {
+            $0.writeCacheEnabled = descriptor.writeCacheEnabled
+            $0.descriptorSense = false
+        }
     }
 }

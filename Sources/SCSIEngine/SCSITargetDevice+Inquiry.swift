@@ -24,10 +24,11 @@ extension SCSITargetDevice {
             data = VitalProductData.page(pageCode, peripheral: .notSupported, payload: [])
         case (let unit?, false):
             let descriptor = unit.descriptor
-            data = StandardInquiryData(
+            var standard = StandardInquiryData(
                 peripheral: .directAccessBlockDevice, vendor: descriptor.vendor, product: descriptor.product,
-                revision: descriptor.revision
-            ).bytes
+                revision: descriptor.revision)
+            standard.thirdPartyCopy = true  // 3PC: EXTENDED COPY (SPC-4 §6.6.2)
+            data = standard.bytes
         case (let unit?, true):
             data = try vitalProductData(pageCode, unit: unit, nexus: context.nexus)
         }
@@ -38,7 +39,8 @@ extension SCSITargetDevice {
     /// Logical Block Provisioning page is only listed when the backend can unmap.
     static func supportedVitalProductDataPages(for unit: LogicalUnit) -> [VitalProductDataPageCode] {
         var pages: [VitalProductDataPageCode] = [
-            .supportedPages, .unitSerialNumber, .deviceIdentification, .blockLimits, .blockDeviceCharacteristics,
+            .supportedPages, .unitSerialNumber, .deviceIdentification, .extendedInquiry, .thirdPartyCopy, .blockLimits,
+            .blockDeviceCharacteristics,
         ]
         if unit.device.supportsUnmap { pages.append(.logicalBlockProvisioning) }
         return pages
@@ -67,6 +69,10 @@ extension SCSITargetDevice {
                     .targetPortGroup(nexus.targetPortGroup),
                     .scsiNameString(targetName, association: .targetDevice),
                 ], peripheral: peripheral)
+        case .extendedInquiry:
+            return VitalProductData.extendedInquiry(volatileCache: unit.writeCacheEnabled, peripheral: peripheral)
+        case .thirdPartyCopy:
+            return VitalProductData.thirdPartyCopy(Self.copyManager, peripheral: peripheral)
         case .blockLimits:
             return VitalProductData.blockLimits(unit.limits, peripheral: peripheral)
         case .blockDeviceCharacteristics:

@@ -40,8 +40,9 @@ extension SCSITargetDevice {
     }
 
     /// BYTCHK 00b only checks the range (the medium has no separate verify path);
-    /// BYTCHK 01b compares the Data-Out with the medium and reports MISCOMPARE with
-    /// the offset of the first differing byte in INFORMATION (SBC-3 §5.29.1).
+    /// BYTCHK 01b compares the Data-Out with the medium and 11b one Data-Out block with
+    /// each block, reporting MISCOMPARE with the offset of the first differing byte in
+    /// INFORMATION (SBC-3 §5.29.1, SBC-4 §5.31); 10b is reserved.
     func verify(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         let access = try checkedMediaAccess(context.cdb, unit: unit)
         switch access.byteCheck {
@@ -51,20 +52,24 @@ extension SCSITargetDevice {
             let byteCount = Int(access.blockCount) * unit.geometry.blockSize
             let expected = try dataOut(context, byteCount: byteCount)
             guard access.blockCount > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: 0) }
-            let actual: ByteBuffer
-            do {
-                actual = try await unit.device.read(
-                    at: access.lba, blockCount: Int(access.blockCount), allocator: allocator)
-            } catch {
-                logger.error(
-                    "backend read for VERIFY failed",
-                    metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
-                throw SenseData(.unrecoveredReadError, information: access.lba)
-            }
-            if let offset = zip(expected.readableBytesView, actual.readableBytesView).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            let actual = try await readForComparison(at: access.lba, blockCount: access.blockCount, unit: unit)
+            if let offset = Self.firstDifference(expected, actual) {
                 throw SenseData(.miscompareDuringVerifyOperation, information: UInt64(offset))
             }
             return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
+        case 3:
+            // BYTCHK 11b (SBC-4 §5.31): one Data-Out block, compared with every block.
+            let blockSize = unit.geometry.blockSize
+            let expected = try dataOut(context, byteCount: blockSize)
+            guard access.blockCount > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: blockSize) }
+            let actual = try await readForComparison(at: access.lba, blockCount: access.blockCount, unit: unit)
+            for block in 0..<Int(access.blockCount) {
+                let slice = actual.getSlice(at: actual.readerIndex + block * blockSize, length: blockSize) ?? ByteBuffer()
+                if let offset = Self.firstDifference(expected, slice) {
+                    throw SenseData(.miscompareDuringVerifyOperation, information: UInt64(block * blockSize + offset))
+                }
+            }
+            return SCSICommandResult(status: .good, dataOutLengthUsed: blockSize)
         default:
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 2))
         }
@@ -89,8 +94,18 @@ extension SCSITargetDevice {
         switch cdb.operationCode {
         case .write6, .write10, .write12, .write16:
             return Int(cdb.mediaAccess.blockCount) * blockSize
-        case .verify10, .verify16:
-            return cdb.mediaAccess.byteCheck == 0 ? 0 : Int(cdb.mediaAccess.blockCount) * blockSize
+        case .writeAndVerify10, .writeAndVerify12, .writeAndVerify16, .orWrite16:
+            return Int(cdb.mediaAccess.blockCount) * blockSize
+        case .compareAndWrite:
+            return 2 * Int(cdb.mediaAccess.blockCount) * blockSize
+        case .verify10, .verify12, .verify16:
+            switch cdb.mediaAccess.byteCheck {
+            case 0: return 0
+            case 3: return blockSize  // one block compared with every block of the range
+            default: return Int(cdb.mediaAccess.blockCount) * blockSize
+            }
+        case .persistentReserveOut, .extendedCopy:
+            return cdb.allocationLength
         case .writeSame10, .writeSame16:
             return cdb.writeSameHasNoDataOut ? 0 : blockSize
         case .modeSelect6, .modeSelect10, .unmap:
@@ -150,6 +165,29 @@ extension SCSITargetDevice {
         } catch {
             logger.error("backend write failed", metadata: ["lun": "\(unit.number)", "lba": "\(lba)", "error": "\(error)"])
             throw SenseData(.writeError, information: lba)
+        }
+    }
+
+    /// Reads a range for a comparison (VERIFY, COMPARE AND WRITE,
+    /// ORWRITE), a backend failure mapped to MEDIUM ERROR / UNRECOVERED READ ERROR.
+    func readForComparison(at lba: UInt64, blockCount: UInt64, unit: LogicalUnit) async throws(SenseData) -> ByteBuffer {
+        do {
+            return try await unit.device.read(at: lba, blockCount: Int(blockCount), allocator: allocator)
+        } catch {
+            logger.error(
+                "backend read for comparison failed",
+                metadata: ["lun": "\(unit.number)", "lba": "\(lba)", "error": "\(error)"])
+            throw SenseData(.unrecoveredReadError, information: lba)
+        }
+    }
+
+    /// The offset of the first byte where `expected` and `actual` differ, if any: the
+    /// INFORMATION of a MISCOMPARE (SBC-3 §5.2, §5.29.1).
+    static func firstDifference(_ expected: ByteBuffer, _ actual: ByteBuffer) -> Int? {
+        expected.withUnsafeReadableBytes { expected in
+            actual.withUnsafeReadableBytes { actual in
+                (0..<min(expected.count, actual.count)).first { expected[$0] != actual[$0] }
+            }
         }
     }
 

@@ -67,16 +67,27 @@ extension SCSITargetDevice {
             throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: format.headerLength))
         }
         var writeCacheEnabled = unit.writeCacheEnabled
+        var descriptorSense = unit.descriptorSense
         for received in received.pages {
-            writeCacheEnabled = try validate(received, against: unit, writeCacheEnabled: writeCacheEnabled)
+            try validate(received, against: unit)
+            switch received.page.code {
+            case .caching: writeCacheEnabled = received.page.parameters[0] & 0x04 != 0
+            case .control: descriptorSense = received.page.parameters[0] & ModePage.descriptorSenseBit != 0
+            default: break
+            }
         }
         let changed = unit.withState { state in
-            defer { state.writeCacheEnabled = writeCacheEnabled }
-            return state.writeCacheEnabled != writeCacheEnabled
+            defer {
+                state.writeCacheEnabled = writeCacheEnabled
+                state.descriptorSense = descriptorSense
+            }
+            return state.writeCacheEnabled != writeCacheEnabled || state.descriptorSense != descriptorSense
         }
         if changed {
             unit.withState { $0.unitAttentions.establish(.modeParametersChanged, except: context.nexus) }
-            logger.info("write cache changed", metadata: ["lun": "\(unit.number)", "wce": "\(writeCacheEnabled)"])
+            logger.info(
+                "mode parameters changed",
+                metadata: ["lun": "\(unit.number)", "wce": "\(writeCacheEnabled)", "d_sense": "\(descriptorSense)"])
             if writeCacheEnabled == false {
                 // Writes acknowledged while WCE was 1 must not stay volatile now that
                 // the initiator has been told there is no write cache.
@@ -86,12 +97,10 @@ extension SCSITargetDevice {
         return SCSICommandResult(status: .good, dataOutLengthUsed: length)
     }
 
-    /// Checks one received page against the current one under the changeable mask
-    /// and returns the resulting WCE. Unknown pages, wrong lengths and changes to
-    /// unchangeable bits are INVALID FIELD IN PARAMETER LIST (SPC-4 §6.9).
-    private func validate(
-        _ received: ModeParameterList.ReceivedPage, against unit: LogicalUnit, writeCacheEnabled: Bool
-    ) throws(SenseData) -> Bool {
+    /// Checks one received page against the current one under the changeable mask.
+    /// Unknown pages, wrong lengths and changes to unchangeable bits are INVALID FIELD
+    /// IN PARAMETER LIST (SPC-4 §6.9).
+    private func validate(_ received: ModeParameterList.ReceivedPage, against unit: LogicalUnit) throws(SenseData) {
         let code = received.page.code
         guard let current = modePage(code, control: .current, unit: unit),
               let mask = ModePage.changeableMask(for: code)
@@ -105,7 +114,6 @@ extension SCSITargetDevice {
         where (new ^ old) & ~mask.parameters[index] != 0 {
             throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: received.offset + 2 + index))
         }
-        return code == .caching ? received.page.parameters[0] & 0x04 != 0 : writeCacheEnabled
     }
 
     /// A page's values for PAGE CONTROL current, changeable or default.
@@ -115,7 +123,7 @@ extension SCSITargetDevice {
         case .caching:
             return .caching(writeCacheEnabled: control == .current ? unit.writeCacheEnabled : unit.descriptor.writeCacheEnabled)
         case .control:
-            return .control
+            return .control(descriptorSense: control == .current && unit.descriptorSense)
         case .informationalExceptions:
             return .informationalExceptions
         default:

@@ -38,15 +38,36 @@ extension SCSITargetDevice {
         case .targetColdReset:
             for unit in units.values {
                 unit.resetModeParameters()
-                unit.withState { $0.unitAttentions.forgetAllNexuses() }
+                unit.withState {
+                    $0.unitAttentions.forgetAllNexuses()
+                    $0.spc2ReservationHolder = nil
+                }
             }
         }
         logger.info("task management", metadata: ["function": "\(function)", "lun": "\(lun)", "nexus": "\(nexus)"])
         return .functionComplete
     }
 
+    /// A logical unit reset also ends an SPC-2 reservation; persistent reservations
+    /// survive it (SPC-2 §5.5.1, SPC-4 §5.12.1).
     private func reset(_ unit: LogicalUnit, reportingTo nexus: ITNexus, as condition: SenseCondition) {
         unit.resetModeParameters()
-        unit.withState { $0.unitAttentions.establish(condition, except: nexus) }
+        unit.withState {
+            $0.unitAttentions.establish(condition, except: nexus)
+            $0.spc2ReservationHolder = nil
+        }
+    }
+
+    /// Tells the device server that `nexus` is gone (the iSCSI session ended or its
+    /// last connection dropped): RESERVE(6)/(10) reservations it held are released
+    /// (SPC-2 §5.5.1, I_T nexus loss). Registrations and persistent reservations
+    /// survive (SPC-4 §5.12.1). The port layer calls it once per lost nexus.
+    public func nexusLogout(_ nexus: ITNexus) {
+        for unit in units.values {
+            unit.withState { state in
+                if state.spc2ReservationHolder == nexus { state.spc2ReservationHolder = nil }
+            }
+        }
+        logger.debug("I_T nexus lost", metadata: ["nexus": "\(nexus)"])
     }
 }

@@ -17,14 +17,46 @@ public final class SCSITargetDevice: Sendable {
     let units: [LogicalUnitNumber: LogicalUnit]
     let logger: Logger
     let allocator = ByteBufferAllocator()
+    /// Where persistent reservations with APTPL are kept; nil: APTPL is not supported
+    /// (PTPL_C = 0, SPC-4 §6.15.4).
+    let reservationStore: (any ReservationStore)?
+    /// EXTENDED COPY results for RECEIVE COPY RESULTS (SPC-4 §6.18.3).
+    let copyResults = CopyResultsLog()
 
     /// Builds the device server. LUN numbers must be unique: a duplicate is our
     /// caller's configuration bug, which the config parser rejects first.
-    public init(targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger) {
+    ///
+    /// With a `stateDirectory`, persistent reservations registered with APTPL = 1 are
+    /// saved there (one file per logical unit, see ``FileReservationStore``) and
+    /// reloaded here. A directory that cannot be created is logged and APTPL is then
+    /// not offered.
+    public convenience init(
+        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, stateDirectory: String? = nil
+    ) {
+        var store: (any ReservationStore)?
+        if let stateDirectory {
+            do {
+                store = try FileReservationStore(directory: stateDirectory)
+            } catch {
+                logger.error("persistent reservations will not persist", metadata: ["error": "\(error)"])
+            }
+        }
+        self.init(targetName: targetName, logicalUnits: logicalUnits, logger: logger, reservationStore: store)
+    }
+
+    /// Builds the device server with persistent reservations kept in `reservationStore`
+    /// and restores what it holds for each logical unit (SPC-4 §5.12.5).
+    public init(
+        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: (any ReservationStore)?
+    ) {
         self.targetName = targetName
         self.logger = logger
+        self.reservationStore = reservationStore
         self.units = Dictionary(
-            logicalUnits.map { (LogicalUnitNumber(rawValue: $0.lun), LogicalUnit($0)) },
+            logicalUnits.map { descriptor in
+                let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
+                return (LogicalUnitNumber(rawValue: descriptor.lun), LogicalUnit(descriptor, reservations: reservations))
+            },
             uniquingKeysWith: { first, _ in first })
     }
 
@@ -38,11 +70,17 @@ public final class SCSITargetDevice: Sendable {
     public func execute(_ command: SCSICommand) async -> SCSICommandResult {
         let cdb = CommandDescriptorBlock(command.cdb)
         let unit = LogicalUnitNumber(wireValue: command.lun).flatMap { units[$0] }
+        let dataOutLength = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.geometry.blockSize) }
         do {
-            return try await dispatch(command, cdb: cdb, unit: unit)
+            var result = try await dispatch(command, cdb: cdb, unit: unit)
+            if result.status == .reservationConflict { result.dataOutLengthUsed = dataOutLength }
+            return result
         } catch {
-            var result = SCSICommandResult.checkCondition(error)
-            result.dataOutLengthUsed = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.geometry.blockSize) }
+            // D_SENSE in the control mode page picks the format (SPC-4 §4.5.1).
+            var result = SCSICommandResult(
+                status: .checkCondition,
+                sense: unit?.descriptorSense == true ? error.descriptorFormat : error.fixedFormat)
+            result.dataOutLengthUsed = dataOutLength
             logger.debug(
                 "CHECK CONDITION",
                 metadata: [
@@ -79,10 +117,22 @@ public final class SCSITargetDevice: Sendable {
             guard let unit else {
                 throw SenseData(.logicalUnitNotSupported)
             }
-            if let attention = unit.withState({ $0.unitAttentions.take(for: command.nexus) }) {
-                throw SenseData(attention)
+            let access = supported.reservationAccess.resolved(for: cdb)
+            // Inside the gate, so an exclusive PERSISTENT RESERVE OUT cannot change the
+            // reservation between this check and the command's work.
+            let body = { () async throws(SenseData) -> SCSICommandResult in
+                if let attention = unit.withState({ $0.unitAttentions.take(for: command.nexus) }) {
+                    throw SenseData(attention)
+                }
+                if unit.withState({ $0.reservationConflict(for: command.nexus, access: access) }) {
+                    return SCSICommandResult(status: .reservationConflict)
+                }
+                return try await handler(self)(context, unit)
             }
-            return try await handler(self)(context, unit)
+            if supported.exclusive {
+                return try await unit.gate.withExclusive(body)
+            }
+            return try await unit.gate.withShared(body)
         }
     }
 }

@@ -20,53 +20,139 @@ struct SupportedCommand: Sendable {
     /// For MAINTENANCE IN / SERVICE ACTION IN style commands, the service action.
     let serviceAction: UInt8?
     let handler: Handler
+    /// The command's column in the reservation tables (SPC-4 §5.12.1 table 63,
+    /// SBC-3 §4.17 table 13).
+    let reservationAccess: ReservationAccess
+    /// Runs with nothing else on the logical unit: read-modify-write commands and
+    /// PERSISTENT RESERVE OUT (see ``LogicalUnitGate``).
+    let exclusive: Bool
 
-    /// The implemented commands (SPC-4 §6, SBC-3 §5).
+    init(
+        name: String, operationCode: SCSIOperationCode, serviceAction: UInt8? = nil, handler: Handler,
+        reservationAccess: ReservationAccess, exclusive: Bool = false
+    ) {
+        self.name = name
+        self.operationCode = operationCode
+        self.serviceAction = serviceAction
+        self.handler = handler
+        self.reservationAccess = reservationAccess
+        self.exclusive = exclusive
+    }
+
+    /// START STOP UNIT with START = 1 and POWER CONDITION 0h is allowed under every
+    /// persistent reservation, any other form is a write (SBC-3 table 13).
+    private static let startStopUnitAccess = ReservationAccess.depending { cdb in
+        cdb[4] & 0xF1 == 0x01 ? .allowed : .write
+    }
+    /// PREVENT ALLOW MEDIUM REMOVAL with PREVENT 00b is allowed under every persistent
+    /// reservation, otherwise it is a write (SBC-3 table 13).
+    private static let preventAllowAccess = ReservationAccess.depending { cdb in
+        cdb[4] & 0x03 == 0 ? .allowed : .write
+    }
+
+    /// The implemented commands (SPC-4 §6, SBC-3 §5), in operation code order.
     static let table: [SupportedCommand] = [
-        .init(name: "TEST UNIT READY", operationCode: .testUnitReady, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.testUnitReady)),
-        .init(name: "REQUEST SENSE", operationCode: .requestSense, serviceAction: nil,
-              handler: .anyLogicalUnit(SCSITargetDevice.requestSense)),
-        .init(name: "READ(6)", operationCode: .read6, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.read)),
-        .init(name: "WRITE(6)", operationCode: .write6, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.write)),
-        .init(name: "INQUIRY", operationCode: .inquiry, serviceAction: nil,
-              handler: .anyLogicalUnit(SCSITargetDevice.inquiry)),
-        .init(name: "MODE SELECT(6)", operationCode: .modeSelect6, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.modeSelect)),
-        .init(name: "MODE SENSE(6)", operationCode: .modeSense6, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.modeSense)),
-        .init(name: "START STOP UNIT", operationCode: .startStopUnit, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.startStopUnit)),
-        .init(name: "READ CAPACITY(10)", operationCode: .readCapacity10, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.readCapacity10)),
-        .init(name: "READ(10)", operationCode: .read10, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.read)),
-        .init(name: "WRITE(10)", operationCode: .write10, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.write)),
-        .init(name: "VERIFY(10)", operationCode: .verify10, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.verify)),
-        .init(name: "SYNCHRONIZE CACHE(10)", operationCode: .synchronizeCache10, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.synchronizeCache)),
-        .init(name: "WRITE SAME(10)", operationCode: .writeSame10, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.writeSame)),
-        .init(name: "UNMAP", operationCode: .unmap, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.unmap)),
-        .init(name: "MODE SELECT(10)", operationCode: .modeSelect10, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.modeSelect)),
-        .init(name: "MODE SENSE(10)", operationCode: .modeSense10, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.modeSense)),
-        .init(name: "READ(16)", operationCode: .read16, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.read)),
-        .init(name: "WRITE(16)", operationCode: .write16, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.write)),
-        .init(name: "VERIFY(16)", operationCode: .verify16, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.verify)),
-        .init(name: "SYNCHRONIZE CACHE(16)", operationCode: .synchronizeCache16, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.synchronizeCache)),
-        .init(name: "WRITE SAME(16)", operationCode: .writeSame16, serviceAction: nil,
-              handler: .logicalUnit(SCSITargetDevice.writeSame)),
+        .init(name: "TEST UNIT READY", operationCode: .testUnitReady,
+              handler: .logicalUnit(SCSITargetDevice.testUnitReady), reservationAccess: .allowed),
+        .init(name: "REQUEST SENSE", operationCode: .requestSense,
+              handler: .anyLogicalUnit(SCSITargetDevice.requestSense), reservationAccess: .unrestricted),
+        .init(name: "READ(6)", operationCode: .read6, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
+        .init(name: "WRITE(6)", operationCode: .write6, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
+        .init(name: "INQUIRY", operationCode: .inquiry,
+              handler: .anyLogicalUnit(SCSITargetDevice.inquiry), reservationAccess: .unrestricted),
+        .init(name: "MODE SELECT(6)", operationCode: .modeSelect6,
+              handler: .logicalUnit(SCSITargetDevice.modeSelect), reservationAccess: .write),
+        .init(name: "RESERVE(6)", operationCode: .reserve6,
+              handler: .logicalUnit(SCSITargetDevice.reserve), reservationAccess: .spc2Reservation),
+        .init(name: "RELEASE(6)", operationCode: .release6,
+              handler: .logicalUnit(SCSITargetDevice.release), reservationAccess: .spc2Reservation),
+        .init(name: "MODE SENSE(6)", operationCode: .modeSense6,
+              handler: .logicalUnit(SCSITargetDevice.modeSense), reservationAccess: .read),
+        .init(name: "START STOP UNIT", operationCode: .startStopUnit,
+              handler: .logicalUnit(SCSITargetDevice.startStopUnit), reservationAccess: startStopUnitAccess),
+        .init(name: "PREVENT ALLOW MEDIUM REMOVAL", operationCode: .preventAllowMediumRemoval,
+              handler: .logicalUnit(SCSITargetDevice.preventAllowMediumRemoval), reservationAccess: preventAllowAccess),
+        .init(name: "READ CAPACITY(10)", operationCode: .readCapacity10,
+              handler: .logicalUnit(SCSITargetDevice.readCapacity10), reservationAccess: .allowed),
+        .init(name: "READ(10)", operationCode: .read10, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
+        .init(name: "WRITE(10)", operationCode: .write10, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
+        .init(name: "WRITE AND VERIFY(10)", operationCode: .writeAndVerify10,
+              handler: .logicalUnit(SCSITargetDevice.writeAndVerify), reservationAccess: .write),
+        .init(name: "VERIFY(10)", operationCode: .verify10,
+              handler: .logicalUnit(SCSITargetDevice.verify), reservationAccess: .read),
+        .init(name: "PRE-FETCH(10)", operationCode: .preFetch10,
+              handler: .logicalUnit(SCSITargetDevice.preFetch), reservationAccess: .read),
+        .init(name: "SYNCHRONIZE CACHE(10)", operationCode: .synchronizeCache10,
+              handler: .logicalUnit(SCSITargetDevice.synchronizeCache), reservationAccess: .write),
+        .init(name: "READ DEFECT DATA(10)", operationCode: .readDefectData10,
+              handler: .logicalUnit(SCSITargetDevice.readDefectData), reservationAccess: .read),
+        .init(name: "WRITE SAME(10)", operationCode: .writeSame10,
+              handler: .logicalUnit(SCSITargetDevice.writeSame), reservationAccess: .write),
+        .init(name: "UNMAP", operationCode: .unmap, handler: .logicalUnit(SCSITargetDevice.unmap), reservationAccess: .write),
+        .init(name: "MODE SELECT(10)", operationCode: .modeSelect10,
+              handler: .logicalUnit(SCSITargetDevice.modeSelect), reservationAccess: .write),
+        .init(name: "RESERVE(10)", operationCode: .reserve10,
+              handler: .logicalUnit(SCSITargetDevice.reserve), reservationAccess: .spc2Reservation),
+        .init(name: "RELEASE(10)", operationCode: .release10,
+              handler: .logicalUnit(SCSITargetDevice.release), reservationAccess: .spc2Reservation),
+        .init(name: "MODE SENSE(10)", operationCode: .modeSense10,
+              handler: .logicalUnit(SCSITargetDevice.modeSense), reservationAccess: .read),
+    ] + persistentReserveRows + [
+        .init(name: "EXTENDED COPY(LID1)", operationCode: .extendedCopy, serviceAction: 0x00,
+              handler: .logicalUnit(SCSITargetDevice.extendedCopy), reservationAccess: .write),
+        .init(name: "RECEIVE COPY RESULTS(COPY STATUS)", operationCode: .receiveCopyResults, serviceAction: 0x00,
+              handler: .logicalUnit(SCSITargetDevice.receiveCopyResults), reservationAccess: .write),
+        .init(name: "RECEIVE COPY RESULTS(OPERATING PARAMETERS)", operationCode: .receiveCopyResults, serviceAction: 0x03,
+              handler: .logicalUnit(SCSITargetDevice.receiveCopyResults), reservationAccess: .write),
+        .init(name: "READ(16)", operationCode: .read16, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
+        .init(name: "COMPARE AND WRITE", operationCode: .compareAndWrite,
+              handler: .logicalUnit(SCSITargetDevice.compareAndWrite), reservationAccess: .write, exclusive: true),
+        .init(name: "WRITE(16)", operationCode: .write16, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
+        .init(name: "ORWRITE(16)", operationCode: .orWrite16,
+              handler: .logicalUnit(SCSITargetDevice.orWrite), reservationAccess: .write, exclusive: true),
+        .init(name: "WRITE AND VERIFY(16)", operationCode: .writeAndVerify16,
+              handler: .logicalUnit(SCSITargetDevice.writeAndVerify), reservationAccess: .write),
+        .init(name: "VERIFY(16)", operationCode: .verify16,
+              handler: .logicalUnit(SCSITargetDevice.verify), reservationAccess: .read),
+        .init(name: "PRE-FETCH(16)", operationCode: .preFetch16,
+              handler: .logicalUnit(SCSITargetDevice.preFetch), reservationAccess: .read),
+        .init(name: "SYNCHRONIZE CACHE(16)", operationCode: .synchronizeCache16,
+              handler: .logicalUnit(SCSITargetDevice.synchronizeCache), reservationAccess: .write),
+        .init(name: "WRITE SAME(16)", operationCode: .writeSame16,
+              handler: .logicalUnit(SCSITargetDevice.writeSame), reservationAccess: .write),
         .init(name: "READ CAPACITY(16)", operationCode: .serviceActionIn16, serviceAction: 0x10,
-              handler: .logicalUnit(SCSITargetDevice.readCapacity16)),
-        .init(name: "REPORT LUNS", operationCode: .reportLUNs, serviceAction: nil,
-              handler: .anyLogicalUnit(SCSITargetDevice.reportLUNs)),
-        .init(name: "READ(12)", operationCode: .read12, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.read)),
-        .init(name: "WRITE(12)", operationCode: .write12, serviceAction: nil, handler: .logicalUnit(SCSITargetDevice.write)),
+              handler: .logicalUnit(SCSITargetDevice.readCapacity16), reservationAccess: .allowed),
+        .init(name: "GET LBA STATUS", operationCode: .serviceActionIn16, serviceAction: 0x12,
+              handler: .logicalUnit(SCSITargetDevice.getLBAStatus), reservationAccess: .read),
+        .init(name: "REPORT LUNS", operationCode: .reportLUNs,
+              handler: .anyLogicalUnit(SCSITargetDevice.reportLUNs), reservationAccess: .unrestricted),
+        .init(name: "REPORT SUPPORTED OPERATION CODES", operationCode: .maintenanceIn, serviceAction: 0x0C,
+              handler: .logicalUnit(SCSITargetDevice.reportSupportedOperationCodes), reservationAccess: .read),
+        .init(name: "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS", operationCode: .maintenanceIn, serviceAction: 0x0D,
+              handler: .logicalUnit(SCSITargetDevice.reportSupportedTaskManagementFunctions), reservationAccess: .read),
+        .init(name: "READ(12)", operationCode: .read12, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
+        .init(name: "WRITE(12)", operationCode: .write12, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
+        .init(name: "WRITE AND VERIFY(12)", operationCode: .writeAndVerify12,
+              handler: .logicalUnit(SCSITargetDevice.writeAndVerify), reservationAccess: .write),
+        .init(name: "VERIFY(12)", operationCode: .verify12,
+              handler: .logicalUnit(SCSITargetDevice.verify), reservationAccess: .read),
+        .init(name: "READ DEFECT DATA(12)", operationCode: .readDefectData12,
+              handler: .logicalUnit(SCSITargetDevice.readDefectData), reservationAccess: .read),
     ]
+
+    /// PERSISTENT RESERVE IN (SPC-4 §6.15) and OUT (§6.16): one row per service action
+    /// so that REPORT SUPPORTED OPERATION CODES lists each and an unknown one is
+    /// INVALID FIELD IN CDB.
+    private static let persistentReserveRows: [SupportedCommand] =
+        PersistentReserveInServiceAction.allCases.map {
+            .init(name: "PERSISTENT RESERVE IN(\($0.name))", operationCode: .persistentReserveIn, serviceAction: $0.rawValue,
+                  handler: .logicalUnit(SCSITargetDevice.persistentReserveIn), reservationAccess: .persistentReservation)
+        }
+        + PersistentReservations.ServiceAction.allCases.map {
+            .init(name: "PERSISTENT RESERVE OUT(\($0))", operationCode: .persistentReserveOut, serviceAction: $0.rawValue,
+                  handler: .logicalUnit(SCSITargetDevice.persistentReserveOut), reservationAccess: .persistentReservation,
+                  exclusive: true)
+        }
 
     private static let byOperationCode: [SCSIOperationCode: [SupportedCommand]] =
         Dictionary(grouping: table, by: \.operationCode)

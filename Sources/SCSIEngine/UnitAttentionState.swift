@@ -19,7 +19,15 @@ struct UnitAttentionState: Sendable {
     /// Establishes `condition` for every known nexus except `excluded`. A condition
     /// already queued for a nexus is not queued twice.
     mutating func establish(_ condition: SenseCondition, except excluded: ITNexus?) {
-        for nexus in knownNexuses where nexus != excluded {
+        establish(condition) { $0 != excluded }
+    }
+
+    /// Establishes `condition` for every known nexus `selected` picks, such as the
+    /// nexuses of the registrants a persistent reservation change affects (SPC-4
+    /// §5.12.11). A nexus the logical unit has not seen yet is owed the power-on
+    /// condition, which covers this one.
+    mutating func establish(_ condition: SenseCondition, for selected: (ITNexus) -> Bool) {
+        for nexus in knownNexuses where selected(nexus) {
             if pending[nexus, default: []].contains(condition) == false {
                 pending[nexus, default: []].append(condition)
             }

@@ -14,9 +14,13 @@ public struct BlockLimits: Hashable, Sendable {
     public var maximumUnmapBlockDescriptorCount: UInt32
     /// MAXIMUM WRITE SAME LENGTH in blocks (0: not reported).
     public var maximumWriteSameLength: UInt64
+    /// MAXIMUM COMPARE AND WRITE LENGTH in blocks (0: COMPARE AND WRITE not supported).
+    public var maximumCompareAndWriteLength: UInt8
 
     public init(maximumTransferLength: UInt32, optimalTransferLengthGranularity: UInt16, optimalTransferLength: UInt32,
-                maximumUnmapLBACount: UInt32, maximumUnmapBlockDescriptorCount: UInt32, maximumWriteSameLength: UInt64) {
+                maximumUnmapLBACount: UInt32, maximumUnmapBlockDescriptorCount: UInt32, maximumWriteSameLength: UInt64,
+                maximumCompareAndWriteLength: UInt8 = 0) {
+        self.maximumCompareAndWriteLength = maximumCompareAndWriteLength
         self.maximumTransferLength = maximumTransferLength
         self.optimalTransferLengthGranularity = optimalTransferLengthGranularity
         self.optimalTransferLength = optimalTransferLength

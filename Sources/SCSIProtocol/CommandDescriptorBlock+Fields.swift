@@ -37,8 +37,10 @@ extension CommandDescriptorBlock {
                 forceUnitAccess: flags & 0x08 != 0, disablePageOut: flags & 0x10 != 0,
                 byteCheck: (flags >> 1) & 0x03)
         default:
+            // COMPARE AND WRITE has a one-byte NUMBER OF LOGICAL BLOCKS at byte 13 (SBC-3 §5.2).
+            let blockCount = operationCode == .compareAndWrite ? UInt64(self[13]) : field(at: 10, width: 4)
             return MediaAccess(
-                lba: field(at: 2, width: 8), blockCount: field(at: 10, width: 4),
+                lba: field(at: 2, width: 8), blockCount: blockCount,
                 forceUnitAccess: flags & 0x08 != 0, disablePageOut: flags & 0x10 != 0,
                 byteCheck: (flags >> 1) & 0x03)
         }
@@ -50,9 +52,11 @@ extension CommandDescriptorBlock {
         switch operationCode {
         case .inquiry: Int(field(at: 3, width: 2))
         case .requestSense, .modeSense6, .modeSelect6: Int(self[4])
-        case .modeSense10, .modeSelect10, .unmap: Int(field(at: 7, width: 2))
-        case .reportLUNs, .maintenanceIn: Int(field(at: 6, width: 4))
-        case .serviceActionIn16: Int(field(at: 10, width: 4))
+        case .modeSense10, .modeSelect10, .unmap, .persistentReserveIn, .readDefectData10: Int(field(at: 7, width: 2))
+        case .reportLUNs, .maintenanceIn, .readDefectData12: Int(field(at: 6, width: 4))
+        case .persistentReserveOut: Int(field(at: 5, width: 4))
+        case .serviceActionIn16, .extendedCopy, .receiveCopyResults: Int(field(at: 10, width: 4))
+        case .reserve10, .release10: Int(field(at: 7, width: 2))
         default: 0
         }
     }

@@ -38,12 +38,22 @@ public struct ModePage: Hashable, Sendable {
         return ModePage(code: .caching, parameters: parameters)
     }
 
+    /// D_SENSE in the first parameter byte of the control mode page (byte 2 bit 2):
+    /// sense data in descriptor format (SPC-4 §7.5.8).
+    public static let descriptorSenseBit: UInt8 = 0x04
+
     /// Control mode page (SPC-4 §7.5.8, table 457), PAGE LENGTH 0Ah. TST 000b (one
-    /// task set), GLTSD = 1 (no saved log parameters), QUEUE ALGORITHM MODIFIER 1
-    /// (unrestricted reordering), QERR 00b, D_SENSE 0 (fixed format sense), BUSY
-    /// TIMEOUT PERIOD FFFFh (unlimited).
-    public static let control = ModePage(
-        code: .control, parameters: [0x02, 0x10, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00])
+    /// task set), GLTSD = 1 (no saved log parameters), D_SENSE as given, QUEUE
+    /// ALGORITHM MODIFIER 1 (unrestricted reordering), QERR 00b, BUSY TIMEOUT PERIOD
+    /// FFFFh (unlimited).
+    public static func control(descriptorSense: Bool) -> ModePage {
+        ModePage(
+            code: .control,
+            parameters: [0x02 | (descriptorSense ? descriptorSenseBit : 0), 0x10, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00])
+    }
+
+    /// The control mode page with fixed format sense data (D_SENSE = 0), the default.
+    public static let control = control(descriptorSense: false)
 
     /// Informational Exceptions Control mode page (SPC-4 §7.5.14), PAGE LENGTH 0Ah:
     /// DEXCPT = 1, MRIE 0h, since this device server never reports failure prediction.
@@ -55,7 +65,7 @@ public struct ModePage: Hashable, Sendable {
     public static func changeableMask(for code: Code) -> ModePage? {
         switch code {
         case .caching: caching(writeCacheEnabled: true)
-        case .control: ModePage(code: .control, parameters: [UInt8](repeating: 0, count: 0x0A))
+        case .control: ModePage(code: .control, parameters: [descriptorSenseBit] + [UInt8](repeating: 0, count: 0x09))
         case .informationalExceptions:
             ModePage(code: .informationalExceptions, parameters: [UInt8](repeating: 0, count: 0x0A))
         default: nil

@@ -49,6 +49,31 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
     case miscompareDuringVerifyOperation
     /// The logical unit cannot serve media access commands yet.
     case logicalUnitNotReadyCauseNotReportable
+    /// Unit attention: another I_T nexus preempted or cleared the persistent
+    /// reservation this nexus held or was registered under (SPC-4 §5.12.11).
+    case reservationsPreempted
+    /// Unit attention: the registrants-only or all-registrants reservation was
+    /// released by its holder (SPC-4 §5.12.11.2).
+    case reservationsReleased
+    /// Unit attention: this nexus's registration was removed by PREEMPT (SPC-4 §5.12.11.4).
+    case registrationsPreempted
+    /// PERSISTENT RESERVE OUT RELEASE with a scope or type that differs from the
+    /// reservation's (SPC-4 §5.12.11.2).
+    case invalidReleaseOfPersistentReservation
+    /// No room for another registration (SPC-4 §5.12.7).
+    case insufficientRegistrationResources
+    /// EXTENDED COPY: more CSCD (target) descriptors than the copy manager supports (SPC-4 §6.3.1).
+    case tooManyTargetDescriptors
+    /// EXTENDED COPY: a CSCD descriptor type the copy manager does not implement.
+    case unsupportedTargetDescriptorTypeCode
+    /// EXTENDED COPY: more segment descriptors than the copy manager supports.
+    case tooManySegmentDescriptors
+    /// EXTENDED COPY: a segment descriptor type the copy manager does not implement.
+    case unsupportedSegmentDescriptorTypeCode
+    /// EXTENDED COPY: a CSCD descriptor names no logical unit of this target (SPC-4 §6.3.4).
+    case unreachableCopyTarget
+    /// EXTENDED COPY: a segment failed; the copy was aborted (SPC-4 §6.3.3).
+    case copyAborted
 
     /// Sense key, additional sense code and qualifier for this condition.
     public var code: (key: SenseKey, asc: UInt8, ascq: UInt8) {
@@ -75,6 +100,17 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
         case .internalTargetFailure: (.hardwareError, 0x44, 0x00)
         case .miscompareDuringVerifyOperation: (.miscompare, 0x1D, 0x00)
         case .logicalUnitNotReadyCauseNotReportable: (.notReady, 0x04, 0x00)
+        case .reservationsPreempted: (.unitAttention, 0x2A, 0x03)
+        case .reservationsReleased: (.unitAttention, 0x2A, 0x04)
+        case .registrationsPreempted: (.unitAttention, 0x2A, 0x05)
+        case .invalidReleaseOfPersistentReservation: (.illegalRequest, 0x26, 0x04)
+        case .insufficientRegistrationResources: (.illegalRequest, 0x55, 0x04)
+        case .tooManyTargetDescriptors: (.illegalRequest, 0x26, 0x06)
+        case .unsupportedTargetDescriptorTypeCode: (.illegalRequest, 0x26, 0x07)
+        case .tooManySegmentDescriptors: (.illegalRequest, 0x26, 0x08)
+        case .unsupportedSegmentDescriptorTypeCode: (.illegalRequest, 0x26, 0x09)
+        case .unreachableCopyTarget: (.copyAborted, 0x08, 0x04)
+        case .copyAborted: (.copyAborted, 0x00, 0x00)
         }
     }
 }

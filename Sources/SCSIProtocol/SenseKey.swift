@@ -12,6 +12,8 @@ public struct SenseKey: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let illegalRequest = SenseKey(rawValue: 0x5)
     public static let unitAttention = SenseKey(rawValue: 0x6)
     public static let dataProtect = SenseKey(rawValue: 0x7)
+    /// An EXTENDED COPY was aborted by the copy manager (SPC-4 §4.5.6).
+    public static let copyAborted = SenseKey(rawValue: 0xA)
     public static let abortedCommand = SenseKey(rawValue: 0xB)
     public static let miscompare = SenseKey(rawValue: 0xE)
 

@@ -9,6 +9,10 @@ public struct VitalProductDataPageCode: RawRepresentable, Hashable, Sendable, Co
     public static let unitSerialNumber = VitalProductDataPageCode(rawValue: 0x80)
     /// Device Identification (SPC-4 §7.8.6).
     public static let deviceIdentification = VitalProductDataPageCode(rawValue: 0x83)
+    /// Extended INQUIRY Data (SPC-4 §7.8.7).
+    public static let extendedInquiry = VitalProductDataPageCode(rawValue: 0x86)
+    /// Third-party Copy (SPC-4 §7.8.17).
+    public static let thirdPartyCopy = VitalProductDataPageCode(rawValue: 0x8F)
     /// Block Limits (SBC-3 §6.5.3).
     public static let blockLimits = VitalProductDataPageCode(rawValue: 0xB0)
     /// Block Device Characteristics (SBC-3 §6.5.2).

@@ -1,5 +1,6 @@
 import ISCSIProtocol
 import NIOCore
+import NIOEmbedded
 import NIOTestUtils
 import Testing
 
@@ -7,10 +8,15 @@ import Testing
 /// segmentation, bounded buffering, and digest failures mapped to the right outcome.
 @Suite("ISCSIPDUFramer")
 struct ISCSIPDUFramerTests {
-    @Test("ByteToMessageDecoderVerifier: drip-fed, many-in-one and shuffled input", arguments: DigestMode.allCases)
+    /// Drip-feeding is quadratic in debug builds, so the verifier gets the samples with
+    /// short data segments; the round-trip tests cover the long ones.
+    static let verifierSamples = PDUSamples.all.filter { ($0.pdu.message.dataSegment?.readableBytes ?? 0) <= 600 }
+
+    @Test("ByteToMessageDecoderVerifier: drip-fed, many-in-one and shuffled input", arguments: [DigestMode.none, .both])
     func verifier(digests: DigestMode) throws {
         let settings = PDUCodec.settings(headerDigest: digests.headerDigest, dataDigest: digests.dataDigest)
-        let pairs = PDUSamples.all.map { sample in
+        #expect(Self.verifierSamples.count >= 20)
+        let pairs = Self.verifierSamples.map { sample in
             (PDUCodec.encode(sample.pdu, settings: settings), [FrameSummary.pdu(PDUCodec.bytes(sample.pdu))])
         }
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) {

@@ -106,7 +106,7 @@ struct TargetLoginStateMachineTests {
         let challengeAction = machine.receive(F.request(.securityNegotiation, [("CHAP_A", algorithms)]))
         #expect(challengeAction.isSendResponse)
         let challenge = F.text(challengeAction.response)
-        var pairs: [(String, String)] = [("CHAP_N", F.oneWay.username == "alice" && target == F.chapTargetName ? "alice" : "bob"),
+        var pairs: [(String, String)] = [("CHAP_N", target == F.chapTargetName ? F.oneWay.username : F.mutual.username),
                                          ("CHAP_R", try #require(F.chapResponse(to: challenge, secret: secret)))]
         if let mutualChallenge {
             pairs.append(("CHAP_I", String(mutualChallenge.identifier)))

@@ -49,7 +49,7 @@ struct SPC4InquiryTests {
     @Test("§7.8.16 Supported VPD Pages lists pages in ascending order")
     func supportedPages() async {
         let data = await target.execute(TestFixture.command(CDB.inquiry(evpd: true, page: 0x00))).data
-        #expect(data == [0x00, 0x00, 0x00, 0x06, 0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2])
+        #expect(data == [0x00, 0x00, 0x00, 0x08, 0x00, 0x80, 0x83, 0x86, 0x8F, 0xB0, 0xB1, 0xB2])
     }
 
     @Test("§7.8.18 Unit Serial Number page")
@@ -121,7 +121,7 @@ struct SPC4InquiryTests {
 
     @Test("§6.6.1 unsupported VPD page is INVALID FIELD IN CDB")
     func unsupportedPage() async {
-        let result = await target.execute(TestFixture.command(CDB.inquiry(evpd: true, page: 0x86)))
+        let result = await target.execute(TestFixture.command(CDB.inquiry(evpd: true, page: 0x89)))
         #expect(result.hasSense(.invalidFieldInCDB))
     }
 }

@@ -1,0 +1,215 @@
+import ISCSIProtocol
+import ISCSISession
+import LUNBackends
+import Logging
+import NIOCore
+import NIOEmbedded
+import SCSIEngine
+import Testing
+
+@testable import ISCSITransport
+
+/// The real target pipeline (framer, encoder, `TargetConnectionHandler`) on a
+/// `NIOAsyncTestingChannel`, with the test playing the initiator: PDUs are encoded
+/// into the channel and its outbound bytes framed back into PDUs.
+///
+/// `NIOAsyncTestingChannel` rather than `EmbeddedChannel`: the handler runs SCSI
+/// commands in a Swift `Task` that hops back with `eventLoop.execute` from another
+/// thread, which `EmbeddedEventLoop` does not allow.
+final class ConnectionHarness {
+    static let targetName = "iqn.2024-01.org.swiftport.test:disk"
+    static let initiatorName = "iqn.2024-01.org.swiftport.test:initiator"
+    static let portal = Portal(host: "127.0.0.1", port: 3260)
+    static let blockSize = 512
+
+    let channel: NIOAsyncTestingChannel
+    let device: SCSITargetDevice
+    /// How we frame what the target sends, and how we frame what we send: digests
+    /// switch on after login when negotiated, as the target's own framing does.
+    private let inboundSettings = ISCSIFramingSettings()
+    private let outboundSettings = ISCSIFramingSettings()
+    private var received = ByteBuffer()
+    private var nextTag: UInt32 = 0x100
+
+    var cmdSN = SequenceNumber(1)
+    var expStatSN = SequenceNumber(0)
+    private(set) var tsih = TSIH.new
+    private(set) var loginResponses: [LoginResponse] = []
+
+    init(blockCount: UInt64 = 2048, nopInInterval: TimeAmount? = nil) async throws {
+        let logger = Logger(label: "transport-test") { _ in SwiftLogNoOpLogHandler() }
+        let device = SCSITargetDevice(
+            targetName: Self.targetName,
+            logicalUnits: [
+                LogicalUnitDescriptor(
+                    lun: 0, device: RAMBlockDevice(blockSize: Self.blockSize, blockCount: blockCount), product: "RAM-DISK",
+                    revision: "0001", serial: "SPTEST0", naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: Self.targetName))
+            ],
+            logger: logger)
+        let target = ExportedTarget(
+            name: Self.targetName, device: device, portalGroups: [.init(tag: 1, portals: [Self.portal])])
+        let services = TargetServices(targets: [target], nopInInterval: nopInInterval, logger: logger)
+        let channel = NIOAsyncTestingChannel()
+        let peer = try SocketAddress(ipAddress: "192.0.2.10", port: 50000)
+        try await channel.eventLoop.submit {
+            let framing = ISCSIFramingSettings()
+            try channel.pipeline.syncOperations.addHandlers([
+                ByteToMessageHandler(ISCSIPDUFramer(settings: framing)),
+                ISCSIPDUEncoder(settings: framing),
+                TargetConnectionHandler(services: services, portal: Self.portal, framing: framing, peer: peer),
+            ])
+        }.get()
+        try await channel.connect(to: peer).get()
+        self.channel = channel
+        self.device = device
+        inboundSettings.maxReceiveDataSegmentLength = ISCSIFramingSettings.largestDataSegmentLength
+    }
+
+    // MARK: - Sending
+
+    /// Writes one PDU into the target as wire bytes.
+    func send(_ pdu: ISCSIPDU) async throws {
+        try await channel.writeInbound(encode(pdu))
+    }
+
+    /// The wire bytes of one PDU with the digests currently in force.
+    func encode(_ pdu: ISCSIPDU) -> ByteBuffer {
+        let frame = ISCSIPDUEncoder.encode(pdu.message, settings: outboundSettings)
+        var bytes = frame.header
+        if var data = frame.data { bytes.writeBuffer(&data) }
+        if var trailer = frame.trailer { bytes.writeBuffer(&trailer) }
+        return bytes
+    }
+
+    /// A fresh Initiator Task Tag.
+    func makeTag() -> InitiatorTaskTag {
+        defer { nextTag += 1 }
+        return InitiatorTaskTag(nextTag)
+    }
+
+    /// Sends a SCSI Command with the next CmdSN; returns its task tag.
+    @discardableResult
+    func command(_ cdb: [UInt8], read: Bool = false, write: Bool = false, expectedLength: UInt32 = 0,
+                 immediateData: ByteBuffer = ByteBuffer(), final: Bool = true) async throws -> InitiatorTaskTag {
+        var command = SCSICommandRequest()
+        command.isRead = read
+        command.isWrite = write
+        command.isFinal = final
+        command.lun = 0
+        command.initiatorTaskTag = makeTag()
+        command.expectedDataTransferLength = expectedLength
+        command.cmdSN = cmdSN
+        command.expStatSN = expStatSN
+        command.cdb = cdb + [UInt8](repeating: 0, count: max(0, 16 - cdb.count))
+        command.data = immediateData
+        cmdSN = cmdSN.advanced(by: 1)
+        try await send(.scsiCommand(command))
+        return command.initiatorTaskTag
+    }
+
+    // MARK: - Receiving
+
+    /// The next PDU the target sent, waiting (bounded) for the engine's task to hop back.
+    func nextPDU(sourceLocation: SourceLocation = #_sourceLocation) async throws -> ISCSIPDU {
+        for _ in 0..<600 {
+            if let frame = try ISCSIPDUFramer.decodeFrame(from: &received, settings: inboundSettings) {
+                guard case .pdu(let pdu) = frame else {
+                    Issue.record("the target sent an undecodable PDU: \(frame)", sourceLocation: sourceLocation)
+                    throw HarnessError.undecodable
+                }
+                if let status = Self.statSN(of: pdu) { expStatSN = status.advanced(by: 1) }
+                return pdu
+            }
+            if var more = try await channel.readOutbound(as: ByteBuffer.self) {
+                received.writeBuffer(&more)
+                continue
+            }
+            await channel.testingEventLoop.run()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("no PDU from the target within 3 s", sourceLocation: sourceLocation)
+        throw HarnessError.timeout
+    }
+
+    /// Whether nothing more is waiting to be read right now.
+    func nothingPending() async throws -> Bool {
+        await channel.testingEventLoop.run()
+        if var more = try await channel.readOutbound(as: ByteBuffer.self) { received.writeBuffer(&more) }
+        return received.readableBytes == 0
+    }
+
+    /// StatSN of PDUs that consume one (§4.2.2.2): responses, not R2T or bare Data-In.
+    private static func statSN(of pdu: ISCSIPDU) -> SequenceNumber? {
+        switch pdu {
+        case .scsiResponse(let m): m.sequence.statSN
+        case .dataIn(let m): m.status == nil ? nil : m.sequence.statSN
+        case .nopIn(let m): m.initiatorTaskTag == .reserved ? nil : m.sequence.statSN
+        case .loginResponse(let m): m.sequence.statSN
+        case .textResponse(let m): m.sequence.statSN
+        case .logoutResponse(let m): m.sequence.statSN
+        case .taskManagementResponse(let m): m.sequence.statSN
+        case .reject(let m): m.sequence.statSN
+        default: nil
+        }
+    }
+
+    // MARK: - Login
+
+    /// Logs in with `InitiatorLoginStateMachine` over the channel; returns its outcome.
+    @discardableResult
+    func login(targetName: String? = ConnectionHarness.targetName, policy: NegotiationPolicy = NegotiationPolicy()) async throws -> OperationalParameters {
+        var initiator = InitiatorLoginStateMachine(
+            configuration: .init(initiatorName: Self.initiatorName, targetName: targetName, isid: ISID(rawValue: 0x4000_0000_0001),
+                                 initiatorTaskTag: InitiatorTaskTag(0xAB), cmdSN: cmdSN, expStatSN: expStatSN, policy: policy),
+            randomBytes: { [UInt8](repeating: 0x42, count: $0) })
+        var action = initiator.start()
+        while case .sendRequest(let request) = action {
+            try await send(.loginRequest(request))
+            guard case .loginResponse(let response) = try await nextPDU() else {
+                Issue.record("expected a Login Response")
+                throw HarnessError.unexpectedPDU
+            }
+            loginResponses.append(response)
+            action = initiator.receive(response)
+        }
+        guard case .complete(let parameters, let tsih) = action else {
+            Issue.record("login failed: \(action)")
+            throw HarnessError.loginFailed
+        }
+        self.tsih = tsih
+        expStatSN = initiator.expStatSN
+        for settings in [inboundSettings, outboundSettings] {
+            settings.headerDigest = parameters.headerDigest
+            settings.dataDigest = parameters.dataDigest
+        }
+        return parameters
+    }
+}
+
+enum HarnessError: Error {
+    case timeout, undecodable, unexpectedPDU, loginFailed
+}
+
+/// CDBs used by the tests (SBC-3, SPC-4).
+enum CDB {
+    static let testUnitReady: [UInt8] = [0x00, 0, 0, 0, 0, 0]
+
+    static func read10(lba: UInt32, blocks: UInt16) -> [UInt8] {
+        [0x28, 0] + bigEndian(lba) + [0] + bigEndian(blocks) + [0]
+    }
+
+    static func write10(lba: UInt32, blocks: UInt16) -> [UInt8] {
+        [0x2A, 0] + bigEndian(lba) + [0] + bigEndian(blocks) + [0]
+    }
+
+    private static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        (0..<T.bitWidth / 8).reversed().map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) }
+    }
+}
+
+extension ByteBuffer {
+    /// `count` bytes of a pattern that differs per `seed`.
+    static func pattern(_ count: Int, seed: UInt8) -> ByteBuffer {
+        ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) })
+    }
+}
