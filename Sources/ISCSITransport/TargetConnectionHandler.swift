@@ -69,9 +69,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var lastHeard = NIODeadline.now()
     private var outstandingPing: (tag: TargetTransferTag, deadline: NIODeadline)?
     private var pingTimer: RepeatedTask?
-    /// The session this connection registered, forgotten when the connection ends
-    /// whatever phase it ends in (logout, reset, error).
-    private var registeredTSIH: TSIH?
+    /// The session this connection registered and its I_T nexus, released when the
+    /// connection ends whatever phase it ends in (logout, reset, error).
+    private var registration: (tsih: TSIH, target: ExportedTarget?, nexus: ITNexus?)?
 
     init(services: TargetServices, portal: Portal, framing: ISCSIFramingSettings, peer: SocketAddress?) {
         self.services = services
@@ -107,13 +107,15 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         pingTimer?.cancel()
-        if let tsih = registeredTSIH {
+        if let registration {
+            services.sessions.close(registration.tsih)
+            // I_T nexus loss (SAM-5 §6.3.4): the device server drops what the nexus held.
             // Tasks still running finish in the device server; their results are dropped
             // here, so no half-done state is left in the session (ERL 0).
-            services.sessions.close(tsih)
+            if let target = registration.target, let nexus = registration.nexus { target.device.nexusLogout(nexus) }
             var pending = 0
             if case .fullFeature(let session) = phase { pending = session.tasks.count }
-            logger.info("session ended", metadata: ["tsih": "\(tsih)", "tasks": "\(pending)"])
+            logger.info("session ended", metadata: ["tsih": "\(registration.tsih)", "tasks": "\(pending)"])
         }
         phase = .closing
         context.fireChannelInactive()
@@ -250,7 +252,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let tsih = services.sessions.open(key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description) {
             channel.close(promise: nil)
         }
-        registeredTSIH = tsih
         response.tsih = tsih
         send(.loginResponse(response))
         context.flush()
@@ -267,6 +268,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             target.device.nexusLogin(itNexus)
             nexus = itNexus
         }
+        registration = (tsih, target, nexus)
         phase = .fullFeature(Session(
             login: result, tsih: tsih, target: target, nexus: nexus,
             window: CommandWindow(expCmdSN: result.expectedCmdSN, depth: services.commandWindow),

@@ -1,4 +1,5 @@
 import BlockStorage
+import Foundation
 import ISCSISession
 import ISCSITransport
 import LUNBackends
@@ -16,6 +17,12 @@ public enum TargetAssembly {
     public static func exportedTargets(
         from configuration: SwiftportConfiguration, threadPool: NIOThreadPool, logger: Logger
     ) async throws -> [ExportedTarget] {
+        let stateDirectory = configuration.daemon.stateDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DaemonError(.backendFailed, "cannot create state_dir \(stateDirectory): \(error)")
+        }
         var exported: [ExportedTarget] = []
         for target in configuration.targets {
             var units: [LogicalUnitDescriptor] = []
@@ -36,7 +43,10 @@ public enum TargetAssembly {
             exported.append(ExportedTarget(
                 name: target.name,
                 alias: target.alias,
-                device: SCSITargetDevice(targetName: target.name, logicalUnits: units, logger: deviceLogger),
+                // APTPL reservations persist under <state_dir>/reservations (SPC-4 §5.12.6).
+                device: SCSITargetDevice(
+                    targetName: target.name, logicalUnits: units, logger: deviceLogger,
+                    stateDirectory: stateDirectory + "/reservations"),
                 credentials: target.auth.map(chapCredentials),
                 allowedInitiators: target.allowedInitiators,
                 peerAllowed: { peer in
