@@ -15,8 +15,10 @@ enum DeviceServerLimits {
     static let maximumUnmapBlocks: UInt32 = 1 << 20
     /// MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT; also bounds the UNMAP parameter list.
     static let maximumUnmapDescriptors: UInt32 = 256
-    /// MAXIMUM WRITE SAME LENGTH in blocks.
-    static let maximumWriteSameBlocks: UInt64 = 1 << 16
+    /// MAXIMUM WRITE SAME LENGTH in blocks (SBC-3 §6.6.4): 65535 stays below what one
+    /// WRITE may carry, so an initiator that fills the range with a same-sized WRITE
+    /// first (libiscsi's WriteSame16.Unmap) is not sent past MAXIMUM TRANSFER LENGTH.
+    static let maximumWriteSameBlocks: UInt64 = 0xFFFF
 
     static func blockLimits(for geometry: BlockGeometry, unmapSupported: Bool) -> BlockLimits {
         let blockSize = max(geometry.blockSize, 1)

@@ -27,13 +27,13 @@ extension SCSITargetDevice {
             case .clearTaskSet:
                 unit.withState { $0.unitAttentions.establish(.commandsClearedByAnotherInitiator, except: nexus) }
             case .logicalUnitReset:
-                reset(unit, reportingTo: nexus, as: .busDeviceResetFunctionOccurred)
+                reset(unit, as: .busDeviceResetFunctionOccurred)
             default:
                 break
             }
         case .targetWarmReset:
             for unit in units.values {
-                reset(unit, reportingTo: nexus, as: .powerOnResetOrBusDeviceResetOccurred)
+                reset(unit, as: .powerOnResetOrBusDeviceResetOccurred)
             }
         case .targetColdReset:
             for unit in units.values {
@@ -50,10 +50,13 @@ extension SCSITargetDevice {
 
     /// A logical unit reset also ends an SPC-2 reservation; persistent reservations
     /// survive it (SPC-2 §5.5.1, SPC-4 §5.12.1).
-    private func reset(_ unit: LogicalUnit, reportingTo nexus: ITNexus, as condition: SenseCondition) {
+    /// LOGICAL UNIT RESET and TARGET RESET establish the unit attention for every I_T
+    /// nexus, the one that asked included (SAM-5 §7.7, §7.9; libiscsi's
+    /// MultipathIO.Reset checks every path).
+    private func reset(_ unit: LogicalUnit, as condition: SenseCondition) {
         unit.resetModeParameters()
         unit.withState {
-            $0.unitAttentions.establish(condition, except: nexus)
+            $0.unitAttentions.establish(condition, except: nil)
             $0.spc2ReservationHolder = nil
         }
     }

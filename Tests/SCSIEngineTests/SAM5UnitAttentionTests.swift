@@ -42,7 +42,7 @@ struct SAM5UnitAttentionTests {
         #expect(await target.execute(TestFixture.command(CDB.testUnitReady)).status == .good)
     }
 
-    @Test("§7.7 LOGICAL UNIT RESET: BUS DEVICE RESET FUNCTION OCCURRED to the other nexus only")
+    @Test("§7.7 LOGICAL UNIT RESET: BUS DEVICE RESET FUNCTION OCCURRED to every nexus, the issuer included")
     func logicalUnitReset() async {
         let target = TestFixture.target()
         await TestFixture.ready(target, nexus: TestFixture.nexusA)
@@ -50,6 +50,7 @@ struct SAM5UnitAttentionTests {
         let outcome = await target.taskManagement(
             .logicalUnitReset, lun: TestFixture.wireLUN(0), nexus: TestFixture.nexusA)
         #expect(outcome == .functionComplete)
+        #expect(await target.execute(TestFixture.command(CDB.testUnitReady)).hasSense(.busDeviceResetFunctionOccurred))
         #expect(await target.execute(TestFixture.command(CDB.testUnitReady)).status == .good)
         let other = await target.execute(TestFixture.command(CDB.testUnitReady, nexus: TestFixture.nexusB))
         #expect(other.hasSense(.busDeviceResetFunctionOccurred))

@@ -159,6 +159,7 @@ struct SPC4PersistentReservationTests {
         target.nexusLogout(TestFixture.nexusA)
         #expect(await target.execute(TestFixture.command(CDB.reserve6, nexus: TestFixture.nexusB)).status == .good)
         _ = await target.taskManagement(.logicalUnitReset, lun: TestFixture.wireLUN(0), nexus: TestFixture.nexusA)
+        _ = await target.execute(TestFixture.command(CDB.testUnitReady))  // the reset's unit attention
         #expect(await target.execute(TestFixture.command(CDB.reserve6)).status == .good)
     }
 }
