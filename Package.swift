@@ -73,7 +73,8 @@ let package = Package(
         .target(
             name: "TargetDaemon",
             dependencies: [
-                "ISCSITransport", "ISCSISession", "SCSIEngine", "LUNBackends", "BlockStorage", "RemoteLUN", "MultipathDSM",
+                "ISCSITransport", "ISCSISession", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage", "RemoteLUN",
+                "MultipathDSM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TargetDaemonTests",
-            dependencies: ["TargetDaemon"],
+            dependencies: ["TargetDaemon", "SCSIEngine", "SCSIProtocol"],
             swiftSettings: strict
         ),
     ]

@@ -17,6 +17,8 @@ final class LogicalUnit: Sendable {
         var reservations = PersistentReservations()
         /// The I_T nexus holding a RESERVE(6)/(10) reservation (SPC-2 §5.5.1).
         var spc2ReservationHolder: ITNexus?
+        /// The asymmetric access state through each target port group (SPC-4 §5.15).
+        var accessStates: TargetPortGroupStates
     }
 
     let descriptor: LogicalUnitDescriptor
@@ -27,12 +29,18 @@ final class LogicalUnit: Sendable {
     let gate = LogicalUnitGate()
     private let state: NIOLockedValueBox<State>
 
-    init(_ descriptor: LogicalUnitDescriptor, reservations: PersistentReservations = PersistentReservations()) {
+    init(
+        _ descriptor: LogicalUnitDescriptor, reservations: PersistentReservations = PersistentReservations(),
+        targetPortGroups: [TargetPortGroupDescriptor] = []
+    ) {
         self.descriptor = descriptor
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
         self.geometry = descriptor.device.geometry
         self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: descriptor.device.supportsUnmap)
-        self.state = NIOLockedValueBox(State(writeCacheEnabled: descriptor.writeCacheEnabled, reservations: reservations))
+        self.state = NIOLockedValueBox(
+            State(
+                writeCacheEnabled: descriptor.writeCacheEnabled, reservations: reservations,
+                accessStates: TargetPortGroupStates(targetPortGroups)))
     }
 
     /// The name of this logical unit's record in a ``ReservationStore``: its NAA

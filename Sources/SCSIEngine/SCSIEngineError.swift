@@ -8,6 +8,10 @@ public struct SCSIEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         private init(_ name: String) { self.name = name }
         /// Persistent reservation state could not be read or written.
         public static let reservationStoreFailed = Code("reservationStoreFailed")
+        /// An operator request named a target port group the target device does not have.
+        public static let unknownTargetPortGroup = Code("unknownTargetPortGroup")
+        /// An operator request named a LUN the target device does not have.
+        public static let unknownLogicalUnit = Code("unknownLogicalUnit")
         public var description: String { name }
     }
 

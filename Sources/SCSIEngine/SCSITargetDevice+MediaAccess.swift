@@ -104,7 +104,7 @@ extension SCSITargetDevice {
             case 3: return blockSize  // one block compared with every block of the range
             default: return Int(cdb.mediaAccess.blockCount) * blockSize
             }
-        case .persistentReserveOut, .extendedCopy:
+        case .persistentReserveOut, .extendedCopy, .maintenanceOut:
             return cdb.allocationLength
         case .writeSame10, .writeSame16:
             return cdb.writeSameHasNoDataOut ? 0 : blockSize

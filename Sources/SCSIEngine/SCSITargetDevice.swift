@@ -22,6 +22,9 @@ public final class SCSITargetDevice: Sendable {
     let reservationStore: (any ReservationStore)?
     /// EXTENDED COPY results for RECEIVE COPY RESULTS (SPC-4 §6.18.3).
     let copyResults = CopyResultsLog()
+    /// The target port groups (SPC-4 §5.15.2.1) in the order REPORT TARGET PORT GROUPS
+    /// lists them. Empty: no port has asymmetric access (every state active/optimized).
+    public let targetPortGroups: [TargetPortGroupDescriptor]
 
     /// Builds the device server. LUN numbers must be unique: a duplicate is our
     /// caller's configuration bug, which the config parser rejects first.
@@ -30,8 +33,12 @@ public final class SCSITargetDevice: Sendable {
     /// saved there (one file per logical unit, see ``FileReservationStore``) and
     /// reloaded here. A directory that cannot be created is logged and APTPL is then
     /// not offered.
+    ///
+    /// `targetPortGroups` are the ALUA target port groups with their initial states
+    /// (SPC-4 §5.15); group tags must be unique (the config parser checks).
     public convenience init(
-        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, stateDirectory: String? = nil
+        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, stateDirectory: String? = nil,
+        targetPortGroups: [TargetPortGroupDescriptor] = []
     ) {
         var store: (any ReservationStore)?
         if let stateDirectory {
@@ -41,21 +48,26 @@ public final class SCSITargetDevice: Sendable {
                 logger.error("persistent reservations will not persist", metadata: ["error": "\(error)"])
             }
         }
-        self.init(targetName: targetName, logicalUnits: logicalUnits, logger: logger, reservationStore: store)
+        self.init(
+            targetName: targetName, logicalUnits: logicalUnits, logger: logger, reservationStore: store,
+            targetPortGroups: targetPortGroups)
     }
 
     /// Builds the device server with persistent reservations kept in `reservationStore`
     /// and restores what it holds for each logical unit (SPC-4 §5.12.5).
     public init(
-        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: (any ReservationStore)?
+        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: (any ReservationStore)?,
+        targetPortGroups: [TargetPortGroupDescriptor] = []
     ) {
         self.targetName = targetName
         self.logger = logger
         self.reservationStore = reservationStore
+        self.targetPortGroups = targetPortGroups
         self.units = Dictionary(
             logicalUnits.map { descriptor in
                 let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
-                return (LogicalUnitNumber(rawValue: descriptor.lun), LogicalUnit(descriptor, reservations: reservations))
+                let unit = LogicalUnit(descriptor, reservations: reservations, targetPortGroups: targetPortGroups)
+                return (LogicalUnitNumber(rawValue: descriptor.lun), unit)
             },
             uniquingKeysWith: { first, _ in first })
     }
@@ -101,7 +113,11 @@ public final class SCSITargetDevice: Sendable {
         }
     }
 
-    /// Common checks, then the command's handler (SAM-5 §5.14, SPC-4 §4.2).
+    /// Common checks, then the command's handler (SAM-5 §5.14, SPC-4 §4.2). The order
+    /// is LIO's and the standards': a pending unit attention first (SAM-5 §5.14: it is
+    /// reported on any command but the three exempt ones), then the asymmetric access
+    /// state of the nexus's target port group (SPC-4 §5.15.2.4, so an initiator learns
+    /// of a state change before being refused by it), then reservations.
     private func dispatch(
         _ command: SCSICommand, cdb: CommandDescriptorBlock, unit: LogicalUnit?
     ) async throws(SenseData) -> SCSICommandResult {
@@ -112,6 +128,7 @@ public final class SCSITargetDevice: Sendable {
         case .anyLogicalUnit(let handler):
             // INQUIRY, REPORT LUNS and REQUEST SENSE: answered for any LUN and never
             // report a unit attention (SAM-5 §5.14).
+            if let unit { try checkAccessState(supported.aluaAccess, unit: unit, nexus: command.nexus) }
             return try await handler(self)(context, unit)
         case .logicalUnit(let handler):
             guard let unit else {
@@ -124,6 +141,7 @@ public final class SCSITargetDevice: Sendable {
                 if let attention = unit.withState({ $0.unitAttentions.take(for: command.nexus) }) {
                     throw SenseData(attention)
                 }
+                try self.checkAccessState(supported.aluaAccess, unit: unit, nexus: command.nexus)
                 if unit.withState({ $0.reservationConflict(for: command.nexus, access: access) }) {
                     return SCSICommandResult(status: .reservationConflict)
                 }

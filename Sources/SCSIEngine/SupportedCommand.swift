@@ -1,8 +1,8 @@
 import SCSIProtocol
 
 /// One row of the device server's command table (STYLE.md §5): which operation code
-/// (and service action) is implemented, by which handler, and whether it needs an
-/// existing logical unit.
+/// (and service action) is implemented, by which handler, whether it needs an existing
+/// logical unit, and how it fares under reservations and asymmetric access states.
 struct SupportedCommand: Sendable {
     /// How the dispatcher calls a handler.
     enum Handler: Sendable {
@@ -26,10 +26,14 @@ struct SupportedCommand: Sendable {
     /// Runs with nothing else on the logical unit: read-modify-write commands and
     /// PERSISTENT RESERVE OUT (see ``LogicalUnitGate``).
     let exclusive: Bool
+    /// The command's column in the ALUA access lists (SPC-4 §5.15.2.4, §5.15.2.5).
+    /// The clauses list what a standby, unavailable or transitioning port still
+    /// serves; every command they do not list is ``ALUAAccess/active``, the default.
+    let aluaAccess: ALUAAccess
 
     init(
         name: String, operationCode: SCSIOperationCode, serviceAction: UInt8? = nil, handler: Handler,
-        reservationAccess: ReservationAccess, exclusive: Bool = false
+        reservationAccess: ReservationAccess, exclusive: Bool = false, aluaAccess: ALUAAccess = .active
     ) {
         self.name = name
         self.operationCode = operationCode
@@ -37,6 +41,7 @@ struct SupportedCommand: Sendable {
         self.handler = handler
         self.reservationAccess = reservationAccess
         self.exclusive = exclusive
+        self.aluaAccess = aluaAccess
     }
 
     /// START STOP UNIT with START = 1 and POWER CONDITION 0h is allowed under every
@@ -55,25 +60,27 @@ struct SupportedCommand: Sendable {
         .init(name: "TEST UNIT READY", operationCode: .testUnitReady,
               handler: .logicalUnit(SCSITargetDevice.testUnitReady), reservationAccess: .allowed),
         .init(name: "REQUEST SENSE", operationCode: .requestSense,
-              handler: .anyLogicalUnit(SCSITargetDevice.requestSense), reservationAccess: .unrestricted),
+              handler: .anyLogicalUnit(SCSITargetDevice.requestSense), reservationAccess: .unrestricted,
+              aluaAccess: .anyState),
         .init(name: "READ(6)", operationCode: .read6, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
         .init(name: "WRITE(6)", operationCode: .write6, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
         .init(name: "INQUIRY", operationCode: .inquiry,
-              handler: .anyLogicalUnit(SCSITargetDevice.inquiry), reservationAccess: .unrestricted),
+              handler: .anyLogicalUnit(SCSITargetDevice.inquiry), reservationAccess: .unrestricted,
+              aluaAccess: .anyState),
         .init(name: "MODE SELECT(6)", operationCode: .modeSelect6,
-              handler: .logicalUnit(SCSITargetDevice.modeSelect), reservationAccess: .write),
+              handler: .logicalUnit(SCSITargetDevice.modeSelect), reservationAccess: .write, aluaAccess: .standby),
         .init(name: "RESERVE(6)", operationCode: .reserve6,
               handler: .logicalUnit(SCSITargetDevice.reserve), reservationAccess: .spc2Reservation),
         .init(name: "RELEASE(6)", operationCode: .release6,
               handler: .logicalUnit(SCSITargetDevice.release), reservationAccess: .spc2Reservation),
         .init(name: "MODE SENSE(6)", operationCode: .modeSense6,
-              handler: .logicalUnit(SCSITargetDevice.modeSense), reservationAccess: .read),
+              handler: .logicalUnit(SCSITargetDevice.modeSense), reservationAccess: .read, aluaAccess: .standby),
         .init(name: "START STOP UNIT", operationCode: .startStopUnit,
               handler: .logicalUnit(SCSITargetDevice.startStopUnit), reservationAccess: startStopUnitAccess),
         .init(name: "PREVENT ALLOW MEDIUM REMOVAL", operationCode: .preventAllowMediumRemoval,
               handler: .logicalUnit(SCSITargetDevice.preventAllowMediumRemoval), reservationAccess: preventAllowAccess),
         .init(name: "READ CAPACITY(10)", operationCode: .readCapacity10,
-              handler: .logicalUnit(SCSITargetDevice.readCapacity10), reservationAccess: .allowed),
+              handler: .logicalUnit(SCSITargetDevice.readCapacity10), reservationAccess: .allowed, aluaAccess: .standby),
         .init(name: "READ(10)", operationCode: .read10, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
         .init(name: "WRITE(10)", operationCode: .write10, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
         .init(name: "WRITE AND VERIFY(10)", operationCode: .writeAndVerify10,
@@ -90,13 +97,13 @@ struct SupportedCommand: Sendable {
               handler: .logicalUnit(SCSITargetDevice.writeSame), reservationAccess: .write),
         .init(name: "UNMAP", operationCode: .unmap, handler: .logicalUnit(SCSITargetDevice.unmap), reservationAccess: .write),
         .init(name: "MODE SELECT(10)", operationCode: .modeSelect10,
-              handler: .logicalUnit(SCSITargetDevice.modeSelect), reservationAccess: .write),
+              handler: .logicalUnit(SCSITargetDevice.modeSelect), reservationAccess: .write, aluaAccess: .standby),
         .init(name: "RESERVE(10)", operationCode: .reserve10,
               handler: .logicalUnit(SCSITargetDevice.reserve), reservationAccess: .spc2Reservation),
         .init(name: "RELEASE(10)", operationCode: .release10,
               handler: .logicalUnit(SCSITargetDevice.release), reservationAccess: .spc2Reservation),
         .init(name: "MODE SENSE(10)", operationCode: .modeSense10,
-              handler: .logicalUnit(SCSITargetDevice.modeSense), reservationAccess: .read),
+              handler: .logicalUnit(SCSITargetDevice.modeSense), reservationAccess: .read, aluaAccess: .standby),
     ] + persistentReserveRows + [
         .init(name: "EXTENDED COPY(LID1)", operationCode: .extendedCopy, serviceAction: 0x00,
               handler: .logicalUnit(SCSITargetDevice.extendedCopy), reservationAccess: .write),
@@ -121,15 +128,22 @@ struct SupportedCommand: Sendable {
         .init(name: "WRITE SAME(16)", operationCode: .writeSame16,
               handler: .logicalUnit(SCSITargetDevice.writeSame), reservationAccess: .write),
         .init(name: "READ CAPACITY(16)", operationCode: .serviceActionIn16, serviceAction: 0x10,
-              handler: .logicalUnit(SCSITargetDevice.readCapacity16), reservationAccess: .allowed),
+              handler: .logicalUnit(SCSITargetDevice.readCapacity16), reservationAccess: .allowed, aluaAccess: .standby),
         .init(name: "GET LBA STATUS", operationCode: .serviceActionIn16, serviceAction: 0x12,
               handler: .logicalUnit(SCSITargetDevice.getLBAStatus), reservationAccess: .read),
         .init(name: "REPORT LUNS", operationCode: .reportLUNs,
-              handler: .anyLogicalUnit(SCSITargetDevice.reportLUNs), reservationAccess: .unrestricted),
+              handler: .anyLogicalUnit(SCSITargetDevice.reportLUNs), reservationAccess: .unrestricted,
+              aluaAccess: .anyState),
+        .init(name: "REPORT TARGET PORT GROUPS", operationCode: .maintenanceIn, serviceAction: 0x0A,
+              handler: .logicalUnit(SCSITargetDevice.reportTargetPortGroups), reservationAccess: .allowed,
+              aluaAccess: .anyState),
         .init(name: "REPORT SUPPORTED OPERATION CODES", operationCode: .maintenanceIn, serviceAction: 0x0C,
               handler: .logicalUnit(SCSITargetDevice.reportSupportedOperationCodes), reservationAccess: .read),
         .init(name: "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS", operationCode: .maintenanceIn, serviceAction: 0x0D,
               handler: .logicalUnit(SCSITargetDevice.reportSupportedTaskManagementFunctions), reservationAccess: .read),
+        .init(name: "SET TARGET PORT GROUPS", operationCode: .maintenanceOut, serviceAction: 0x0A,
+              handler: .logicalUnit(SCSITargetDevice.setTargetPortGroups), reservationAccess: .write,
+              aluaAccess: .unavailable),
         .init(name: "READ(12)", operationCode: .read12, handler: .logicalUnit(SCSITargetDevice.read), reservationAccess: .read),
         .init(name: "WRITE(12)", operationCode: .write12, handler: .logicalUnit(SCSITargetDevice.write), reservationAccess: .write),
         .init(name: "WRITE AND VERIFY(12)", operationCode: .writeAndVerify12,
@@ -146,12 +160,13 @@ struct SupportedCommand: Sendable {
     private static let persistentReserveRows: [SupportedCommand] =
         PersistentReserveInServiceAction.allCases.map {
             .init(name: "PERSISTENT RESERVE IN(\($0.name))", operationCode: .persistentReserveIn, serviceAction: $0.rawValue,
-                  handler: .logicalUnit(SCSITargetDevice.persistentReserveIn), reservationAccess: .persistentReservation)
+                  handler: .logicalUnit(SCSITargetDevice.persistentReserveIn), reservationAccess: .persistentReservation,
+                  aluaAccess: .standby)
         }
         + PersistentReservations.ServiceAction.allCases.map {
             .init(name: "PERSISTENT RESERVE OUT(\($0))", operationCode: .persistentReserveOut, serviceAction: $0.rawValue,
                   handler: .logicalUnit(SCSITargetDevice.persistentReserveOut), reservationAccess: .persistentReservation,
-                  exclusive: true)
+                  exclusive: true, aluaAccess: .standby)
         }
 
     private static let byOperationCode: [SCSIOperationCode: [SupportedCommand]] =

@@ -53,7 +53,7 @@ extension CommandDescriptorBlock {
         case .inquiry: Int(field(at: 3, width: 2))
         case .requestSense, .modeSense6, .modeSelect6: Int(self[4])
         case .modeSense10, .modeSelect10, .unmap, .persistentReserveIn, .readDefectData10: Int(field(at: 7, width: 2))
-        case .reportLUNs, .maintenanceIn, .readDefectData12: Int(field(at: 6, width: 4))
+        case .reportLUNs, .maintenanceIn, .maintenanceOut, .readDefectData12: Int(field(at: 6, width: 4))
         case .persistentReserveOut: Int(field(at: 5, width: 4))
         case .serviceActionIn16, .extendedCopy, .receiveCopyResults: Int(field(at: 10, width: 4))
         case .reserve10, .release10: Int(field(at: 7, width: 2))

@@ -61,9 +61,12 @@ public struct SCSIOperationCode: RawRepresentable, Hashable, Sendable, CustomStr
     /// 12h GET LBA STATUS (SBC-3 §5.5).
     public static let serviceActionIn16 = SCSIOperationCode(rawValue: 0x9E)
     public static let reportLUNs = SCSIOperationCode(rawValue: 0xA0)
-    /// MAINTENANCE IN; service action 0Ch is REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35),
-    /// 0Dh REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (SPC-4 §6.36).
+    /// MAINTENANCE IN; service action 0Ah is REPORT TARGET PORT GROUPS (SPC-4 §6.27),
+    /// 0Ch REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35), 0Dh REPORT SUPPORTED TASK
+    /// MANAGEMENT FUNCTIONS (SPC-4 §6.36).
     public static let maintenanceIn = SCSIOperationCode(rawValue: 0xA3)
+    /// MAINTENANCE OUT; service action 0Ah is SET TARGET PORT GROUPS (SPC-4 §6.39).
+    public static let maintenanceOut = SCSIOperationCode(rawValue: 0xA4)
     public static let read12 = SCSIOperationCode(rawValue: 0xA8)
     public static let write12 = SCSIOperationCode(rawValue: 0xAA)
     /// WRITE AND VERIFY(12) (SBC-3 §5.39).

@@ -49,6 +49,16 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
     case miscompareDuringVerifyOperation
     /// The logical unit cannot serve media access commands yet.
     case logicalUnitNotReadyCauseNotReportable
+    /// The command is not served while the target port's group is transitioning
+    /// between asymmetric access states (SPC-4 §5.15.2.5).
+    case logicalUnitNotAccessibleAsymmetricAccessStateTransition
+    /// The command is not served through a target port in the standby state (SPC-4 §5.15.2.4.4).
+    case logicalUnitNotAccessibleTargetPortInStandbyState
+    /// The command is not served through a target port in the unavailable state (SPC-4 §5.15.2.4.5).
+    case logicalUnitNotAccessibleTargetPortInUnavailableState
+    /// Unit attention: a target port group's asymmetric access state (or PREF) changed
+    /// (SPC-4 §5.15.2.2, §6.39).
+    case asymmetricAccessStateChanged
     /// Unit attention: another I_T nexus preempted or cleared the persistent
     /// reservation this nexus held or was registered under (SPC-4 §5.12.11).
     case reservationsPreempted
@@ -100,6 +110,10 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
         case .internalTargetFailure: (.hardwareError, 0x44, 0x00)
         case .miscompareDuringVerifyOperation: (.miscompare, 0x1D, 0x00)
         case .logicalUnitNotReadyCauseNotReportable: (.notReady, 0x04, 0x00)
+        case .logicalUnitNotAccessibleAsymmetricAccessStateTransition: (.notReady, 0x04, 0x0A)
+        case .logicalUnitNotAccessibleTargetPortInStandbyState: (.notReady, 0x04, 0x0B)
+        case .logicalUnitNotAccessibleTargetPortInUnavailableState: (.notReady, 0x04, 0x0C)
+        case .asymmetricAccessStateChanged: (.unitAttention, 0x2A, 0x06)
         case .reservationsPreempted: (.unitAttention, 0x2A, 0x03)
         case .reservationsReleased: (.unitAttention, 0x2A, 0x04)
         case .registrationsPreempted: (.unitAttention, 0x2A, 0x05)

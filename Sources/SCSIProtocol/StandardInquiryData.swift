@@ -17,8 +17,14 @@ public struct StandardInquiryData: Hashable, Sendable {
     public var product: String
     /// PRODUCT REVISION LEVEL, space padded to 4.
     public var revision: String
-    /// TPGS field (byte 5 bits 5..4): 00b until REPORT TARGET PORT GROUPS exists.
+    /// TPGS field (byte 5 bits 5..4, SPC-4 §6.6.2 table 141): 00b no ALUA, else
+    /// ``implicitALUA`` and/or ``explicitALUA``.
     public var targetPortGroupSupport: UInt8 = 0
+    /// TPGS bit: the device server changes asymmetric access states by itself, and
+    /// answers REPORT TARGET PORT GROUPS (SPC-4 §5.15.2.7).
+    public static let implicitALUA: UInt8 = 0b01
+    /// TPGS bit: SET TARGET PORT GROUPS changes asymmetric access states (SPC-4 §5.15.2.8).
+    public static let explicitALUA: UInt8 = 0b10
     /// 3PC: third-party copy commands supported.
     public var thirdPartyCopy = false
 

@@ -46,7 +46,8 @@ public enum TargetAssembly {
                 // APTPL reservations persist under <state_dir>/reservations (SPC-4 §5.12.6).
                 device: SCSITargetDevice(
                     targetName: target.name, logicalUnits: units, logger: deviceLogger,
-                    stateDirectory: stateDirectory + "/reservations"),
+                    stateDirectory: stateDirectory + "/reservations",
+                    targetPortGroups: targetPortGroups(of: target)),
                 credentials: target.auth.map(chapCredentials),
                 allowedInitiators: target.allowedInitiators,
                 peerAllowed: { peer in
@@ -58,6 +59,16 @@ public enum TargetAssembly {
             ))
         }
         return exported
+    }
+
+    /// Each portal group is an ALUA target port group (SPC-4 §5.15) with one target
+    /// port: the transport gives every I_T nexus the tag as both its relative target
+    /// port identifier and its target port group.
+    static func targetPortGroups(of target: TargetConfiguration) -> [TargetPortGroupDescriptor] {
+        target.portalGroups.map {
+            TargetPortGroupDescriptor(
+                tag: $0.tag, relativeTargetPortIdentifiers: [$0.tag], initialState: $0.aluaState, preferred: $0.preferred)
+        }
     }
 
     /// The negotiation answers every portal gives (RFC 7143 §13).

@@ -1,3 +1,4 @@
+import SCSIProtocol
 import Testing
 
 @testable import TargetDaemon
@@ -38,6 +39,8 @@ struct ConfigurationFilesTests {
         #expect(configuration.discoveryAuth?.username == "discovery")
         let database = configuration.targets[0]
         #expect(database.portalGroups.map(\.tag) == [1, 2])
+        #expect(database.portalGroups.map(\.aluaState) == [.activeOptimized, .activeNonOptimized])
+        #expect(database.portalGroups.map(\.preferred) == [true, false])
         #expect(database.auth?.mutualUsername == "db-target")
         #expect(database.allowedInitiators.count == 2)
         #expect(database.allowedNetworks.count == 3)

@@ -1,5 +1,7 @@
 import Foundation
 import ISCSITransport
+import SCSIEngine
+import SCSIProtocol
 
 /// Carries out admin requests against the running daemon. Every argument is checked;
 /// a bad request gets a message that says what to type instead, never a crash.
@@ -17,6 +19,7 @@ public struct AdminCommands: Sendable {
     static let usage = """
         commands: status [--json] | sessions [--json] | portal list | portal disable ADDR | portal enable ADDR
                   fault list | fault set ADDR [--latency-ms N] [--drop-every N] [--fail-sense KEY/ASC/ASCQ] | fault clear ADDR
+                  alua show [--json] | alua set LUN|all TPG STATE [--preferred|--no-preferred] [--target NAME]
         """
 
     public func execute(_ request: AdminRequest) async -> AdminResponse {
@@ -52,6 +55,8 @@ public struct AdminCommands: Sendable {
             let portal = try parsePortal(words, at: 2)
             services.faults.set(PortalFaults(), on: portal)
             return "faults on \(portal) cleared"
+        case ("alua", "show"): return try aluaShow(json: json)
+        case ("alua", "set"): return try aluaSet(Array(words.dropFirst(2)))
         default:
             throw .usage("unknown request '\(words.joined(separator: " "))'\n\(Self.usage)")
         }
@@ -141,6 +146,111 @@ public struct AdminCommands: Sendable {
         if let every = faults.dropEveryNthConnection { parts.append("drop every \(every) connection(s)") }
         if let sense = faults.failWithSense { parts.append("fail commands with sense \(sense)") }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
+    // MARK: - ALUA (SPC-4 §5.15)
+
+    /// One row of `alua show --json`: a LUN's state through one target port group.
+    struct ALUARow: Codable {
+        var target: String
+        var lun: UInt16
+        var targetPortGroup: UInt16
+        var relativeTargetPorts: [UInt16]
+        var state: String
+        var preferred: Bool
+        /// What last set the state: configuration, operator or SET TARGET PORT GROUPS.
+        var changedBy: String
+    }
+
+    private func aluaRows(of targets: [ExportedTarget]) -> [ALUARow] {
+        targets.flatMap { target in
+            target.device.aluaStatus.map {
+                ALUARow(target: target.name, lun: $0.lun, targetPortGroup: $0.targetPortGroup,
+                        relativeTargetPorts: $0.relativeTargetPortIdentifiers, state: $0.state.name,
+                        preferred: $0.preferred, changedBy: $0.lastChange.description)
+            }
+        }
+    }
+
+    private func describe(_ row: ALUARow) -> String {
+        "target \(row.target) LUN \(row.lun) TPG \(row.targetPortGroup): \(row.state)\(row.preferred ? ", preferred" : "") (set by \(row.changedBy))"
+    }
+
+    private func aluaShow(json: Bool) throws(AdminError) -> String {
+        let rows = aluaRows(of: services.targets)
+        if json { return try encode(rows) }
+        guard !rows.isEmpty else { return "no target port groups" }
+        return rows.map { describe($0) }.joined(separator: "\n")
+    }
+
+    /// `alua set LUN|all TPG STATE [--preferred|--no-preferred] [--target NAME]`: the
+    /// state of one LUN (or every LUN) through target port group TPG, on every target
+    /// that has the group, or on the one --target names.
+    private func aluaSet(_ arguments: [String]) throws(AdminError) -> String {
+        let example = "e.g. alua set 0 2 standby, or alua set all 1 active-optimized --preferred"
+        var positional: [String] = []
+        var preferred: Bool?
+        var targetName: String?
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "--preferred": preferred = true
+            case "--no-preferred": preferred = false
+            case "--target":
+                guard let name = remaining.popFirst() else { throw .usage("--target needs a target name") }
+                targetName = name
+            case let option where option.hasPrefix("--"):
+                throw .usage("unknown alua option '\(option)'; alua set takes --preferred, --no-preferred and --target NAME")
+            default:
+                positional.append(argument)
+            }
+        }
+        guard positional.count == 3 else {
+            throw .usage("alua set takes LUN|all TPG STATE, \(example)")
+        }
+        let lun: UInt16?
+        if positional[0] == "all" {
+            lun = nil
+        } else {
+            guard let number = UInt16(positional[0]), LUNConfiguration.idRange.contains(number) else {
+                throw .usage("LUN must be 'all' or a number from 0 to \(LUNConfiguration.idRange.upperBound), not '\(positional[0])'")
+            }
+            lun = number
+        }
+        guard let tag = UInt16(positional[1]), tag > 0 else {
+            throw .usage("TPG must be a portal group tag from 1 to 65535, not '\(positional[1])'")
+        }
+        guard let state = AsymmetricAccessState(name: positional[2]) else {
+            let words = AsymmetricAccessState.allCases.map(\.name).joined(separator: ", ")
+            throw .usage("STATE must be one of \(words), not '\(positional[2])'")
+        }
+
+        var targets = services.targets
+        if let targetName {
+            targets = targets.filter { $0.name == targetName }
+            guard !targets.isEmpty else {
+                throw .usage("no target \(targetName); targets are \(services.targets.map(\.name).joined(separator: ", "))")
+            }
+        }
+        let groups = { (target: ExportedTarget) in target.device.targetPortGroups.map { String($0.tag) }.joined(separator: ",") }
+        let selected = targets.filter { target in
+            target.device.targetPortGroups.contains { $0.tag == tag }
+                && lun.map { target.device.logicalUnitNumbers.contains($0) } ?? true
+        }
+        guard !selected.isEmpty else {
+            let known = targets.map { "\($0.name): TPGs \(groups($0)), LUNs \($0.device.logicalUnitNumbers.map(String.init).joined(separator: ","))" }
+            throw .usage("no target has TPG \(tag)\(lun.map { " and LUN \($0)" } ?? ""); \(known.joined(separator: "; "))")
+        }
+        for target in selected {
+            do {
+                try target.device.setALUAState(state, forTargetPortGroup: tag, lun: lun, preferred: preferred)
+            } catch {
+                throw .failed(error.message)
+            }
+        }
+        return aluaRows(of: selected)
+            .filter { $0.targetPortGroup == tag && (lun == nil || $0.lun == lun) }
+            .map { describe($0) }.joined(separator: "\n")
     }
 
     // MARK: - Arguments

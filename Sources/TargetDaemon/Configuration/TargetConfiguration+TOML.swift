@@ -1,8 +1,13 @@
+import SCSIProtocol
+
 extension TargetConfiguration {
     static let keys = [
         "name", "alias", "portals", "portal_group", "auth", "allowed_initiators", "allowed_networks", "lun",
     ]
-    static let portalGroupKeys = ["tag", "portals"]
+    static let portalGroupKeys = ["tag", "portals", "alua_state", "preferred"]
+    /// The `alua_state` words: every state but transitioning, which only the daemon
+    /// enters (SPC-4 §5.15.2.5).
+    static let configurableALUAStates = AsymmetricAccessState.allCases.filter(\.isRequestable)
     /// RFC 7143 §13.6: TargetAlias is a text value; we keep it to one short line.
     static let maximumAliasLength = 255
 
@@ -102,8 +107,11 @@ extension TargetConfiguration {
                         "portal group tag \(tag.value) is used twice in this target (first on line \(first))"
                     }
                 }
-                guard let tag, let texts, !texts.isEmpty else { return nil }
-                return PortalGroupConfiguration(tag: tag.value, portals: portals(texts))
+                let aluaState = Self.aluaState(group)
+                let preferred = group.boolean("preferred")
+                guard let tag, let texts, !texts.isEmpty, let aluaState else { return nil }
+                return PortalGroupConfiguration(
+                    tag: tag.value, portals: portals(texts), aluaState: aluaState, preferred: preferred?.value ?? false)
             }
         case (_?, false):
             decoder.report(
@@ -118,5 +126,28 @@ extension TargetConfiguration {
             }
             return nil
         }
+    }
+}
+
+extension TargetConfiguration {
+    /// `alua_state` of a `[[target.portal_group]]`: active/optimized when absent, nil
+    /// after reporting a value that names no configurable state.
+    private static func aluaState(_ group: TableReader) -> AsymmetricAccessState? {
+        let example = "\"active-optimized\""
+        guard let text = group.string("alua_state", example: example) else {
+            return group.table["alua_state"] == nil ? .activeOptimized : nil
+        }
+        guard let state = AsymmetricAccessState(name: text.value), configurableALUAStates.contains(state) else {
+            let words = configurableALUAStates.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            // "Active_Optimized", "active/optimized": the intended word is obvious.
+            let fixed = AsymmetricAccessState(name: String(text.value.lowercased().map { $0 == "_" || $0 == "/" ? "-" : $0 }))
+            group.decoder.report(
+                "'alua_state' must be one of \(words), not '\(text.value)'",
+                line: text.line,
+                suggestion: fixed.flatMap { configurableALUAStates.contains($0) ? "write alua_state = \"\($0.name)\"" : nil }
+                    ?? "write alua_state = \(example)")
+            return nil
+        }
+        return state
     }
 }

@@ -1,0 +1,159 @@
+import SCSIProtocol
+
+/// Asymmetric logical unit access (SPC-4 §5.15): REPORT TARGET PORT GROUPS (§6.27),
+/// SET TARGET PORT GROUPS (§6.39), the access check per state (§5.15.2.4, §5.15.2.5)
+/// and the operator's interface. Both implicit and explicit ALUA are offered.
+extension SCSITargetDevice {
+    /// IMPLICIT TRANSITION TIME of the extended header (SPC-4 §6.27): how long an
+    /// initiator should keep retrying a transitioning group. Our own transitions are
+    /// instant; a transitioning state set by the operator is expected to be brief.
+    static let implicitTransitionTimeSeconds: UInt8 = 10
+
+    /// Byte 1 of every target port group descriptor: a bit per state we implement.
+    static let supportedAccessStates = AsymmetricAccessState.allCases.reduce(UInt8(0)) { $0 | $1.supportBit }
+
+    /// TPGS of standard INQUIRY data (SPC-4 §6.6.2): implicit ALUA always, explicit when
+    /// the command table has SET TARGET PORT GROUPS (MAINTENANCE OUT).
+    static let targetPortGroupSupport: UInt8 =
+        StandardInquiryData.implicitALUA
+        | (SupportedCommand.table.contains { $0.operationCode == .maintenanceOut } ? StandardInquiryData.explicitALUA : 0)
+
+    /// Refuses a command the state of the nexus's target port group does not serve
+    /// (SPC-4 §5.15.2.4 lists per state; the column is ``SupportedCommand/aluaAccess``).
+    func checkAccessState(_ access: ALUAAccess, unit: LogicalUnit, nexus: ITNexus) throws(SenseData) {
+        if let refusal = access.refusal(in: unit.withState({ $0.accessStates.state(through: nexus) })) {
+            throw SenseData(refusal)
+        }
+    }
+
+    /// PARAMETER DATA FORMAT (byte 1 bits 7..5) 000b: length-only header; 001b: extended
+    /// header with FORMAT TYPE and IMPLICIT TRANSITION TIME (SPC-4 §6.27.2, tables
+    /// 167/168). RETURN DATA LENGTH counts every byte after itself in both formats, as
+    /// sg_rtpg and Linux's scsi_dh_alua read it.
+    func reportTargetPortGroups(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        let cdb = context.cdb
+        let extended: Bool
+        switch cdb[1] >> 5 {
+        case 0b000: extended = false
+        case 0b001: extended = true
+        default: throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 7))
+        }
+        let states = unit.withState { $0.accessStates }
+        let descriptors = targetPortGroups.flatMap { group -> [UInt8] in
+            guard let entry = states[group.tag] else { return [] }
+            // Target port group descriptor (SPC-4 §6.27.2 table 169).
+            let ports = group.relativeTargetPortIdentifiers.prefix(Int(UInt8.max))
+            return [(entry.preferred ? 0x80 : 0) | entry.state.rawValue, Self.supportedAccessStates]
+                + group.tag.bigEndianBytes
+                + [0, entry.lastChange.rawValue, 0, UInt8(ports.count)]
+                + ports.flatMap { [0, 0] + $0.bigEndianBytes }
+        }
+        let header: [UInt8] = extended ? [0x10, Self.implicitTransitionTimeSeconds, 0, 0] : []
+        let data = UInt32(header.count + descriptors.count).bigEndianBytes + header + descriptors
+        return .good(data, allocationLength: cdb.allocationLength)
+    }
+
+    /// Changes the states the parameter list names, all or none (SPC-4 §6.39): a
+    /// 4-byte reserved header, then 4-byte descriptors of ASYMMETRIC ACCESS STATE and
+    /// TARGET PORT GROUP. A state that cannot be requested, a group this target does not
+    /// have or a group named twice is INVALID FIELD IN PARAMETER LIST pointing at it.
+    func setTargetPortGroups(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        let length = context.cdb.allocationLength
+        // PARAMETER LIST LENGTH 0: nothing is transferred or changed (SPC-4 §6.39).
+        guard length > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: 0) }
+        let list = Array(try dataOut(context, byteCount: length).readableBytesView)
+        guard length >= 4, length % 4 == 0 else {
+            throw SenseData(.parameterListLengthError)
+        }
+        var changes: [TargetPortGroupStates.Change] = []
+        for offset in stride(from: 4, to: length, by: 4) {
+            guard let state = AsymmetricAccessState(rawValue: list[offset] & 0x0F), state.isRequestable else {
+                throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: offset, bit: 3))
+            }
+            let tag = UInt16(list[offset + 2]) << 8 | UInt16(list[offset + 3])
+            guard targetPortGroups.contains(where: { $0.tag == tag }),
+                  changes.contains(where: { $0.targetPortGroup == tag }) == false
+            else {
+                throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: offset + 2))
+            }
+            changes.append(.init(targetPortGroup: tag, state: state, preferred: nil))
+        }
+        changeAccessStates(changes, of: unit, as: .setTargetPortGroups, requestedBy: context.nexus)
+        return SCSICommandResult(status: .good, dataOutLengthUsed: length)
+    }
+
+    /// Applies `changes` to `unit` and, when what REPORT TARGET PORT GROUPS reports
+    /// changed, establishes ASYMMETRIC ACCESS STATE CHANGED for every I_T nexus except
+    /// the one whose SET TARGET PORT GROUPS asked for it (SPC-4 §5.15.2.2, §6.39). The
+    /// one place states change.
+    private func changeAccessStates(
+        _ changes: [TargetPortGroupStates.Change], of unit: LogicalUnit, as cause: ALUAGroupStatus.LastChange,
+        requestedBy requester: ITNexus?
+    ) {
+        let changed = unit.withState { state in
+            guard state.accessStates.apply(changes, as: cause) else { return false }
+            state.unitAttentions.establish(.asymmetricAccessStateChanged, except: requester)
+            return true
+        }
+        guard changed else { return }
+        for change in changes {
+            logger.info(
+                "asymmetric access state changed",
+                metadata: [
+                    "lun": "\(unit.number)", "tpg": "\(change.targetPortGroup)", "state": "\(change.state)",
+                    "preferred": "\(change.preferred.map { "\($0)" } ?? "unchanged")", "by": "\(cause)",
+                ])
+        }
+    }
+
+    // MARK: - Operator interface
+
+    /// Sets the asymmetric access state of target port group `tag` for logical unit
+    /// `lun`, or for every logical unit when `lun` is nil (implicit ALUA, SPC-4
+    /// §5.15.2.7). `preferred` sets PREF too; nil keeps it. Every I_T nexus is told
+    /// with ASYMMETRIC ACCESS STATE CHANGED.
+    ///
+    /// - Throws: ``SCSIEngineError`` with code `unknownTargetPortGroup` or
+    ///   `unknownLogicalUnit`, with a message naming what exists.
+    public func setALUAState(
+        _ state: AsymmetricAccessState, forTargetPortGroup tag: UInt16, lun: UInt16?, preferred: Bool?
+    ) throws(SCSIEngineError) {
+        guard targetPortGroups.contains(where: { $0.tag == tag }) else {
+            throw SCSIEngineError(
+                .unknownTargetPortGroup,
+                "target \(targetName) has no target port group \(tag); its groups are "
+                    + (targetPortGroups.isEmpty ? "none" : targetPortGroups.map { String($0.tag) }.joined(separator: ", ")))
+        }
+        let selected: [LogicalUnit]
+        if let lun {
+            guard let unit = units[LogicalUnitNumber(rawValue: lun)] else {
+                throw SCSIEngineError(
+                    .unknownLogicalUnit,
+                    "target \(targetName) has no LUN \(lun); its LUNs are "
+                        + logicalUnitNumbers.map(String.init).joined(separator: ", "))
+            }
+            selected = [unit]
+        } else {
+            selected = units.keys.sorted().compactMap { units[$0] }
+        }
+        let change = TargetPortGroupStates.Change(targetPortGroup: tag, state: state, preferred: preferred)
+        for unit in selected {
+            changeAccessStates([change], of: unit, as: .implicit, requestedBy: nil)
+        }
+    }
+
+    /// Every logical unit's state through every target port group, by LUN then group.
+    public var aluaStatus: [ALUAGroupStatus] {
+        units.keys.sorted().compactMap { units[$0] }.flatMap { unit in
+            let states = unit.withState { $0.accessStates }
+            return targetPortGroups.compactMap { group in
+                states[group.tag].map {
+                    ALUAGroupStatus(
+                        lun: unit.number.rawValue, targetPortGroup: group.tag,
+                        relativeTargetPortIdentifiers: group.relativeTargetPortIdentifiers, state: $0.state,
+                        preferred: $0.preferred, lastChange: $0.lastChange)
+                }
+            }
+        }
+    }
+}
