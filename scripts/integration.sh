@@ -65,6 +65,12 @@ backend = "file"
 path = "$WORK/lun1.img"
 size = "128MiB"
 
+# Untouched by the other checks: libiscsi's MultipathIO suite expects fresh blocks.
+[[target.lun]]
+id = 2
+backend = "ram"
+size = "64MiB"
+
 [[target]]
 name = "$CHAP_TARGET"
 portals = ["127.0.0.1:$PORT"]
@@ -132,6 +138,18 @@ echo "-- libiscsi iscsi-test-cu, iSCSI family"
 iscsi-test-cu -d -t iSCSI "$URL/0" > "$WORK/iscsi-test-cu.log" 2>&1
 python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/iscsi-test-cu.log" -s | tee "$WORK/score.txt"
 check iscsi-test-cu-iSCSI-no-failures sh -c "tail -n 1 $WORK/score.txt | grep -q \", 0 failed\""
+
+echo "-- multipath: libiscsi MultipathIO through both portals, ALUA over the wire"
+iscsi-test-cu -d -t SCSI.MultipathIO "$URL/2" "iscsi://127.0.0.2:$PORT/$TARGET/2" > "$WORK/multipathio.log" 2>&1
+python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/multipathio.log" -s | tee "$WORK/multipathio-score.txt"
+check iscsi-test-cu-MultipathIO-no-failures sh -c "tail -n 1 $WORK/multipathio-score.txt | grep -q \", 0 failed\""
+alua_standby_seen_by_dsm() {
+    "$BIN/swiftport" alua set 0 2 standby --socket "$WORK/admin.sock" || return 1
+    "$BIN/swiftport" dsm scan --portal "127.0.0.1:$PORT" --portal "127.0.0.2:$PORT" --target "$TARGET" | tee "$WORK/alua-scan.txt"
+    "$BIN/swiftport" alua set 0 2 active-optimized --socket "$WORK/admin.sock" || return 1
+    grep -q "tpg=2 status=standby" "$WORK/alua-scan.txt" && grep -q "path.*LUN 0 standby" "$WORK/alua-scan.txt"
+}
+check alua-standby-reported-by-rtpg alua_standby_seen_by_dsm
 
 echo "-- admin socket"
 ADMIN=("$BIN/swiftport")
