@@ -437,7 +437,7 @@ public struct InitiatorLoginStateMachine: Sendable {
                         if NegotiationKey.table[key] != nil, reply != "Reject" { progress.parameters.apply(key: key, value: reply) }
                     }
                 } catch {
-                    return .protocolError("key \(key) offered twice (§6.2)")
+                    return .protocolError(error.message)
                 }
             }
         }

@@ -19,6 +19,17 @@ public struct Negotiator: Sendable, Hashable {
     public enum Failure: Error, Sendable, Hashable {
         /// The same key was offered twice (RFC 7143 §6.2): initiator error.
         case duplicateKey(String)
+        /// A declaration outside its range, e.g. MaxRecvDataSegmentLength=0 (§13.12):
+        /// there is nothing to answer a declaration with, so the login fails.
+        case invalidDeclaration(key: String, value: String)
+
+        /// What the login failure says.
+        public var message: String {
+            switch self {
+            case .duplicateKey(let key): "key \(key) offered twice in one login (RFC 7143 §6.2)"
+            case .invalidDeclaration(let key, let value): "\(key)=\(value) is outside the range RFC 7143 §13 allows"
+            }
+        }
     }
 
     /// The answer to one offered `key=value`, or nil when nothing is to be answered
@@ -34,7 +45,7 @@ public struct Negotiator: Sendable, Hashable {
         case .declarative:
             if key == "MaxRecvDataSegmentLength" {
                 guard let length = Int(value), case .numeric(let range) = definition.valueType, range.contains(length) else {
-                    return "Reject"
+                    throw .invalidDeclaration(key: key, value: value)
                 }
                 parameters.peerMaxRecvDataSegmentLength = length
             }

@@ -257,7 +257,7 @@ public struct TargetLoginStateMachine: Sendable {
             do {
                 if let reply = try progress.negotiator.answer(key: key, value: value) { answer.append(key, reply) }
             } catch {
-                return fail(progress: &progress, request: request, .initiatorError, "key \(key) offered twice in one login (RFC 7143 §6.2)")
+                return fail(progress: &progress, request: request, .initiatorError, error.message)
             }
         }
         return nil

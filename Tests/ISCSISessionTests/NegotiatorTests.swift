@@ -49,7 +49,6 @@ struct NegotiatorTests {
         Offer(key: "DefaultTime2Wait", value: "3601", answer: "Reject"),
         Offer(key: "FirstBurstLength", value: "lots", answer: "Reject"),
         Offer(key: "ImmediateData", value: "Maybe", answer: "Reject"),
-        Offer(key: "MaxRecvDataSegmentLength", value: "511", answer: "Reject"),
         // Declarations get no answer, markers' intervals are Irrelevant.
         Offer(key: "MaxRecvDataSegmentLength", value: "65536", answer: nil),
         Offer(key: "InitiatorAlias", value: "host", answer: nil),
@@ -64,6 +63,14 @@ struct NegotiatorTests {
     func answers(offer: Offer) throws {
         var negotiator = Negotiator(policy: NegotiationPolicy())
         #expect(try negotiator.answer(key: offer.key, value: offer.value) == offer.answer)
+    }
+
+    @Test("§13.12 a MaxRecvDataSegmentLength declaration out of range fails the login, never gets an answer")
+    func invalidDeclaration() {
+        var negotiator = Negotiator(policy: NegotiationPolicy())
+        #expect(throws: Negotiator.Failure.invalidDeclaration(key: "MaxRecvDataSegmentLength", value: "511")) {
+            try negotiator.answer(key: "MaxRecvDataSegmentLength", value: "511")
+        }
     }
 
     @Test("policy decides list, AND and OR results")
