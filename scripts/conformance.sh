@@ -84,7 +84,9 @@ for lun in $LUNS; do
             python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/$target-$lun.log" --json "$WORK/$target-$lun.json" \
                 --baseline "$WORK/tgtd-$lun.json" -s | tee "$WORK/$target-$lun.txt"
             grep -q "^BEHIND-BASELINE" "$WORK/$target-$lun.txt" && status=1
-            tail -n 1 "$WORK/$target-$lun.txt" | grep -q ", 0 failed," || status=1
+            # On the read-only LUN every write test fails on any target: only the
+            # comparison with tgtd counts there.
+            [[ $lun == readonly ]] || tail -n 1 "$WORK/$target-$lun.txt" | grep -q ", 0 failed," || status=1
         fi
     done
 done

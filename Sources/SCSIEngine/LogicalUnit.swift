@@ -28,6 +28,10 @@ final class LogicalUnit: Sendable {
     /// Orders exclusive commands against all others (COMPARE AND WRITE atomicity).
     let gate = LogicalUnitGate()
     private let state: NIOLockedValueBox<State>
+    /// Logical block provisioning is offered (UNMAP, WRITE SAME with UNMAP, LBPME, VPD
+    /// 0xB2) only when the backend can deallocate and the unit is writable: a
+    /// read-only unit has nothing to unmap (SBC-3 §4.7).
+    let isThinProvisioned: Bool
 
     init(
         _ descriptor: LogicalUnitDescriptor, reservations: PersistentReservations = PersistentReservations(),
@@ -36,7 +40,8 @@ final class LogicalUnit: Sendable {
         self.descriptor = descriptor
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
         self.geometry = descriptor.device.geometry
-        self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: descriptor.device.supportsUnmap)
+        self.isThinProvisioned = descriptor.device.supportsUnmap && !descriptor.readOnly
+        self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: isThinProvisioned)
         self.state = NIOLockedValueBox(
             State(
                 writeCacheEnabled: descriptor.writeCacheEnabled, reservations: reservations,

@@ -12,6 +12,7 @@ extension SCSITargetDevice {
     /// second half, else MISCOMPARE DURING VERIFY OPERATION with the offset of the
     /// first differing byte in INFORMATION and nothing written (SBC-3 §5.2).
     func compareAndWrite(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        try checkProtectionField(context.cdb)
         guard unit.descriptor.readOnly == false else { throw SenseData(.writeProtected) }
         let access = try checkedMediaAccess(context.cdb, unit: unit)
         guard access.blockCount <= UInt64(unit.limits.maximumCompareAndWriteLength) else {
@@ -37,6 +38,7 @@ extension SCSITargetDevice {
 
     /// ORs the Data-Out into the medium (SBC-3 §5.10, ORWRITE(16) with BMOP 000b).
     func orWrite(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        try checkProtectionField(context.cdb)
         guard unit.descriptor.readOnly == false else { throw SenseData(.writeProtected) }
         let access = try checkedMediaAccess(context.cdb, unit: unit)
         let byteCount = Int(access.blockCount) * unit.geometry.blockSize

@@ -36,7 +36,7 @@ extension SCSITargetDevice {
         guard start < capacity else { throw SenseData(.lbaOutOfRange) }
         let maximumDescriptors = max(1, (cdb.allocationLength - 8) / 16)
         var runs: [(lba: UInt64, blocks: UInt64, deallocated: Bool)] = []
-        if unit.device.supportsUnmap {
+        if unit.isThinProvisioned {
             let blockSize = unit.geometry.blockSize
             let count = min(capacity - start, UInt64(max(1, Self.lbaStatusScanBytes / blockSize)))
             let data = try await readForComparison(at: start, blockCount: count, unit: unit)

@@ -19,7 +19,7 @@ extension SCSITargetDevice {
     func readCapacity16(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         var data = unit.geometry.blockCount.lastLBA.bigEndianBytes + UInt32(unit.geometry.blockSize).bigEndianBytes
         data += [UInt8](repeating: 0, count: 20)
-        if unit.device.supportsUnmap { data[14] = 0x80 | 0x40 }
+        if unit.isThinProvisioned { data[14] = 0x80 | 0x40 }
         return .good(data, allocationLength: context.cdb.allocationLength)
     }
 }

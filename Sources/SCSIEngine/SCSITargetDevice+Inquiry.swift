@@ -43,7 +43,7 @@ extension SCSITargetDevice {
             .supportedPages, .unitSerialNumber, .deviceIdentification, .extendedInquiry, .thirdPartyCopy, .blockLimits,
             .blockDeviceCharacteristics,
         ]
-        if unit.device.supportsUnmap { pages.append(.logicalBlockProvisioning) }
+        if unit.isThinProvisioned { pages.append(.logicalBlockProvisioning) }
         return pages
     }
 

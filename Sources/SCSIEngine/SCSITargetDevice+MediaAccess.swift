@@ -21,6 +21,7 @@ extension SCSITargetDevice {
     /// Writes the Data-Out blocks. With WCE = 0 every write is forced to stable
     /// storage, since the initiator was promised no volatile cache (SBC-3 §6.4.5).
     func write(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
+        try checkProtectionField(context.cdb)
         guard unit.descriptor.readOnly == false else {
             throw SenseData(.writeProtected)
         }
@@ -125,15 +126,22 @@ extension SCSITargetDevice {
         _ cdb: CommandDescriptorBlock, unit: LogicalUnit
     ) throws(SenseData) -> CommandDescriptorBlock.MediaAccess {
         let access = cdb.mediaAccess
-        if cdb.operationCode.cdbLength != 6 && cdb[1] & 0xE0 != 0 {
-            throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 7))
-        }
+        try checkProtectionField(cdb)
         try checkRange(lba: access.lba, blockCount: access.blockCount, unit: unit)
         if access.blockCount > UInt64(unit.limits.maximumTransferLength) {
             let lengthOffset = cdb.operationCode.cdbLength == 16 ? 10 : (cdb.operationCode.cdbLength == 12 ? 6 : 7)
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: lengthOffset))
         }
         return access
+    }
+
+    /// RDPROTECT/WRPROTECT/VRPROTECT must be zero: no protection information is
+    /// formatted (SBC-3 §5.16.2 table 44). Checked before WRITE PROTECTED, as a CDB
+    /// error outranks the medium's state (libiscsi's WriteProtect tests expect it).
+    func checkProtectionField(_ cdb: CommandDescriptorBlock) throws(SenseData) {
+        if cdb.operationCode.cdbLength != 6 && cdb[1] & 0xE0 != 0 {
+            throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 7))
+        }
     }
 
     /// LBA OUT OF RANGE when the range leaves the medium (SBC-3 §4.5). A zero-length

@@ -12,7 +12,7 @@ extension SCSITargetDevice {
 
     func unmap(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         let cdb = context.cdb
-        guard unit.device.supportsUnmap else {
+        guard unit.isThinProvisioned else {
             throw SenseData(.invalidCommandOperationCode, field: FieldPointer(.cdb, byte: 0))
         }
         if cdb.bit(0, ofByte: 1) {  // ANCHOR: anchored state is not implemented (LBPA = 0)
@@ -75,7 +75,7 @@ extension SCSITargetDevice {
         var pattern = cdb.writeSameHasNoDataOut
             ? ByteBuffer(repeating: 0, count: blockSize)
             : try dataOut(context, byteCount: blockSize)
-        if cdb.bit(3, ofByte: 1) && unit.device.supportsUnmap && pattern.readableBytesView.allSatisfy({ $0 == 0 }) {
+        if cdb.bit(3, ofByte: 1) && unit.isThinProvisioned && pattern.readableBytesView.allSatisfy({ $0 == 0 }) {
             do {
                 try await unit.device.unmap(at: access.lba, blockCount: Int(access.blockCount))
             } catch {
