@@ -28,6 +28,6 @@ scripts/dsm-integration.sh
 
 if [[ -x scripts/fuzz.sh ]]; then
     echo "== fuzzing the framer and decoders (bounded)"
-    FUZZ_SECONDS=${FUZZ_SECONDS:-60} scripts/fuzz.sh
+    FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_NEW_CRASH_FAILS=${FUZZ_NEW_CRASH_FAILS:-0} scripts/fuzz.sh
 fi
 echo "== all tests passed"

@@ -198,9 +198,20 @@ public enum LoginStage: UInt8, Sendable, Hashable, Comparable {
 public struct LoginRequest: ISCSIPDUMessage, Hashable {
     public var transit = false
     public var `continue` = false
-    /// CSG as sent; nil when the initiator sent the reserved value 2.
-    public var currentStage: LoginStage? = .securityNegotiation
-    public var nextStage: LoginStage? = .securityNegotiation
+    /// CSG and NSG exactly as sent (2 bits each), so a decoded request re-encodes
+    /// unchanged even when it carries the reserved value 2 (RFC 7143 §11.12.3).
+    private var currentStageBits: UInt8 = 0
+    private var nextStageBits: UInt8 = 0
+    /// CSG; nil for the reserved value 2.
+    public var currentStage: LoginStage? {
+        get { LoginStage(rawValue: currentStageBits) }
+        set { currentStageBits = newValue?.rawValue ?? 2 }
+    }
+    /// NSG; nil for the reserved value 2. Meaningful only with the T bit.
+    public var nextStage: LoginStage? {
+        get { LoginStage(rawValue: nextStageBits) }
+        set { nextStageBits = newValue?.rawValue ?? 2 }
+    }
     public var versionMax: UInt8 = 0
     public var versionMin: UInt8 = 0
     public var isid = ISID(rawValue: 0)
@@ -216,8 +227,8 @@ public struct LoginRequest: ISCSIPDUMessage, Hashable {
     init(header: BasicHeaderSegment, data: ByteBuffer) {
         transit = header.flag(0x80, at: 1)
         `continue` = header.flag(0x40, at: 1)
-        currentStage = LoginStage(rawValue: (header.u8(1) >> 2) & 0x03)
-        nextStage = LoginStage(rawValue: header.u8(1) & 0x03)
+        currentStageBits = (header.u8(1) >> 2) & 0x03
+        nextStageBits = header.u8(1) & 0x03
         versionMax = header.u8(2)
         versionMin = header.u8(3)
         isid = ISID(rawValue: header.u48(8))
@@ -233,7 +244,7 @@ public struct LoginRequest: ISCSIPDUMessage, Hashable {
         var header = BasicHeaderSegment(opcode: .loginRequest, immediate: true)
         header.setFlag(0x80, at: 1, transit)
         header.setFlag(0x40, at: 1, `continue`)
-        header.setU8(1, header.u8(1) | (currentStage?.rawValue ?? 2) << 2 | (transit ? nextStage?.rawValue ?? 0 : 0))
+        header.setU8(1, header.u8(1) | currentStageBits << 2 | nextStageBits)
         header.setU8(2, versionMax)
         header.setU8(3, versionMin)
         header.setU48(8, isid.rawValue)

@@ -175,8 +175,22 @@ public struct TaskManagementResponse: ISCSIPDUMessage, Hashable {
 public struct LoginResponse: ISCSIPDUMessage, Hashable {
     public var transit = false
     public var `continue` = false
-    public var currentStage = LoginStage.securityNegotiation
-    public var nextStage = LoginStage.securityNegotiation
+    /// CSG and NSG exactly as sent (2 bits each), so a decoded response re-encodes
+    /// unchanged even with the reserved value 2 (RFC 7143 §11.13.3).
+    private var currentStageBits: UInt8 = 0
+    private var nextStageBits: UInt8 = 0
+    /// CSG; the reserved value 2 reads as the security stage.
+    public var currentStage: LoginStage {
+        get { LoginStage(rawValue: currentStageBits) ?? .securityNegotiation }
+        set { currentStageBits = newValue.rawValue }
+    }
+    /// NSG, meaningful only with the T bit; the reserved value 2 reads as security.
+    public var nextStage: LoginStage {
+        get { LoginStage(rawValue: nextStageBits) ?? .securityNegotiation }
+        set { nextStageBits = newValue.rawValue }
+    }
+    /// True when CSG or NSG holds the reserved value 2: a protocol error in a response.
+    public var hasReservedStage: Bool { currentStageBits == 2 || nextStageBits == 2 }
     public var versionMax: UInt8 = 0
     public var versionActive: UInt8 = 0
     public var isid = ISID(rawValue: 0)
@@ -190,8 +204,8 @@ public struct LoginResponse: ISCSIPDUMessage, Hashable {
     init(header: BasicHeaderSegment, data: ByteBuffer) {
         transit = header.flag(0x80, at: 1)
         `continue` = header.flag(0x40, at: 1)
-        currentStage = LoginStage(rawValue: (header.u8(1) >> 2) & 0x03) ?? .securityNegotiation
-        nextStage = LoginStage(rawValue: header.u8(1) & 0x03) ?? .securityNegotiation
+        currentStageBits = (header.u8(1) >> 2) & 0x03
+        nextStageBits = header.u8(1) & 0x03
         versionMax = header.u8(2)
         versionActive = header.u8(3)
         isid = ISID(rawValue: header.u48(8))
@@ -205,7 +219,7 @@ public struct LoginResponse: ISCSIPDUMessage, Hashable {
         var header = BasicHeaderSegment(opcode: .loginResponse)
         header.setFlag(0x80, at: 1, transit)
         header.setFlag(0x40, at: 1, `continue`)
-        header.setU8(1, header.u8(1) | currentStage.rawValue << 2 | (transit ? nextStage.rawValue : 0))
+        header.setU8(1, header.u8(1) | currentStageBits << 2 | nextStageBits)
         header.setU8(2, versionMax)
         header.setU8(3, versionActive)
         header.setU48(8, isid.rawValue)

@@ -486,7 +486,7 @@ public struct InitiatorLoginStateMachine: Sendable {
         var request = LoginRequest()
         request.transit = next != nil
         request.currentStage = stage
-        request.nextStage = next ?? stage
+        request.nextStage = next ?? .securityNegotiation  // NSG is reserved (zero) without T (§11.12.3)
         request.versionMax = 0
         request.versionMin = 0
         request.isid = configuration.isid

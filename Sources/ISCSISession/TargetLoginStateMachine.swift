@@ -316,7 +316,8 @@ public struct TargetLoginStateMachine: Sendable {
         var response = LoginResponse()
         response.transit = transit
         response.currentStage = progress.stage
-        response.nextStage = transit ? (request.nextStage ?? progress.stage) : progress.stage
+        // NSG is reserved (zero) unless T is set (RFC 7143 §11.13.3).
+        response.nextStage = transit ? (request.nextStage ?? progress.stage) : .securityNegotiation
         response.versionMax = 0
         response.versionActive = 0
         response.isid = request.isid
