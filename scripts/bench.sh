@@ -93,7 +93,8 @@ for rep in $(seq 1 "$REPS"); do
         for backend in sp-ram sp-file tgt-rdwr; do
             out=$(timeout $((TIME + WARMUP + 60)) "$BENCH" -p "$pattern" -b "$bs" -q "$qd" -c "$sessions" -t "$TIME" -w "$WARMUP" \
                 -r "${SIZE_MB}m" -P "${PID[$backend]}" -l "$backend" "${URL[$backend]}" 2>> "$WORK/bench.log") || true
-            echo "${out:-{\"label\":\"$backend\",\"pattern\":\"$pattern\",\"status\":\"FAIL\"}}" >> "$WORK/results.jsonl"
+            [[ -n $out ]] || out="{\"label\":\"$backend\",\"pattern\":\"$pattern\",\"status\":\"FAIL\"}"
+            echo "$out" >> "$WORK/results.jsonl"
         done
     done
     echo "repetition $rep done after $(( $(date +%s) - start )) s" >&2
