@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target Fuzz/ (ISCSIFuzz: PDU framer, PDU codec, TextParameters,
-# CHAP values, login state machine), replays every reproducer in Fuzz/regressions/,
+# CHAP values, both login state machines), replays every reproducer in Fuzz/regressions/,
 # then fuzzes for a bounded time from a copy of Fuzz/corpus/.
 #
 #   scripts/fuzz.sh                     # 60 seconds
@@ -14,8 +14,9 @@
 #
 # Environment: FUZZ_SECONDS (default 60), FUZZ_TIMEOUT seconds per input (default 10),
 # FUZZ_NEW_CRASH_FAILS (default 1; 0 reports a new crash without failing, regressions
-# still fail),
-# FUZZ_ARGS extra libFuzzer flags (e.g. "-seed=1 -jobs=2").
+# still fail), ISCSIFUZZ_KNOWN_BUGS (invariant names, comma-separated, that the harness
+# skips: to fuzz on past a reported bug before its fix lands; regressions of those
+# bugs then pass too), FUZZ_ARGS extra libFuzzer flags (e.g. "-seed=1 -jobs=2").
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,18 +44,20 @@ binary="$("${build[@]}" --show-bin-path)/ISCSIFuzz"
 
 common=(-rss_limit_mb=2048 -timeout="$per_input_timeout" -max_len=70000)
 
+work="$(mktemp -d "${TMPDIR:-/tmp}/iscsifuzz.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
 # 1. Replay the regression inputs, one process each, so every failing one is named.
 shopt -s nullglob
 regressions=("$fuzz_dir"/regressions/*)
 shopt -u nullglob
 failed=()
 for input in "${regressions[@]}"; do
-    if ! "$binary" "${common[@]}" "$input" >"${TMPDIR:-/tmp}/iscsifuzz-replay.log" 2>&1; then
-        cat "${TMPDIR:-/tmp}/iscsifuzz-replay.log" >&2
+    if ! "$binary" "${common[@]}" "$input" >"$work/replay.log" 2>&1; then
+        cat "$work/replay.log" >&2
         failed+=("$input")
     fi
 done
-rm -f "${TMPDIR:-/tmp}/iscsifuzz-replay.log"
 echo "==> replayed ${#regressions[@]} regression input(s): ${#failed[@]} failed"
 if ((${#failed[@]})); then
     printf 'regression still fails: %s\n' "${failed[@]}" >&2
@@ -62,8 +65,6 @@ if ((${#failed[@]})); then
 fi
 
 # 2. Fuzz from a copy of the seed corpus, so the checked-in corpus stays small.
-work="$(mktemp -d "${TMPDIR:-/tmp}/iscsifuzz.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$fuzz_dir"/corpus/* "$work/corpus/"
 

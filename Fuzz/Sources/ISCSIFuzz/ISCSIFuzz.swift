@@ -4,8 +4,9 @@
 // Responses, as the gateway's RemoteLUN side would be by a remote target).
 // Built and run by scripts/fuzz.sh; libFuzzer supplies main().
 //
-// Input layout: byte 0 is a control byte, the rest is the byte stream an initiator
-// sends on one connection.
+// Input layout: byte 0 is a control byte, the rest is the byte stream of one
+// connection (initiator PDUs for the target side, target PDUs for the initiator side;
+// every opcode is framed and round-tripped whichever way it travels).
 //
 //   bit 0     HeaderDigest=CRC32C from the first PDU on
 //   bit 1     DataDigest=CRC32C from the first PDU on
@@ -17,10 +18,13 @@
 //             checks and reach the decoders (with the bit clear, digests are taken
 //             as sent and exercise the mismatch paths)
 //
-// Every finding is a trap (fatalError) with a message naming the broken invariant, so
-// libFuzzer reports it as a crash; ISCSIFUZZ_KNOWN_BUGS=name,name skips the named
-// invariants, to fuzz on past a bug that is reported but not fixed yet. Anything a peer may legitimately send — garbage,
-// truncated PDUs, bad digests, malformed text — must be handled without one.
+// Every finding is a trap (fatalError) with a message naming the broken invariant
+// ("ISCSIFuzz invariant [name] violated: ..."), so libFuzzer reports it as a crash.
+// Anything a peer may send — garbage, truncated PDUs, bad digests, malformed text —
+// must be handled without one. Environment:
+//   ISCSIFUZZ_KNOWN_BUGS=name,name  skip those invariants, to fuzz on past a reported
+//                                   bug whose fix has not landed
+//   ISCSIFUZZ_TRACE=1               print every frame and login action (read a reproducer)
 import CCRC32C
 #if canImport(Glibc)
 import Glibc
