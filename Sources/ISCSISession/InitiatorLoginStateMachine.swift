@@ -345,7 +345,9 @@ public struct InitiatorLoginStateMachine: Sendable {
     private mutating func sendOperationalOffers(_ progress: inout Progress, answers: TextParameters) -> Action {
         var text = answers
         let keys = configuration.sessionType == .normal ? Self.normalSessionOffers : Self.discoverySessionOffers
-        for key in keys {
+        // A key the target already offered or declared is settled: offering it again
+        // would send a duplicate key (§6.2).
+        for key in keys where !progress.answered.contains(key) {
             guard let value = configuration.policy.value(for: key) else { continue }
             text.append(key, value)
             if NegotiationKey.table[key]?.rule != .declarative { progress.offers[key] = value }

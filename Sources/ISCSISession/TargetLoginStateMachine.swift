@@ -276,7 +276,11 @@ public struct TargetLoginStateMachine: Sendable {
         if progress.stage == .securityNegotiation, needsAuthentication(progress), !isAuthenticated(progress) {
             transit = false  // no leaving the security stage before CHAP succeeds (§12.1.3)
         }
+        // NSG counts only when T is set; then the reserved value 2 is a protocol error (§11.12.3).
         let nextStage = request.nextStage ?? .operationalNegotiation
+        if request.transit, request.nextStage == nil {
+            return fail(progress: &progress, request: request, .initiatorError, "NSG 2 is reserved (RFC 7143 §11.12.3)")
+        }
         if transit {
             guard nextStage > progress.stage else {
                 return fail(progress: &progress, request: request, .initiatorError, "NSG \(nextStage) does not follow CSG \(progress.stage)")

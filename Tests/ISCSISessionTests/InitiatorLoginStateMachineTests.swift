@@ -373,6 +373,19 @@ struct InitiatorLoginStateMachineTests {
         #expect(statSN <= UInt32(Initiator.maximumExchanges) + 1)
     }
 
+    @Test("a key the target offered in the security stage is not offered again (§6.2)")
+    func noDuplicateOffer() throws {
+        var initiator = Self.initiator()
+        let first = try Self.request(initiator.start())
+        let second = try Self.request(initiator.receive(Self.response(
+            to: first, stage: .securityNegotiation, next: .operationalNegotiation,
+            [("AuthMethod", "None"), ("TargetPortalGroupTag", "1"), ("MaxBurstLength", "65536")])))
+        let text = try TextParameters(decoding: Array(second.data.readableBytesView))
+        #expect(text.duplicateKeys.isEmpty)
+        #expect(text.pairs.filter { $0.key == "MaxBurstLength" }.map(\.value) == ["65536"])
+        #expect(text["InitialR2T"] != nil)
+    }
+
     @Test("the target's own offers are answered in the next request")
     func targetOffers() throws {
         let setup = try Self.inOperationalStage()

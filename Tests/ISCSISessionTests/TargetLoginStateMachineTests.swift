@@ -283,6 +283,16 @@ struct TargetLoginStateMachineTests {
         #expect(action.failureStatus == .initiatorError)
     }
 
+    @Test("T=1 with the reserved NSG value 2 fails with 0x0200 (RFC 7143 §11.12.3)")
+    func reservedNextStage() {
+        var machine = F.machine()
+        var request = F.request(.securityNegotiation, next: .operationalNegotiation,
+                                [("InitiatorName", F.initiatorName), ("TargetName", F.targetName), ("AuthMethod", "None")])
+        request.nextStage = nil  // the wire value 2
+        #expect(machine.receive(request).failureStatus == .initiatorError)
+        #expect(machine.isFinished)
+    }
+
     @Test("an ISID change mid-login fails with 0x0200")
     func isidChange() {
         var machine = F.machine()
