@@ -27,11 +27,21 @@ public protocol BlockDevice: Sendable {
     /// Whether `unmap` deallocates and later reads of the range return zeros. The engine
     /// advertises thin provisioning (LBPME, LBPU, LBPRZ; SBC-3 §4.7) only when it is set.
     var supportsUnmap: Bool { get }
+
+    /// Changes the medium to `blockCount` blocks (online resize, asked for by the
+    /// operator). Growing reads as zeros; shrinking drops the blocks past the new end.
+    /// `geometry` reports the new size once this returns.
+    func resize(toBlockCount blockCount: UInt64) async throws
 }
 
 extension BlockDevice {
     /// Backends are fully provisioned unless they say otherwise.
     public var supportsUnmap: Bool { false }
+
+    /// Backends have a fixed size unless they say otherwise.
+    public func resize(toBlockCount blockCount: UInt64) async throws {
+        throw BlockStorageError(.unsupported, "this backend cannot change its size while exported")
+    }
 }
 
 /// Block size and count of a medium.
@@ -40,14 +50,26 @@ public struct BlockGeometry: Sendable, Hashable {
     public var blockSize: Int
     /// Number of logical blocks.
     public var blockCount: UInt64
+    /// Bytes the medium writes as one unit (a multiple of `blockSize`): the physical
+    /// sector of a disk, the block of a file system. Initiators align I/O to it.
+    public var physicalBlockSize: Int
 
-    public init(blockSize: Int, blockCount: UInt64) {
+    public init(blockSize: Int, blockCount: UInt64, physicalBlockSize: Int? = nil) {
         self.blockSize = blockSize
         self.blockCount = blockCount
+        let physical = physicalBlockSize ?? blockSize
+        self.physicalBlockSize = physical >= blockSize && physical % blockSize == 0 ? physical : blockSize
     }
 
     /// Capacity in bytes.
     public var byteCount: UInt64 { UInt64(blockSize) * blockCount }
+
+    /// LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT of READ CAPACITY(16) (SBC-3 §5.16.2):
+    /// log2 of physical / logical, 0 when the ratio is not a power of two.
+    public var logicalBlocksPerPhysicalBlockExponent: Int {
+        let ratio = physicalBlockSize / blockSize
+        return ratio.nonzeroBitCount == 1 ? ratio.trailingZeroBitCount : 0
+    }
 }
 
 /// Why a backend operation failed. The engine maps `code` to sense data

@@ -1,4 +1,5 @@
 import BlockStorage
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SystemPackage
@@ -14,18 +15,29 @@ import Darwin
 /// the `NIOThreadPool` passed in, never on an event loop or a cooperative-pool thread
 /// (ARCHITECTURE.md §5). This is the one place pread/pwrite/fdatasync/fallocate live.
 public final class FileBlockDevice: BlockDevice {
-    public let geometry: BlockGeometry
     /// The path the medium was opened from, for log and error messages.
     public let path: String
     private let descriptor: SystemPackage.FileDescriptor
     private let threadPool: NIOThreadPool
+    /// A block device's size is the device's: resizing re-reads it instead of truncating.
+    private let isBlockDevice: Bool
+    private let blockSize: Int
+    /// Changes only on ``resize(toBlockCount:)``.
+    private let currentGeometry: NIOLockedValueBox<BlockGeometry>
 
-    init(descriptor: SystemPackage.FileDescriptor, path: String, geometry: BlockGeometry, threadPool: NIOThreadPool) {
+    init(
+        descriptor: SystemPackage.FileDescriptor, path: String, geometry: BlockGeometry, isBlockDevice: Bool = false,
+        threadPool: NIOThreadPool
+    ) {
         self.descriptor = descriptor
         self.path = path
-        self.geometry = geometry
+        self.blockSize = geometry.blockSize
+        self.currentGeometry = NIOLockedValueBox(geometry)
+        self.isBlockDevice = isBlockDevice
         self.threadPool = threadPool
     }
+
+    public var geometry: BlockGeometry { currentGeometry.withLockedValue { $0 } }
 
     /// Opens (creating it if needed) the file at `path` as a medium of `blockCount`
     /// blocks of `blockSize` bytes, growing the file to that size; with `blockCount`
@@ -55,9 +67,14 @@ public final class FileBlockDevice: BlockDevice {
                 guard blocks > 0 else {
                     throw BlockStorageError(.openFailed, "\(path) is empty; give a size in blocks to create it")
                 }
+                // The file system's block (st_blksize) is the unit it writes without
+                // reading around: the physical block an initiator should align to.
+                var status = stat()
+                let fileSystemBlock = fstat(descriptor.rawValue, &status) == 0 ? Int(status.st_blksize) : blockSize
                 return FileBlockDevice(
                     descriptor: descriptor, path: path,
-                    geometry: BlockGeometry(blockSize: blockSize, blockCount: blocks), threadPool: threadPool)
+                    geometry: BlockGeometry(blockSize: blockSize, blockCount: blocks, physicalBlockSize: fileSystemBlock),
+                    threadPool: threadPool)
             } catch {
                 try? descriptor.close()
                 throw error
@@ -75,9 +92,32 @@ public final class FileBlockDevice: BlockDevice {
     /// Unmap punches holes (or writes zeros), so unmapped blocks always read as zeros.
     public var supportsUnmap: Bool { true }
 
+    /// A file is truncated to the new size (growing is sparse); a block device must
+    /// already have grown (lvextend, a bigger partition): its size is read again and
+    /// must hold `blockCount` blocks.
+    public func resize(toBlockCount blockCount: UInt64) async throws {
+        let bytes = blockCount * UInt64(blockSize)
+        try await threadPool.runIfActive { [descriptor, path, isBlockDevice] in
+            if isBlockDevice {
+                let size = UInt64(try systemCall(.unsupported, "find the size of \(path)") {
+                    try descriptor.seek(offset: 0, from: .end)
+                })
+                guard size >= bytes else {
+                    throw BlockStorageError(
+                        .unsupported, "\(path) holds \(size) bytes, less than \(bytes); grow the device first")
+                }
+            } else {
+                try checkedCall(.writeFailed, "truncate \(path) to \(bytes) bytes") {
+                    ftruncate(descriptor.rawValue, off_t(bytes))
+                }
+            }
+        }
+        currentGeometry.withLockedValue { $0.blockCount = blockCount }
+    }
+
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
-        let byteCount = blockCount * geometry.blockSize
-        let offset = Int64(lba) * Int64(geometry.blockSize)
+        let byteCount = blockCount * blockSize
+        let offset = Int64(lba) * Int64(blockSize)
         return try await threadPool.runIfActive { [descriptor, path] in
             var buffer = allocator.buffer(capacity: byteCount)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount) { raw in
@@ -100,7 +140,7 @@ public final class FileBlockDevice: BlockDevice {
     }
 
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
-        let offset = Int64(lba) * Int64(geometry.blockSize)
+        let offset = Int64(lba) * Int64(blockSize)
         try await threadPool.runIfActive { [descriptor, path] in
             _ = try systemCall(.writeFailed, "write \(data.readableBytes) bytes at offset \(offset) of \(path)") {
                 try descriptor.writeAll(toAbsoluteOffset: offset, data.readableBytesView)
@@ -121,8 +161,8 @@ public final class FileBlockDevice: BlockDevice {
     /// Linux block devices; where that is unsupported, writes zeros instead so that
     /// LBPRZ (unmapped blocks read as zeros, SBC-3 §4.7.4.5) stays true.
     public func unmap(at lba: UInt64, blockCount: Int) async throws {
-        let offset = Int64(lba) * Int64(geometry.blockSize)
-        let length = Int64(blockCount) * Int64(geometry.blockSize)
+        let offset = Int64(lba) * Int64(blockSize)
+        let length = Int64(blockCount) * Int64(blockSize)
         try await threadPool.runIfActive { [descriptor, path] in
             if Self.punchHole(descriptor, offset: offset, length: length) { return }
             let zeros = [UInt8](repeating: 0, count: 1 << 20)

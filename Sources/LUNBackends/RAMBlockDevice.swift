@@ -9,13 +9,21 @@ public final class RAMBlockDevice: BlockDevice {
     /// enough that a sparse disk stays sparse.
     public static let pageSize = 64 << 10
 
-    /// Resident pages by page index, and the bound on their number.
+    /// Physical block size reported to initiators: a 512-byte-block RAM disk presents
+    /// itself as 512e (4 KiB physical), so initiators align I/O to whole pages of the
+    /// host's memory and to what a file or disk behind a re-export would want.
+    public static let physicalBlockSize = 4096
+
+    /// Resident pages by page index, the bound on their number, and the medium's size.
     private struct Pages {
         var pages: [UInt64: [UInt8]] = [:]
-        let maximumPages: Int
+        var maximumPages: Int
+        var blockCount: UInt64
     }
 
-    public let geometry: BlockGeometry
+    private let blockSize: Int
+    /// The resident-memory bound, or nil for "the whole medium" (follows a resize).
+    private let maximumResidentBytes: UInt64?
     private let pages: NIOLockedValueBox<Pages>
 
     /// A medium of `blockCount` blocks of `blockSize` bytes holding at most
@@ -23,10 +31,39 @@ public final class RAMBlockDevice: BlockDevice {
     /// must divide ``pageSize``.
     public init(blockSize: Int = 512, blockCount: UInt64, maximumResidentBytes: UInt64? = nil) {
         precondition(blockSize > 0 && Self.pageSize % blockSize == 0, "block size \(blockSize) must divide \(Self.pageSize)")
-        self.geometry = BlockGeometry(blockSize: blockSize, blockCount: blockCount)
-        let limit = maximumResidentBytes ?? geometry.byteCount
-        let maximumPages = Int(clamping: (limit + UInt64(Self.pageSize) - 1) / UInt64(Self.pageSize))
-        self.pages = NIOLockedValueBox(Pages(maximumPages: maximumPages))
+        self.blockSize = blockSize
+        self.maximumResidentBytes = maximumResidentBytes
+        let maximumPages = Self.pageCount(forBytes: maximumResidentBytes ?? UInt64(blockSize) * blockCount)
+        self.pages = NIOLockedValueBox(Pages(maximumPages: maximumPages, blockCount: blockCount))
+    }
+
+    public var geometry: BlockGeometry {
+        BlockGeometry(
+            blockSize: blockSize, blockCount: pages.withLockedValue { $0.blockCount },
+            physicalBlockSize: max(blockSize, Self.physicalBlockSize))
+    }
+
+    private static func pageCount(forBytes bytes: UInt64) -> Int {
+        Int(clamping: (bytes + UInt64(pageSize) - 1) / UInt64(pageSize))
+    }
+
+    /// Growing is free (new blocks read as zeros); shrinking frees the pages past the
+    /// new end and zeros the tail of the last one, so a later grow reads zeros there.
+    public func resize(toBlockCount blockCount: UInt64) async throws {
+        let newEnd = blockCount * UInt64(blockSize)
+        pages.withLockedValue { state in
+            if newEnd < state.blockCount * UInt64(blockSize) {
+                let pageSize = UInt64(Self.pageSize)
+                let tail = Int(newEnd % pageSize)
+                if tail > 0, state.pages[newEnd / pageSize] != nil {
+                    state.pages[newEnd / pageSize]!.replaceSubrange(tail..., with: repeatElement(0, count: Self.pageSize - tail))
+                }
+                let firstDropped = (newEnd + pageSize - 1) / pageSize
+                state.pages = state.pages.filter { $0.key < firstDropped }
+            }
+            state.blockCount = blockCount
+            if maximumResidentBytes == nil { state.maximumPages = Self.pageCount(forBytes: newEnd) }
+        }
     }
 
     public var supportsUnmap: Bool { true }
@@ -37,9 +74,9 @@ public final class RAMBlockDevice: BlockDevice {
     }
 
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: blockCount * geometry.blockSize)
+        var buffer = allocator.buffer(capacity: blockCount * blockSize)
         pages.withLockedValue { state in
-            forEachPage(at: lba, byteCount: blockCount * geometry.blockSize) { index, range in
+            forEachPage(at: lba, byteCount: blockCount * blockSize) { index, range in
                 if let page = state.pages[index] {
                     buffer.writeBytes(page[range])
                 } else {
@@ -52,6 +89,11 @@ public final class RAMBlockDevice: BlockDevice {
 
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         try pages.withLockedValue { state in
+            // A write checked against the old size may race a shrink; it must not leave
+            // data past the end for a later grow to expose.
+            guard lba * UInt64(blockSize) + UInt64(data.readableBytes) <= state.blockCount * UInt64(blockSize) else {
+                throw BlockStorageError(.writeFailed, "write at LBA \(lba) ends past the medium, which was just shrunk")
+            }
             var source = data
             try forEachPage(at: lba, byteCount: data.readableBytes) { index, range in
                 if state.pages[index] == nil {
@@ -74,7 +116,7 @@ public final class RAMBlockDevice: BlockDevice {
     /// Frees whole pages in the range and zeros the partial ones at its edges.
     public func unmap(at lba: UInt64, blockCount: Int) async throws {
         pages.withLockedValue { state in
-            forEachPage(at: lba, byteCount: blockCount * geometry.blockSize) { index, range in
+            forEachPage(at: lba, byteCount: blockCount * blockSize) { index, range in
                 if range.count == Self.pageSize {
                     state.pages[index] = nil
                 } else if state.pages[index] != nil {
@@ -87,7 +129,7 @@ public final class RAMBlockDevice: BlockDevice {
     /// Walks the pages a byte range touches, giving each page index and the byte range
     /// within that page, in order.
     private func forEachPage(at lba: UInt64, byteCount: Int, _ body: (UInt64, Range<Int>) throws -> Void) rethrows {
-        var offset = lba * UInt64(geometry.blockSize)
+        var offset = lba * UInt64(blockSize)
         let end = offset + UInt64(byteCount)
         while offset < end {
             let index = offset / UInt64(Self.pageSize)

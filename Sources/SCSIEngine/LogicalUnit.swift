@@ -23,7 +23,6 @@ final class LogicalUnit: Sendable {
 
     let descriptor: LogicalUnitDescriptor
     let number: LogicalUnitNumber
-    let geometry: BlockGeometry
     let limits: BlockLimits
     /// Orders exclusive commands against all others (COMPARE AND WRITE atomicity).
     let gate = LogicalUnitGate()
@@ -39,9 +38,8 @@ final class LogicalUnit: Sendable {
     ) {
         self.descriptor = descriptor
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
-        self.geometry = descriptor.device.geometry
         self.isThinProvisioned = descriptor.device.supportsUnmap && !descriptor.readOnly
-        self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: isThinProvisioned)
+        self.limits = DeviceServerLimits.blockLimits(for: descriptor.device.geometry, unmapSupported: isThinProvisioned)
         self.state = NIOLockedValueBox(
             State(
                 writeCacheEnabled: descriptor.writeCacheEnabled, reservations: reservations,
@@ -58,6 +56,10 @@ final class LogicalUnit: Sendable {
     }
 
     var device: any BlockDevice { descriptor.device }
+
+    /// The medium's current shape: the backend's, which changes on an online resize
+    /// (the block size never does, so `limits` stay valid).
+    var geometry: BlockGeometry { descriptor.device.geometry }
 
     /// The current WCE.
     var writeCacheEnabled: Bool {

@@ -12,6 +12,8 @@ public struct SCSIEngineError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let unknownTargetPortGroup = Code("unknownTargetPortGroup")
         /// An operator request named a LUN the target device does not have.
         public static let unknownLogicalUnit = Code("unknownLogicalUnit")
+        /// An operator's resize was refused (bad size, or the backend cannot resize).
+        public static let resizeFailed = Code("resizeFailed")
         public var description: String { name }
     }
 

@@ -14,11 +14,14 @@ extension SCSITargetDevice {
         return .good(data, allocationLength: data.count)
     }
 
-    /// The 32-byte READ CAPACITY(16) parameter data. LBPME and LBPRZ (byte 14) are set
-    /// when the backend can unmap (SBC-3 §5.16.2).
+    /// The 32-byte READ CAPACITY(16) parameter data (SBC-3 §5.16.2): LOGICAL BLOCKS PER
+    /// PHYSICAL BLOCK EXPONENT (byte 13, LOWEST ALIGNED LBA 0) from the backend's
+    /// physical block; LBPME and LBPRZ (byte 14) when the backend can unmap.
     func readCapacity16(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
-        var data = unit.geometry.blockCount.lastLBA.bigEndianBytes + UInt32(unit.geometry.blockSize).bigEndianBytes
+        let geometry = unit.geometry
+        var data = geometry.blockCount.lastLBA.bigEndianBytes + UInt32(geometry.blockSize).bigEndianBytes
         data += [UInt8](repeating: 0, count: 20)
+        data[13] = UInt8(geometry.logicalBlocksPerPhysicalBlockExponent & 0x0F)
         if unit.isThinProvisioned { data[14] = 0x80 | 0x40 }
         return .good(data, allocationLength: context.cdb.allocationLength)
     }

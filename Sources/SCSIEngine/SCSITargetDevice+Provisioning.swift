@@ -64,12 +64,20 @@ extension SCSITargetDevice {
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 4))
         }
         let lengthOffset = cdb.operationCode == .writeSame10 ? 7 : 10
-        // WSNZ = 1 in the Block Limits page: zero blocks is not "to the end".
-        guard access.blockCount > 0, access.blockCount <= unit.limits.maximumWriteSameLength else {
+        // NUMBER OF LOGICAL BLOCKS 0 (WSNZ = 0 in the Block Limits page) means from the
+        // LBA to the last one, and that count is held to MAXIMUM WRITE SAME LENGTH like
+        // any other (SBC-3 §5.42, §6.5.3).
+        var blockCount = access.blockCount
+        if blockCount == 0 {
+            let capacity = unit.geometry.blockCount
+            guard access.lba < capacity else { throw SenseData(.lbaOutOfRange) }
+            blockCount = capacity - access.lba
+        }
+        guard blockCount <= unit.limits.maximumWriteSameLength else {
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: lengthOffset))
         }
         guard unit.descriptor.readOnly == false else { throw SenseData(.writeProtected) }
-        try checkRange(lba: access.lba, blockCount: access.blockCount, unit: unit)
+        try checkRange(lba: access.lba, blockCount: blockCount, unit: unit)
         let blockSize = unit.geometry.blockSize
         let dataOutLength = cdb.writeSameHasNoDataOut ? 0 : blockSize
         var pattern = cdb.writeSameHasNoDataOut
@@ -77,7 +85,7 @@ extension SCSITargetDevice {
             : try dataOut(context, byteCount: blockSize)
         if cdb.bit(3, ofByte: 1) && unit.isThinProvisioned && pattern.readableBytesView.allSatisfy({ $0 == 0 }) {
             do {
-                try await unit.device.unmap(at: access.lba, blockCount: Int(access.blockCount))
+                try await unit.device.unmap(at: access.lba, blockCount: Int(blockCount))
             } catch {
                 logger.error(
                     "backend unmap failed", metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
@@ -86,13 +94,13 @@ extension SCSITargetDevice {
             return SCSICommandResult(status: .good, dataOutLengthUsed: dataOutLength)
         }
         let chunkBlocks = UInt64(max(1, Self.writeSameChunkBytes / blockSize))
-        var chunk = allocator.buffer(capacity: Int(min(chunkBlocks, access.blockCount)) * blockSize)
-        for _ in 0..<min(chunkBlocks, access.blockCount) {
+        var chunk = allocator.buffer(capacity: Int(min(chunkBlocks, blockCount)) * blockSize)
+        for _ in 0..<min(chunkBlocks, blockCount) {
             chunk.writeImmutableBuffer(pattern)
         }
         pattern.clear()
         var lba = access.lba
-        let end = access.lba + access.blockCount
+        let end = access.lba + blockCount
         while lba < end {
             let blocks = min(chunkBlocks, end - lba)
             let slice = chunk.getSlice(at: chunk.readerIndex, length: Int(blocks) * blockSize) ?? chunk

@@ -21,11 +21,10 @@ public enum VitalProductData {
         page(.deviceIdentification, peripheral: peripheral, payload: descriptors.flatMap(\.bytes))
     }
 
-    /// Block Limits (SBC-3 §6.5.3): PAGE LENGTH 3Ch. WSNZ is set because WRITE SAME
-    /// with NUMBER OF LOGICAL BLOCKS 0 ("to the end of the medium") is not supported.
+    /// Block Limits (SBC-3 §6.5.3): PAGE LENGTH 3Ch. WSNZ is clear: WRITE SAME with
+    /// NUMBER OF LOGICAL BLOCKS 0 writes to the end of the medium.
     public static func blockLimits(_ limits: BlockLimits, peripheral: PeripheralDevice) -> [UInt8] {
         var payload = [UInt8](repeating: 0, count: 0x3C)
-        payload[0] = 0x01  // WSNZ
         payload[1] = limits.maximumCompareAndWriteLength
         payload.replaceSubrange(2..<4, with: limits.optimalTransferLengthGranularity.bigEndianBytes)
         payload.replaceSubrange(4..<8, with: limits.maximumTransferLength.bigEndianBytes)

@@ -179,6 +179,32 @@ struct SBC3MediaAccessTests {
         #expect(read.data == expected)
     }
 
+    @Test("§5.42 WRITE SAME(16) with 0 blocks writes to the last LBA, within MAXIMUM WRITE SAME LENGTH")
+    func writeSameToTheEnd() async throws {
+        let target = await Self.readyTarget(RAMBlockDevice(blockCount: 64))
+        let block = pattern(blocks: 1, seed: 3)
+        func writeSame(lba: UInt64) -> [UInt8] { [0x93, 0] + lba.bigEndianBytes + UInt32(0).bigEndianBytes + [0, 0] }
+        #expect(await target.execute(TestFixture.command(writeSame(lba: 60), dataOut: block)).status == .good)
+        let read = await target.execute(TestFixture.command(CDB.read10(lba: 59, blocks: 5)))
+        #expect(Array(read.data[0..<512]) == [UInt8](repeating: 0, count: 512))
+        #expect(Array(read.data[512...]) == Array([[UInt8]](repeating: block, count: 4).joined()))
+        #expect(await target.execute(TestFixture.command(writeSame(lba: 64), dataOut: block)).hasSense(.lbaOutOfRange))
+
+        let large = await Self.readyTarget(RAMBlockDevice(blockCount: 0x10000 + 8))
+        let tooMany = await large.execute(TestFixture.command(writeSame(lba: 0), dataOut: block))
+        #expect(tooMany.hasSense(.invalidFieldInCDB))
+        #expect(await large.execute(TestFixture.command(writeSame(lba: 9), dataOut: block)).status == .good)
+    }
+
+    @Test("§5.16.2 READ CAPACITY(16) reports 4 KiB physical blocks of a 512-byte RAM disk (LBPPBE 3)")
+    func physicalBlockExponent() async throws {
+        let target = await Self.readyTarget(RAMBlockDevice(blockCount: 64))
+        let data = await target.execute(TestFixture.command(CDB.readCapacity16())).data
+        #expect(data[13] & 0x0F == 3)
+        let native = await Self.readyTarget(RAMBlockDevice(blockSize: 4096, blockCount: 64))
+        #expect(await native.execute(TestFixture.command(CDB.readCapacity16())).data[13] & 0x0F == 0)
+    }
+
     @Test("§5.29 VERIFY(10) BYTCHK=1 reports MISCOMPARE at the first differing byte")
     func verifyMiscompare() async throws {
         let target = await Self.readyTarget(RAMBlockDevice(blockCount: 64))

@@ -96,7 +96,7 @@ struct SPC4InquiryTests {
         let data = await target.execute(TestFixture.command(CDB.inquiry(evpd: true, page: 0xB0))).data
         #expect(data.count == 64)
         #expect(Array(data[0..<4]) == [0x00, 0xB0, 0x00, 0x3C])
-        #expect(data[4] & 0x01 == 0x01)  // WSNZ
+        #expect(data[4] & 0x01 == 0)  // WSNZ clear: 0 blocks means "to the end"
         let maximumTransfer = data[8..<12].reduce(0) { $0 << 8 | Int($1) }
         #expect(maximumTransfer == (8 << 20) / 512)
         let large = TestFixture.target([TestFixture.descriptor(device: RAMBlockDevice(blockCount: 1 << 20))])
