@@ -9,14 +9,16 @@ extension MultipathDevice {
         guard let index = index(of: id), paths[index].reachability != .removed else { return [] }
         var actions: [DeviceAction] = []
         switch event {
-        case .transportError, .checked(.unreachable):
-            markFailed(at: index)
+        case .transportError:
+            markFailed(at: index, now: now, byRetry: false)
+        case .checked(.unreachable):
+            markFailed(at: index, now: now, byRetry: true)
         case .sense(let sense):
             switch PathSenseMeaning(sense) {
             case .notPathRelated, .retry: break
             case .aluaStateChanged: actions.append(.refreshALUA(via: id))
             case .portInaccessible(let state): actions += recordALUAState(state, at: index)
-            case .pathNotReady: markFailed(at: index)
+            case .pathNotReady: markFailed(at: index, now: now, byRetry: false)
             }
         case .checked(.ready):
             recover(at: index, now: now)
@@ -39,7 +41,7 @@ extension MultipathDevice {
                 recover(at: index, now: now)
                 actions += recordALUAState(state, at: index)
             case .pathNotReady:
-                markFailed(at: index)
+                markFailed(at: index, now: now, byRetry: true)
             }
         }
         return actions + reconcile(now: now)
@@ -56,18 +58,29 @@ extension MultipathDevice {
         return reconcile(now: now)
     }
 
-    /// The paths whose TEST UNIT READY is due, marked as issued: send one down each and
-    /// report the result with ``PathEvent/checked(_:)``. Removed paths are never checked.
+    /// The paths whose TEST UNIT READY is due, marked as issued: send one down each (log
+    /// in first when its session is gone) and report the result with
+    /// ``PathEvent/checked(_:)``. Healthy paths are due once per checker interval; a
+    /// failed path when its ``ReconnectBackoff`` delay has passed. Removed paths are never
+    /// checked.
     public mutating func pathsDueForCheck(now: Instant) -> [PathID] {
         var due: [PathID] = []
         for index in paths.indices where paths[index].reachability != .removed {
-            if let last = paths[index].lastCheckIssued, now < last.advanced(by: configuration.checkerInterval) {
-                continue
-            }
+            if let instant = dueInstant(of: index), now < instant { continue }
             paths[index].lastCheckIssued = now
+            // The retry is under way; its result schedules the next one.
+            paths[index].retryAt = nil
             due.append(paths[index].id)
         }
         return due
+    }
+
+    /// When the path at `index` is next due for a check; nil when it is due at once.
+    func dueInstant(of index: Int) -> Instant? {
+        if paths[index].reachability == .failed, let retryAt = paths[index].retryAt { return retryAt }
+        // Healthy, or a failed path whose retry is under way (its result is overdue after
+        // one checker interval, and the path is then tried again).
+        return paths[index].lastCheckIssued?.advanced(by: configuration.checkerInterval)
     }
 
     /// Runs the timers: timed failback and the no-path deadline. Call it at
@@ -78,14 +91,29 @@ extension MultipathDevice {
 
     // MARK: Transitions
 
-    private mutating func markFailed(at index: Int) {
+    /// Marks a path failed and schedules its next retry. `byRetry`: the evidence is a
+    /// check (a retry) that failed, which moves the backoff one step; evidence from I/O
+    /// on a path already failed (other commands that were in flight) changes nothing.
+    private mutating func markFailed(at index: Int, now: Instant, byRetry: Bool) {
+        let wasFailed = paths[index].reachability == .failed
         paths[index].reachability = .failed
         paths[index].heldSince = nil
+        if !wasFailed {
+            paths[index].reconnectAttempts = 0
+        } else if !byRetry {
+            return
+        }
+        let delay = configuration.reconnect.delay(attempt: paths[index].reconnectAttempts, using: &random)
+        paths[index].retryAt = now.advanced(by: delay)
+        paths[index].reconnectAttempts += 1
     }
 
     /// The path answered: it is reachable. When it was not before and it outranks every
     /// path carrying I/O, failback decides whether it takes over now.
     mutating func recover(at index: Int, now: Instant) {
+        // Back up: the next failure starts the backoff from its initial delay again.
+        paths[index].reconnectAttempts = 0
+        paths[index].retryAt = nil
         guard paths[index].reachability != .reachable else { return }
         paths[index].reachability = .reachable
         guard configuration.failback != .immediate, paths[index].state == .active else { return }

@@ -31,13 +31,21 @@ public struct MultipathDevice<Instant: InstantProtocol>: Sendable where Instant.
     var paths: [PathRecord<Instant>]
     /// The last path selection chose: where round robin continues from.
     var lastSelected: PathID?
+    /// Where reconnect jitter comes from (``ReconnectBackoff``); injected so tests can
+    /// script it.
+    var random: any RandomNumberGenerator & Sendable
 
-    /// A device for a claimed LU with all its discovered paths healthy.
-    public init(_ unit: ClaimedLogicalUnit, configuration: MultipathConfiguration = MultipathConfiguration(), now: Instant) {
+    /// A device for a claimed LU with all its discovered paths healthy. `random` draws
+    /// the jitter of reconnect delays.
+    public init(
+        _ unit: ClaimedLogicalUnit, configuration: MultipathConfiguration = MultipathConfiguration(), now: Instant,
+        random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
         self.identity = unit.identity
         self.claimedBy = unit.claimedBy
         self.configuration = configuration
         self.paths = unit.paths.map(PathRecord.init)
+        self.random = random
         _ = reconcile(now: now)
     }
 
@@ -69,6 +77,7 @@ public struct MultipathDevice<Instant: InstantProtocol>: Sendable where Instant.
         guard let index = index(of: id) else { return [] }
         paths[index].reachability = .removed
         paths[index].heldSince = nil
+        paths[index].retryAt = nil
         return reconcile(now: now)
     }
 
@@ -128,6 +137,20 @@ public struct MultipathDevice<Instant: InstantProtocol>: Sendable where Instant.
         }
         return deadlines.min()
     }
+
+    /// The earliest instant, not before `now`, at which ``pathsDueForCheck(now:)`` has a
+    /// path to hand out: a path's next checker round, or a failed path's next retry
+    /// (``ReconnectBackoff``). Nil when every path is removed.
+    public func nextCheck(now: Instant) -> Instant? {
+        paths.indices.compactMap { index -> Instant? in
+            guard paths[index].reachability != .removed else { return nil }
+            guard let due = dueInstant(of: index) else { return now }
+            return max(due, now)
+        }.min()
+    }
+
+    /// When a failed path is tried next; nil while it is healthy or a retry is under way.
+    public func nextRetry(of id: PathID) -> Instant? { index(of: id).flatMap { paths[$0].retryAt } }
 
     func index(of id: PathID) -> Int? { paths.firstIndex { $0.id == id } }
 }

@@ -18,6 +18,11 @@ struct PathRecord<Instant: InstantProtocol>: Sendable where Instant.Duration == 
     var heldSince: Instant?
     /// When the checker was last asked to test the path.
     var lastCheckIssued: Instant?
+    /// Failed retries since the path failed: the exponent of ``ReconnectBackoff``.
+    var reconnectAttempts = 0
+    /// While the path is failed and no retry is under way: when the checker may try it
+    /// (and log in again) next.
+    var retryAt: Instant?
     var counters = PathCounters()
 
     init(_ identity: PathIdentity) {

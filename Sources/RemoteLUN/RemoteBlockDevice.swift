@@ -90,13 +90,21 @@ actor MultipathController {
 
     func startChecker() {
         guard checker == nil else { return }
-        let interval = device.configuration.checkerInterval
         checker = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: min(interval, .seconds(1)))
+                guard let pause = await self?.pauseBeforeNextCheck() else { return }
+                try? await Task.sleep(for: pause)
                 await self?.checkPaths()
             }
         }
+    }
+
+    /// Until the DSM's next checker round or failed-path retry (its reconnect backoff),
+    /// at most a second so the timers (failback, no-path deadline) keep running.
+    private func pauseBeforeNextCheck() -> Duration {
+        let now = ContinuousClock.now
+        let wait = device.nextCheck(now: now).map { now.duration(to: $0) } ?? .seconds(1)
+        return min(max(wait, .milliseconds(10)), .seconds(1))
     }
 
     func shutdown() async {
@@ -155,13 +163,20 @@ actor MultipathController {
         }
     }
 
-    /// TEST UNIT READY down every path that is due; a dead path is logged in again.
+    /// TEST UNIT READY down every path that is due; a path whose session is gone is
+    /// logged in again first (due only as the DSM's reconnect backoff allows).
     private func checkPaths() async {
         for path in device.pathsDueForCheck(now: .now) {
             guard let route = routes[path] else { continue }
             var connection = connections[path]
+            var loginError: (any Error)?
             if connection == nil {
-                connection = try? await scanner.login(route.portal, target: route.target, isid: scanner.isid(portal: route.isid.portalIndex, target: route.isid.targetIndex))
+                do {
+                    connection = try await scanner.login(route.portal, target: route.target, isid: scanner.isid(portal: route.isid.portalIndex, target: route.isid.targetIndex))
+                    logger.notice("path \(path) logged in again to \(route.portal)")
+                } catch {
+                    loginError = error
+                }
                 connections[path] = connection
             }
             let result: PathEvent.CheckResult
@@ -175,7 +190,11 @@ actor MultipathController {
             } else {
                 result = .unreachable
             }
-            perform(device.handle(.checked(result), on: path, now: .now))
+            let now = ContinuousClock.now
+            perform(device.handle(.checked(result), on: path, now: now))
+            if let loginError, let retry = device.nextRetry(of: path) {
+                logger.notice("path \(path): reconnect failed: \(loginError); next try in \(now.duration(to: retry))")
+            }
         }
         perform(device.tick(now: .now))
     }
