@@ -156,7 +156,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TargetDaemonTests",
-            dependencies: ["TargetDaemon", "SCSIEngine", "SCSIProtocol"],
+            dependencies: [
+                "TargetDaemon", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport",
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

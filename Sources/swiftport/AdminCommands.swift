@@ -55,3 +55,27 @@ struct FaultCommand: AsyncParsableCommand {
         try await admin.run(arguments)
     }
 }
+
+/// `swiftport lun list|resize`: LUN sizes, and online resize.
+struct LUNCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lun",
+        abstract: "List the LUNs' sizes, or resize one online.",
+        discussion: """
+            swiftport lun list
+            swiftport lun resize 0 2GiB [--target iqn....]
+            A file LUN is truncated to the new size; a block-device LUN must have grown
+            first (lvextend). Initiators get CAPACITY DATA HAS CHANGED and re-read the
+            capacity (Linux: echo 1 > /sys/block/sdX/device/rescan if it does not).
+            Shrinking drops the data past the new end.
+            """
+    )
+    @OptionGroup var admin: AdminOptions
+    @Argument(help: "list or resize.") var action: String
+    @Argument(help: "For resize: the LUN number and the new size (e.g. 2GiB).") var values: [String] = []
+    @Option(help: "The target whose LUN to resize, when several have that LUN.") var target: String?
+    @Flag(help: "Print JSON (list).") var json = false
+    func run() async throws {
+        try await admin.run(["lun", action] + values + (target.map { ["--target", $0] } ?? []) + (json ? ["--json"] : []))
+    }
+}

@@ -6,7 +6,7 @@ import SCSIProtocol
 /// Carries out admin requests against the running daemon. Every argument is checked;
 /// a bad request gets a message that says what to type instead, never a crash.
 public struct AdminCommands: Sendable {
-    private let services: TargetServices
+    let services: TargetServices
     private let portals: PortalControl
     private let startedAt: Date
 
@@ -20,6 +20,7 @@ public struct AdminCommands: Sendable {
         commands: status [--json] | sessions [--json] | portal list | portal disable ADDR | portal enable ADDR
                   fault list | fault set ADDR [--latency-ms N] [--drop-every N] [--fail-sense KEY/ASC/ASCQ] | fault clear ADDR
                   alua show [--json] | alua set LUN|all TPG STATE [--preferred|--no-preferred] [--target NAME]
+                  lun list [--json] | lun resize LUN SIZE [--target NAME]
         """
 
     public func execute(_ request: AdminRequest) async -> AdminResponse {
@@ -57,6 +58,8 @@ public struct AdminCommands: Sendable {
             return "faults on \(portal) cleared"
         case ("alua", "show"): return try aluaShow(json: json)
         case ("alua", "set"): return try aluaSet(Array(words.dropFirst(2)))
+        case ("lun", "list"): return try lunList(json: json)
+        case ("lun", "resize"): return try await lunResize(Array(words.dropFirst(2)))
         default:
             throw .usage("unknown request '\(words.joined(separator: " "))'\n\(Self.usage)")
         }
@@ -292,7 +295,7 @@ public struct AdminCommands: Sendable {
         return faults
     }
 
-    private func encode(_ value: some Encodable) throws(AdminError) -> String {
+    func encode(_ value: some Encodable) throws(AdminError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
