@@ -178,6 +178,41 @@ portal_disable_enable() {
 check admin-portal-disable-enable portal_disable_enable
 check admin-bad-request-is-refused sh -c "! '$BIN/swiftport' portal disable 10.9.9.9:1 ${SOCKET[*]} 2>&1 | tee /dev/stderr | grep -q 'no portal 10.9.9.9:1' && exit 1 || exit 0"
 
+echo "-- online resize and persistent reservations across kill -9 (swiftport lun, swiftport cdb)"
+online_resize() {
+    "${ADMIN[@]}" lun resize 1 256MiB --target "$TARGET" "${SOCKET[@]}" || return 1
+    local capacity; capacity=$(iscsi-readcapacity16 "$URL/1")
+    echo "$capacity"; grep -q "RETURNED LOGICAL BLOCK ADDRESS:524287" <<< "$capacity"
+}
+check lun-resize-read-capacity online_resize
+CDB=("$BIN/swiftport" cdb --portal "127.0.0.1:$PORT" --target "$TARGET" --lun 1)
+# SPC-4 §6.16: PR OUT parameter list: reservation key, service action key, scope-specific
+# address, then byte 20 with APTPL (bit 0).
+pr_parameters() { printf '%016x%016x00000000%02x000000' "$1" "$2" "$3"; }
+READ_FULL_STATUS=(5E 03 00 00 00 00 00 10 00 00 --data-in 4096)
+aptpl_registration_and_reservation() {
+    "${CDB[@]}" 00 00 00 00 00 00 > /dev/null   # takes this nexus's power-on unit attention
+    "${CDB[@]}" 5F 00 00 00 00 00 00 00 18 00 --data-out "$(pr_parameters 0 0xAB 1)" || return 1   # REGISTER, APTPL
+    "${CDB[@]}" 5F 01 01 00 00 00 00 00 18 00 --data-out "$(pr_parameters 0xAB 0 0)" || return 1   # RESERVE, write exclusive
+    "${CDB[@]}" "${READ_FULL_STATUS[@]}" | tee "$WORK/full-status-before.txt"
+    grep -q "00 00 00 00 00 00 00 AB" "$WORK/full-status-before.txt"
+}
+check pr-register-reserve-aptpl aptpl_registration_and_reservation
+restart_after_kill9_keeps_reservation() {
+    kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+    start_daemon
+    "${CDB[@]}" 00 00 00 00 00 00 > /dev/null   # power-on unit attention again
+    "${CDB[@]}" "${READ_FULL_STATUS[@]}" | tee "$WORK/full-status-after.txt" || return 1
+    # PRGENERATION (bytes 0-3) may differ; the descriptors must not.
+    diff <(cut -c 22- "$WORK/full-status-before.txt") <(cut -c 22- "$WORK/full-status-after.txt") || return 1
+    # Another I_T nexus (another ISID) is still fenced off: WRITE(10) gets RESERVATION CONFLICT.
+    "${CDB[@]}" --isid 23d000000002 00 00 00 00 00 00 > /dev/null
+    local write; write=$("${CDB[@]}" --isid 23d000000002 2A 00 00 00 00 00 00 00 01 00 --data-out "$(printf '%01024d' 0)")
+    echo "$write"; grep -q "status: 18" <<< "$write"
+}
+check pr-aptpl-survives-kill-9 restart_after_kill9_keeps_reservation
+check pr-clear "${CDB[@]}" 5F 03 00 00 00 00 00 00 18 00 --data-out "$(pr_parameters 0xAB 0 0)"
+
 echo "-- graceful shutdown"
 graceful_shutdown() {
     kill -TERM "$DAEMON_PID"

@@ -67,7 +67,8 @@ struct LUNCommand: AsyncParsableCommand {
             A file LUN is truncated to the new size; a block-device LUN must have grown
             first (lvextend). Initiators get CAPACITY DATA HAS CHANGED and re-read the
             capacity (Linux: echo 1 > /sys/block/sdX/device/rescan if it does not).
-            Shrinking drops the data past the new end.
+            Shrinking drops the data past the new end. Change the size in the
+            configuration file too: at the next start the configured size applies.
             """
     )
     @OptionGroup var admin: AdminOptions

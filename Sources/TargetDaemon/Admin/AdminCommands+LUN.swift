@@ -74,6 +74,8 @@ extension AdminCommands {
         } catch {
             throw .failed(error.message)
         }
+        // The configuration is the operator's file: a restart uses its size again.
         return lunRows(of: [target]).filter { $0.lun == lun }.map { describe($0) }.joined()
+            + "\nset this size in the configuration file too, or the next start goes back to the old one"
     }
 }
