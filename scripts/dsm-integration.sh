@@ -4,13 +4,17 @@
 # portals: `swiftport dsm scan` groups the two paths into one device and ignores
 # devices not in the supported list; `swiftport dsm io` and iscsi-bench through a
 # remote-LUN gateway keep running with zero errors and zero verify mismatches while an
-# upstream portal is disabled and enabled again. Bounded; stops only what it started.
+# upstream portal is disabled and enabled again; against an upstream that requires CHAP
+# (discovery and mutual), the right secrets claim the device and a wrong one fails at
+# once with "authentication failed" and the portal. Bounded; stops only what it started.
+# BIN (default .build/debug) picks the build; the *_PORT variables the ports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 BIN=${BIN:-$ROOT/.build/debug}
 UP_PORT=${UP_PORT:-3266} GW_PORT=${GW_PORT:-3267} TGT_PORT=${TGT_PORT:-3268} TGT_CTRL=${TGT_CTRL:-19}
+CHAP_PORT=${CHAP_PORT:-3269} GWC_PORT=${GWC_PORT:-3270}
 WORK=$(mktemp -d /tmp/swiftport-dsm.XXXXXX)
 UPSTREAM=iqn.2026-11.io.swiftport:upstream
 PIDS=() TGTD_PID=
@@ -35,7 +39,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-for port in $UP_PORT $GW_PORT $TGT_PORT; do
+for port in $UP_PORT $GW_PORT $TGT_PORT $CHAP_PORT $GWC_PORT; do
     if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
 done
 
@@ -148,6 +152,109 @@ tgt_scan() {
     [[ $(grep -c "claimed by" "$WORK/tgt-scan.txt") -eq 1 && $(grep -c "path[0-9].*LUN 1" "$WORK/tgt-scan.txt") -eq 2 ]]
 }
 check dsm-scan-tgtd-one-device-two-paths tgt_scan
+
+echo "-- dsm scan against a swiftportd upstream that requires CHAP (discovery one-way, target mutual)"
+CHAP_UPSTREAM=iqn.2026-11.io.swiftport:chap-upstream
+cat > "$WORK/chap-upstream.toml" <<TOML
+[daemon]
+state_dir = "$WORK/chap-upstream-state"
+admin_socket = "$WORK/chap-upstream.sock"
+[discovery.auth]
+username = "dsm-discovery"
+secret = "discovery-secret-01"
+[[target]]
+name = "$CHAP_UPSTREAM"
+[[target.portal_group]]
+tag = 1
+portals = ["127.0.0.1:$CHAP_PORT"]
+[[target.portal_group]]
+tag = 2
+portals = ["127.0.0.2:$CHAP_PORT"]
+[target.auth]
+username = "dsm-gateway"
+secret = "gateway-secret-001"
+mutual_username = "chap-array"
+mutual_secret = "array-secret-0001"
+[[target.lun]]
+id = 0
+backend = "ram"
+size = "16MiB"
+TOML
+start_daemon chap-upstream "$WORK/chap-upstream.toml"
+printf 'gateway-secret-001\n' > "$WORK/gateway.secret"
+printf 'a-wrong-secret-99\n' > "$WORK/wrong.secret"
+chmod 600 "$WORK/gateway.secret" "$WORK/wrong.secret"
+export DSM_DISCOVERY_SECRET=discovery-secret-01 DSM_ARRAY_SECRET=array-secret-0001
+CHAP_PORTALS=(--portal "127.0.0.1:$CHAP_PORT" --portal "127.0.0.2:$CHAP_PORT")
+DISCOVERY_CHAP=(--discovery-chap-username dsm-discovery --discovery-chap-secret-env DSM_DISCOVERY_SECRET)
+MUTUAL_CHAP=(--mutual-chap-username chap-array --mutual-chap-secret-env DSM_ARRAY_SECRET)
+chap_scan_claims_two_paths() {
+    timeout 60 "$BIN/swiftport" dsm scan "${CHAP_PORTALS[@]}" "${DISCOVERY_CHAP[@]}" \
+        --chap-username dsm-gateway --chap-secret-file "$WORK/gateway.secret" "${MUTUAL_CHAP[@]}" | tee /dev/stderr > "$WORK/chap-scan.txt"
+    [[ ${PIPESTATUS[0]} -eq 0 && $(grep -c "claimed by" "$WORK/chap-scan.txt") -eq 1 && $(grep -c "path[0-9]" "$WORK/chap-scan.txt") -eq 2 ]]
+}
+check dsm-scan-chap-right-secrets-one-device-two-paths chap_scan_claims_two_paths
+# expect_auth_failure WHAT ARGS...: a clear message naming each portal, a non-zero exit, no hang.
+expect_auth_failure() {
+    local what=$1; shift
+    timeout 30 "$BIN/swiftport" dsm scan "${CHAP_PORTALS[@]}" "$@" > "$WORK/chap-fail.out" 2> "$WORK/chap-fail.err"
+    local status=$?
+    cat "$WORK/chap-fail.err"
+    echo "exit status $status"
+    [[ $status -ne 0 && $status -ne 124 ]] || return 1
+    for portal in "127.0.0.1:$CHAP_PORT" "127.0.0.2:$CHAP_PORT"; do
+        grep -q "$portal.*$what" "$WORK/chap-fail.err" || { echo "no '$what' for $portal"; return 1; }
+    done
+}
+check dsm-scan-chap-wrong-secret-fails-clearly expect_auth_failure "authentication failed (login status 0x0201)" \
+    "${DISCOVERY_CHAP[@]}" --chap-username dsm-gateway --chap-secret-file "$WORK/wrong.secret" "${MUTUAL_CHAP[@]}"
+check dsm-scan-chap-wrong-discovery-secret-fails-clearly expect_auth_failure "discovery failed: .*authentication failed (login status 0x0201)" \
+    --discovery-chap-username dsm-discovery --discovery-chap-secret-file "$WORK/wrong.secret"
+check dsm-scan-chap-missing-fails-clearly expect_auth_failure "authentication failed (login status 0x0201)" "${DISCOVERY_CHAP[@]}"
+check dsm-scan-chap-wrong-target-secret-fails-clearly expect_auth_failure "mutual CHAP authentication failed" \
+    "${DISCOVERY_CHAP[@]}" --chap-username dsm-gateway --chap-secret-file "$WORK/gateway.secret" \
+    --mutual-chap-username chap-array --mutual-chap-secret-file "$WORK/wrong.secret"
+short_secret_is_refused() {
+    "$BIN/swiftport" dsm scan --portal "127.0.0.1:$CHAP_PORT" --chap-username u --chap-secret short > "$WORK/short.out" 2>&1
+    local status=$?
+    cat "$WORK/short.out"
+    [[ $status -ne 0 ]] && grep -q "at least 12" "$WORK/short.out"
+}
+check dsm-scan-chap-short-secret-is-refused short_secret_is_refused
+
+echo "-- remote LUN gateway with its own upstream CHAP"
+cat > "$WORK/gateway-chap.toml" <<TOML
+[daemon]
+state_dir = "$WORK/gateway-chap-state"
+admin_socket = "$WORK/gateway-chap.sock"
+[dsm]
+supported_devices = ["SWIFTPRT"]
+reconnect_initial_ms = 500
+reconnect_max_ms = 5000
+[dsm.discovery_auth]
+username = "dsm-discovery"
+secret = "discovery-secret-01"
+[[target]]
+name = "iqn.2026-11.io.swiftport:gateway-chap"
+portals = ["127.0.0.1:$GWC_PORT"]
+[[target.lun]]
+id = 0
+backend = "remote"
+upstream_portals = ["127.0.0.1:$CHAP_PORT", "127.0.0.2:$CHAP_PORT"]
+upstream_target = "$CHAP_UPSTREAM"
+product = "GATEWAY-CHAP"
+[target.lun.upstream_auth]
+username = "dsm-gateway"
+secret = "gateway-secret-001"
+mutual_username = "chap-array"
+mutual_secret = "array-secret-0001"
+TOML
+start_daemon gateway-chap "$WORK/gateway-chap.toml"
+gateway_chap_exports() {
+    "$BIN/swiftport" dsm scan --portal "127.0.0.1:$GWC_PORT" | tee /dev/stderr > "$WORK/gwc-scan.txt"
+    grep -q "GATEWAY-CHAP" "$WORK/gwc-scan.txt" && [[ $(grep -c "claimed by" "$WORK/gwc-scan.txt") -eq 1 ]]
+}
+check gateway-upstream-chap-claims-and-exports gateway_chap_exports
 
 echo "dsm integration: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

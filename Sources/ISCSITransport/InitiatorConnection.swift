@@ -33,11 +33,13 @@ public final class InitiatorConnection: Sendable {
         self.handler = handler
     }
 
-    /// Connects and logs in; throws `InitiatorError` with the target's status on failure.
+    /// Connects and logs in; throws `InitiatorError` with the target's status on failure,
+    /// and `loginTimedOut` when a target accepts the connection but does not finish the
+    /// login within `loginTimeout` (so a stalled target never hangs a scan or reconnect).
     public static func connect(
         to portal: Portal, login: InitiatorLoginStateMachine.Configuration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        connectTimeout: TimeAmount = .seconds(5), logger: Logger
+        connectTimeout: TimeAmount = .seconds(5), loginTimeout: TimeAmount = .seconds(15), logger: Logger
     ) async throws -> InitiatorConnection {
         let machine = InitiatorLoginStateMachine(configuration: login) { count in (0..<count).map { _ in UInt8.random(in: 0...255) } }
         let loginDone = group.next().makePromise(of: (OperationalParameters, UInt16?).self)
@@ -61,6 +63,11 @@ public final class InitiatorConnection: Sendable {
         } catch {
             throw InitiatorError.unreachable(portal, "\(error)")
         }
+        let loginTimer = channel.eventLoop.scheduleTask(in: loginTimeout) {
+            loginDone.fail(InitiatorError.loginTimedOut(portal))
+            channel.close(promise: nil)
+        }
+        defer { loginTimer.cancel() }
         let (parameters, tag) = try await loginDone.futureResult.get()
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: InitiatorConnectionHandler.self), eventLoop: channel.eventLoop)
@@ -115,15 +122,35 @@ public enum InitiatorError: Error, Sendable, CustomStringConvertible {
     case loginFailed(Portal, InitiatorLoginStateMachine.Failure)
     case connectionLost(Portal)
     case timedOut(Portal)
+    case loginTimedOut(Portal)
     case protocolError(Portal, String)
 
     public var description: String {
         switch self {
         case .unreachable(let portal, let why): "cannot connect to \(portal): \(why)"
-        case .loginFailed(let portal, let failure): "login to \(portal) failed: \(failure)"
+        case .loginFailed(let portal, let failure): "login to \(portal) failed: \(Self.describe(failure))"
         case .connectionLost(let portal): "the connection to \(portal) was lost"
         case .timedOut(let portal): "a command to \(portal) timed out"
+        case .loginTimedOut(let portal): "login to \(portal) timed out: the target accepted the connection but did not finish the login"
         case .protocolError(let portal, let why): "protocol error from \(portal): \(why)"
+        }
+    }
+
+    /// A login failure as an administrator should read it: the target's status by its
+    /// RFC 7143 §11.13.5 meaning and code, with the usual cause of an authentication failure.
+    static func describe(_ failure: InitiatorLoginStateMachine.Failure) -> String {
+        switch failure {
+        case .status(let status, let address):
+            var text = "\(status.reason) (login status \(status.code))"
+            if status == .authenticationFailure {
+                text += ": the target rejected the CHAP name or secret, or requires CHAP that is not configured here (or CHAP where it uses none)"
+            }
+            if let address { text += "; the target points to \(address)" }
+            return text
+        case .targetAuthenticationFailed(let why):
+            return "mutual CHAP authentication failed: \(why)"
+        case .protocolError(let why):
+            return "protocol error during login: \(why)"
         }
     }
 }

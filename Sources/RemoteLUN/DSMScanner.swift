@@ -20,14 +20,32 @@ public struct DiscoveredPath: Sendable {
 /// reached on, REPORT LUNS, then INQUIRY, VPD 0x80/0x83, READ CAPACITY and REPORT
 /// TARGET PORT GROUPS on each LUN.
 public struct DSMScanner: Sendable {
+    /// CHAP algorithms offered upstream, most preferred first (RFC 7143 §12.1.3; the
+    /// target picks the first it supports, and MD5 is the one every target has).
+    public static let chapAlgorithms: [CHAPAlgorithm] = [.sha3_256, .sha256, .sha1, .md5]
+
     public var initiatorName: String
+    /// How normal sessions (one per path) authenticate.
     public var authentication: InitiatorLoginStateMachine.Authentication
+    /// How SendTargets discovery sessions authenticate: targets often protect discovery
+    /// with other credentials, or none, than their targets (RFC 7143 §12.1).
+    public var discoveryAuthentication: InitiatorLoginStateMachine.Authentication
     public var logger: Logger
 
-    public init(initiatorName: String, authentication: InitiatorLoginStateMachine.Authentication = .none, logger: Logger) {
+    public init(
+        initiatorName: String, authentication: InitiatorLoginStateMachine.Authentication = .none,
+        discoveryAuthentication: InitiatorLoginStateMachine.Authentication = .none, logger: Logger
+    ) {
         self.initiatorName = initiatorName
         self.authentication = authentication
+        self.discoveryAuthentication = discoveryAuthentication
         self.logger = logger
+    }
+
+    /// CHAP with ``chapAlgorithms`` when credentials are given (mutual when they carry a
+    /// target name and secret), else AuthMethod=None.
+    public static func authentication(_ credentials: CHAPCredentials?) -> InitiatorLoginStateMachine.Authentication {
+        credentials.map { .chap($0, algorithms: chapAlgorithms) } ?? .none
     }
 
     /// What a scan found, and what went wrong on the way (one line per failure).
@@ -82,7 +100,7 @@ public struct DSMScanner: Sendable {
 
     private func discover(_ portal: Portal, isid: ISID) async throws -> [String] {
         let connection = try await InitiatorConnection.connect(
-            to: portal, login: .init(initiatorName: initiatorName, targetName: nil, isid: isid, authentication: authentication), logger: logger)
+            to: portal, login: .init(initiatorName: initiatorName, targetName: nil, isid: isid, authentication: discoveryAuthentication), logger: logger)
         defer { Task { await connection.logout() } }
         let text = try await connection.sendTargets()
         return text.pairs.filter { $0.key == "TargetName" }.map(\.value)

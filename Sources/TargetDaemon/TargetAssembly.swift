@@ -99,28 +99,34 @@ public enum TargetAssembly {
                 path: path, blockSize: lun.blockSize, blockCount: size.map { $0 / UInt64(lun.blockSize) }, threadPool: threadPool)
         case .block(let path):
             return try await BlockDeviceBackend.open(path: path, threadPool: threadPool)
-        case .remote(let portals, let target, let upstreamLUN):
-            return try await openRemote(portals: portals, target: target, lun: upstreamLUN, dsm: dsm, logger: logger)
+        case .remote(let portals, let target, let upstreamLUN, let auth):
+            return try await openRemote(portals: portals, target: target, lun: upstreamLUN, auth: auth.overriding(dsm.authentication), dsm: dsm, logger: logger)
         }
     }
 
     /// Scans the upstream portals, claims the device behind `lun` by the `[dsm]` rules
     /// and returns it as a multipath block device with its path checker running.
-    private static func openRemote(portals: [PortalAddress], target: String?, lun: UInt16, dsm: DSMSettings, logger: Logger) async throws -> any BlockDevice {
-        let scanner = DSMScanner(initiatorName: dsm.initiatorName, logger: logger)
+    private static func openRemote(
+        portals: [PortalAddress], target: String?, lun: UInt16, auth: UpstreamAuthentication, dsm: DSMSettings, logger: Logger
+    ) async throws -> any BlockDevice {
+        let scanner = DSMScanner(
+            initiatorName: dsm.initiatorName,
+            authentication: DSMScanner.authentication(auth.session.map(chapCredentials)),
+            discoveryAuthentication: DSMScanner.authentication(auth.discovery.map(chapCredentials)),
+            logger: logger)
         let scan = await scanner.scan(portals: portals.map { Portal(host: $0.host, port: $0.port) }, targetFilter: target)
         let grouping = PathGrouping(paths: scan.paths.map(\.identity), supportedDevices: SupportedDeviceList(dsm.supportedDevices))
         let wanted = Set(scan.paths.filter { $0.lun == lun }.map(\.identity.pathID))
         guard let unit = grouping.logicalUnits.first(where: { $0.paths.contains { wanted.contains($0.pathID) } }) else {
             for path in scan.paths { await path.connection.logout() }
             let reasons = scan.errors.isEmpty ? "" : "; " + scan.errors.joined(separator: "; ")
-            throw BlockStorageError(.openFailed, "no claimed upstream device at LUN \(lun) on \(portals.map(\.description).joined(separator: ", "))\(reasons) (check [dsm] supported_devices and upstream_target)")
+            throw BlockStorageError(.openFailed, "no claimed upstream device at LUN \(lun) on \(portals.map(\.description).joined(separator: ", "))\(reasons) (check [dsm] supported_devices, upstream_target and the upstream CHAP settings)")
         }
         let members = Set(unit.paths.map(\.pathID))
         for path in scan.paths where !members.contains(path.identity.pathID) { await path.connection.logout() }
         let device = try RemoteBlockDevice(
             unit: unit, paths: scan.paths.filter { members.contains($0.identity.pathID) },
-            configuration: MultipathConfiguration(policy: dsm.policy, checkerInterval: .seconds(2)), scanner: scanner, logger: logger)
+            configuration: MultipathConfiguration(policy: dsm.policy, checkerInterval: .seconds(2), reconnect: dsm.reconnect), scanner: scanner, logger: logger)
         await device.start()
         logger.info("remote LUN claimed", metadata: ["identity": "\(unit.identity)", "paths": "\(unit.paths.count)"])
         return device

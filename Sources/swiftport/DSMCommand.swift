@@ -36,6 +36,13 @@ struct DSMCommand: AsyncParsableCommand {
         @Option(help: "Load-balance policy: FOO, RR, RRWS, LQD, WP, LB (MSDSM names).")
         var policy: String = "RRWS"
 
+        @OptionGroup(title: "Upstream CHAP (as [dsm.auth] and [dsm.discovery_auth])")
+        var chap: UpstreamCHAPOptions
+
+        func validate() throws {
+            _ = try chap.authentication()
+        }
+
         func portalList() throws -> [Portal] {
             guard !portals.isEmpty else { throw ValidationError("give at least one --portal ADDR[:PORT]") }
             return try portals.map { text in
@@ -75,9 +82,15 @@ struct DSMCommand: AsyncParsableCommand {
             return policy
         }
 
-        /// Scans, claims and groups; prints discovery errors to stderr.
+        /// Scans, claims and groups; prints discovery errors to stderr (a wrong CHAP secret
+        /// shows as "<portal>: … authentication failed (login status 0x0201)").
         func discover(logger: Logger) async throws -> (DSMScanner, DSMScanner.Result, PathGrouping) {
-            let scanner = DSMScanner(initiatorName: initiatorName, logger: logger)
+            let auth = try chap.authentication()
+            let scanner = DSMScanner(
+                initiatorName: initiatorName,
+                authentication: DSMScanner.authentication(auth.session.map(TargetAssembly.chapCredentials)),
+                discoveryAuthentication: DSMScanner.authentication(auth.discovery.map(TargetAssembly.chapCredentials)),
+                logger: logger)
             let result = await scanner.scan(portals: try portalList(), targetFilter: target)
             for error in result.errors { StandardError.print("swiftport dsm: \(error)") }
             let grouping = PathGrouping(paths: result.paths.map(\.identity), supportedDevices: try supportedDevices())
@@ -86,7 +99,9 @@ struct DSMCommand: AsyncParsableCommand {
     }
 
     struct Scan: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "scan", abstract: "Log in through every portal and print claimed devices with their grouped paths (like multipath -ll).")
+        static let configuration = CommandConfiguration(
+            commandName: "scan", abstract: "Log in through every portal and print claimed devices with their grouped paths (like multipath -ll).",
+            discussion: "Exits non-zero when no path could be logged in to; each failure (unreachable portal, authentication failed) is printed with its portal. " + UpstreamCHAPOptions.secretSources)
         @OptionGroup var discovery: Discovery
         @Flag(help: "Print JSON.") var json = false
 
@@ -106,15 +121,25 @@ struct DSMCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "io",
             abstract: "Run a verified read/write load through the DSM for a bounded time and print per-path counts.",
-            discussion: "Disable a portal (swiftport portal disable ADDR on the upstream target) while it runs to watch failover and failback."
+            discussion: "Disable a portal (swiftport portal disable ADDR on the upstream target) while it runs to watch failover and failback. A failed path is logged in again with exponential backoff (--reconnect-*). " + UpstreamCHAPOptions.secretSources
         )
         @OptionGroup var discovery: Discovery
         @Option(help: "How long to run, 1 to 3600 seconds.") var seconds = 10
         @Option(help: "I/O size in blocks.") var blocks = 8
         @Option(help: "Concurrent I/Os, 1 to 64.") var depth = 4
         @Option(help: "Bytes of the device to use, in MiB.") var rangeMiB = 64
+        @Option(help: "First delay before a failed path is tried (logged in) again, in milliseconds.") var reconnectInitialMs = 1000
+        @Option(help: "Longest delay between two tries of a failed path, in milliseconds.") var reconnectMaxMs = 30000
+        @Option(help: "Growth of the delay after each failed try (1 to 16).") var reconnectMultiplier: Double = 2
+        @Option(help: "Up to this many percent of each delay are taken off at random (0 to 100).") var reconnectJitterPercent = 20
 
         func validate() throws {
+            guard (1...3_600_000).contains(reconnectInitialMs), (reconnectInitialMs...3_600_000).contains(reconnectMaxMs) else {
+                throw ValidationError("--reconnect-initial-ms must be 1 to 3600000 and --reconnect-max-ms from it to 3600000")
+            }
+            guard (1...16).contains(reconnectMultiplier), (0...100).contains(reconnectJitterPercent) else {
+                throw ValidationError("--reconnect-multiplier must be 1 to 16 and --reconnect-jitter-percent 0 to 100")
+            }
             guard (1...3600).contains(seconds) else { throw ValidationError("--seconds must be 1 to 3600") }
             guard (1...64).contains(depth) else { throw ValidationError("--depth must be 1 to 64") }
             guard (1...256).contains(blocks), rangeMiB >= 1 else { throw ValidationError("--blocks must be 1 to 256 and --range-mib at least 1") }
@@ -129,8 +154,12 @@ struct DSMCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let paths = result.paths.filter { unit.paths.map(\.pathID).contains($0.identity.pathID) }
+            let reconnect = ReconnectBackoff(
+                initial: .milliseconds(reconnectInitialMs), maximum: .milliseconds(reconnectMaxMs),
+                multiplier: reconnectMultiplier, jitter: Double(reconnectJitterPercent) / 100)
             let device = try RemoteBlockDevice(
-                unit: unit, paths: paths, configuration: MultipathConfiguration(policy: try discovery.loadBalancePolicy(), checkerInterval: .seconds(1)),
+                unit: unit, paths: paths,
+                configuration: MultipathConfiguration(policy: try discovery.loadBalancePolicy(), checkerInterval: .seconds(1), reconnect: reconnect),
                 scanner: scanner, logger: logger)
             await device.start()
             let load = VerifiedLoad(device: device, blocksPerIO: blocks, depth: depth, rangeBytes: UInt64(rangeMiB) << 20)

@@ -8,8 +8,9 @@ extension CHAPCredentials {
         let mutualUsername = reader.string("mutual_username", example: "\"target-user\"")
         let mutualSecret = reader.string("mutual_secret", example: "\"another-secret-12+\"")
         var valid = true
+        // A key present with the wrong type is reported already; only absence is reported here.
         if username == nil {
-            reader.missing("username", example: "\"initiator-user\"")
+            if reader.table["username"] == nil { reader.missing("username", example: "\"initiator-user\"") }
             valid = false
         }
         for candidate in [username, mutualUsername].compactMap(\.self) where candidate.value.isEmpty {
@@ -19,17 +20,17 @@ extension CHAPCredentials {
         if let secret {
             valid = Self.checkLength(of: secret, key: "secret", decoder: reader.decoder) && valid
         } else {
-            reader.missing("secret", example: "\"a-secret-of-12-or-more-chars\"")
+            if reader.table["secret"] == nil { reader.missing("secret", example: "\"a-secret-of-12-or-more-chars\"") }
             valid = false
         }
         switch (mutualUsername, mutualSecret) {
         case (nil, nil):
             break
         case (_?, nil):
-            reader.missing("mutual_secret", example: "\"another-secret-12+\"")
+            if reader.table["mutual_secret"] == nil { reader.missing("mutual_secret", example: "\"another-secret-12+\"") }
             valid = false
         case (nil, _?):
-            reader.missing("mutual_username", example: "\"target-user\"")
+            if reader.table["mutual_username"] == nil { reader.missing("mutual_username", example: "\"target-user\"") }
             valid = false
         case (_?, let mutualSecret?):
             valid = Self.checkLength(of: mutualSecret, key: "mutual_secret", decoder: reader.decoder) && valid
@@ -54,19 +55,8 @@ extension CHAPCredentials {
     }
 
     private static func checkLength(of secret: Located<String>, key: String, decoder: ConfigurationDecoder) -> Bool {
-        let length = secret.value.utf8.count
-        if length < minimumSecretLength {
-            decoder.report(
-                "'\(key)' is \(length) characters long; CHAP secrets must have at least \(minimumSecretLength) (96 bits, RFC 7143 §12.1.3)",
-                line: secret.line,
-                suggestion: "use a longer random secret, e.g. from `openssl rand -base64 12`"
-            )
-            return false
-        }
-        if length > maximumSecretLength {
-            decoder.report("'\(key)' is \(length) bytes long; at most \(maximumSecretLength) are accepted", line: secret.line)
-            return false
-        }
-        return true
+        guard let (problem, suggestion) = lengthProblem(of: secret.value) else { return true }
+        decoder.report("'\(key)' \(problem)", line: secret.line, suggestion: suggestion)
+        return false
     }
 }

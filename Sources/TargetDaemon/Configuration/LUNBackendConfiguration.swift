@@ -8,6 +8,8 @@ public enum LUNBackendConfiguration: Sendable, Equatable {
     /// A block device, whose size the device reports.
     case block(path: String)
     /// A multipath device on upstream portals, claimed by the DSM and exported again
-    /// (a gateway): `upstream_portals`, optional `upstream_target` and `upstream_lun`.
-    case remote(portals: [PortalAddress], target: String?, lun: UInt16)
+    /// (a gateway): `upstream_portals`, optional `upstream_target` and `upstream_lun`, and
+    /// optional CHAP of its own (`[target.lun.upstream_auth]`,
+    /// `[target.lun.upstream_discovery_auth]`) that takes the place of `[dsm]`'s.
+    case remote(portals: [PortalAddress], target: String?, lun: UInt16, auth: UpstreamAuthentication = UpstreamAuthentication())
 }

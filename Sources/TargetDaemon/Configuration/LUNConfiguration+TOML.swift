@@ -2,7 +2,10 @@ extension LUNConfiguration {
     static let keys = [
         "id", "backend", "size", "path", "block_size", "vendor", "product", "revision", "serial",
         "read_only", "write_cache", "upstream_portals", "upstream_target", "upstream_lun",
+        "upstream_auth", "upstream_discovery_auth",
     ]
+    /// Keys that only a remote LUN may have.
+    static let upstreamKeys = ["upstream_portals", "upstream_target", "upstream_lun", "upstream_auth", "upstream_discovery_auth"]
     static let backends = ["ram", "file", "block", "remote"]
 
     /// Reads one `[[target.lun]]`; nil after reporting errors. `serials` maps every serial
@@ -74,6 +77,14 @@ extension LUNConfiguration {
             return nil
         }
         let validPath = path.flatMap { $0.value.hasPrefix("/") ? $0.value : nil }
+        if kind.value != "remote" {
+            // Upstream settings on a local LUN are a mistake, never to pass silently: a
+            // CHAP secret given here would otherwise look configured.
+            for key in upstreamKeys {
+                guard let entry = reader.table[key] else { continue }
+                decoder.report("'\(key)' applies only to a remote LUN, not to backend \"\(kind.value)\"", line: entry.line, suggestion: "remove it, or write backend = \"remote\"")
+            }
+        }
         switch kind.value {
         case "ram":
             if let path {
@@ -118,8 +129,12 @@ extension LUNConfiguration {
             }
             let addresses = portals.compactMap { decoder.parse($0, with: PortalAddress.init(parsing:)) }
             let lun = reader.integer("upstream_lun", in: UInt16(0)...UInt16(16383), example: "0")
-            guard addresses.count == portals.count, !addresses.isEmpty else { return nil }
-            return .remote(portals: addresses.map(\.value), target: reader.string("upstream_target", example: "\"iqn.2001-04.com.example:array\"")?.value, lun: lun?.value ?? 0)
+            let errorsBefore = decoder.errors.count
+            let auth = UpstreamAuthentication(reading: reader, sessionKey: "upstream_auth", discoveryKey: "upstream_discovery_auth", parent: "target.lun")
+            guard addresses.count == portals.count, !addresses.isEmpty, decoder.errors.count == errorsBefore else { return nil }
+            return .remote(
+                portals: addresses.map(\.value), target: reader.string("upstream_target", example: "\"iqn.2001-04.com.example:array\"")?.value,
+                lun: lun?.value ?? 0, auth: auth)
         default:
             decoder.report(
                 "'backend' must be \"ram\", \"file\", \"block\" or \"remote\", not '\(kind.value)'",
