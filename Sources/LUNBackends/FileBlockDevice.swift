@@ -41,9 +41,11 @@ public final class FileBlockDevice: BlockDevice {
 
     /// Opens (creating it if needed) the file at `path` as a medium of `blockCount`
     /// blocks of `blockSize` bytes, growing the file to that size; with `blockCount`
-    /// nil the file's current size decides. The file is never shrunk.
+    /// nil the file's current size decides. The file is never shrunk. With
+    /// `preallocate` (a thick LUN) every block gets disk space now, so a write never
+    /// fails later for want of space.
     public static func open(
-        path: String, blockSize: Int = 512, blockCount: UInt64? = nil, threadPool: NIOThreadPool
+        path: String, blockSize: Int = 512, blockCount: UInt64? = nil, preallocate: Bool = false, threadPool: NIOThreadPool
     ) async throws -> FileBlockDevice {
         guard blockSize == 512 || blockSize == 4096 else {
             throw BlockStorageError(.openFailed, "\(path): block size \(blockSize) is not 512 or 4096")
@@ -66,6 +68,9 @@ public final class FileBlockDevice: BlockDevice {
                 }
                 guard blocks > 0 else {
                     throw BlockStorageError(.openFailed, "\(path) is empty; give a size in blocks to create it")
+                }
+                if preallocate {
+                    try allocate(descriptor, path: path, length: Int64(wanted))
                 }
                 // The file system's block (st_blksize) is the unit it writes without
                 // reading around: the physical block an initiator should align to.
@@ -184,6 +189,16 @@ public final class FileBlockDevice: BlockDevice {
         #else
         try checkedCall(code, "fsync \(path)") { fsync(descriptor.rawValue) }
         #endif
+    }
+
+    /// fallocate(2) mode 0 over the first `length` bytes: space for every block.
+    private static func allocate(_ descriptor: SystemPackage.FileDescriptor, path: String, length: Int64) throws {
+        guard let fallocate = fallocateFunction else {
+            throw BlockStorageError(.openFailed, "cannot preallocate \(path): fallocate(2) is not available here")
+        }
+        try checkedCall(.openFailed, "preallocate \(length) bytes for \(path) (is the file system full?)") {
+            fallocate(descriptor.rawValue, 0, 0, off_t(length))
+        }
     }
 
     /// Whether the kernel deallocated the range.

@@ -28,8 +28,8 @@ final class LogicalUnit: Sendable {
     let gate = LogicalUnitGate()
     private let state: NIOLockedValueBox<State>
     /// Logical block provisioning is offered (UNMAP, WRITE SAME with UNMAP, LBPME, VPD
-    /// 0xB2) only when the backend can deallocate and the unit is writable: a
-    /// read-only unit has nothing to unmap (SBC-3 §4.7).
+    /// 0xB2) only when the unit is configured thin, the backend can deallocate and the
+    /// unit is writable: a read-only unit has nothing to unmap (SBC-3 §4.7).
     let isThinProvisioned: Bool
 
     init(
@@ -38,7 +38,7 @@ final class LogicalUnit: Sendable {
     ) {
         self.descriptor = descriptor
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
-        self.isThinProvisioned = descriptor.device.supportsUnmap && !descriptor.readOnly
+        self.isThinProvisioned = descriptor.thinProvisioning && descriptor.device.supportsUnmap && !descriptor.readOnly
         self.limits = DeviceServerLimits.blockLimits(for: descriptor.device.geometry, unmapSupported: isThinProvisioned)
         self.state = NIOLockedValueBox(
             State(

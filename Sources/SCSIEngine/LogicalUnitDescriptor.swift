@@ -22,11 +22,15 @@ public struct LogicalUnitDescriptor: Sendable {
     /// Initial and reset value of WCE in the caching mode page. With WCE = 0 every
     /// write is forced to stable storage before it completes (SBC-3 §6.4.5).
     public var writeCacheEnabled: Bool
+    /// Thin (the default): UNMAP and WRITE SAME with UNMAP deallocate, and LBPME is
+    /// reported, when the backend can (SBC-3 §4.7). Thick: fully provisioned, no
+    /// deallocation offered, whatever the backend could do.
+    public var thinProvisioning: Bool
 
     public init(
         lun: UInt16, device: any BlockDevice, vendor: String = "SWIFTPRT", product: String,
         revision: String, serial: String, naaIdentifier: [UInt8], readOnly: Bool = false,
-        writeCacheEnabled: Bool = true
+        writeCacheEnabled: Bool = true, thinProvisioning: Bool = true
     ) {
         self.lun = lun
         self.device = device
@@ -37,5 +41,6 @@ public struct LogicalUnitDescriptor: Sendable {
         self.naaIdentifier = naaIdentifier
         self.readOnly = readOnly
         self.writeCacheEnabled = writeCacheEnabled
+        self.thinProvisioning = thinProvisioning
     }
 }

@@ -38,6 +38,23 @@ struct LUNBackendTests {
         }
     }
 
+    @Test("file: a thick (preallocated) file has disk space for every block; a thin one has none")
+    func filePreallocation() async throws {
+        func allocatedBytes(_ path: String) -> Int64 {
+            var status = stat()
+            return stat(path, &status) == 0 ? Int64(status.st_blocks) * 512 : -1
+        }
+        let thick = NSTemporaryDirectory() + "swiftport-thick-\(UUID().uuidString).img"
+        let thin = NSTemporaryDirectory() + "swiftport-thin-\(UUID().uuidString).img"
+        defer { unlink(thick); unlink(thin) }
+        let thickDevice = try await FileBlockDevice.open(path: thick, blockCount: 2048, preallocate: true, threadPool: .singleton)
+        let thinDevice = try await FileBlockDevice.open(path: thin, blockCount: 2048, threadPool: .singleton)
+        #expect(allocatedBytes(thick) >= 2048 * 512)
+        #expect(allocatedBytes(thin) < 2048 * 512)
+        try await thickDevice.close()
+        try await thinDevice.close()
+    }
+
     @Test("file: FUA write, flush and reopen keep the data; size is preserved")
     func fileFUAAndFlush() async throws {
         let path = NSTemporaryDirectory() + "swiftport-file-\(UUID().uuidString).img"

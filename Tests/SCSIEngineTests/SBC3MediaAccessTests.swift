@@ -196,6 +196,21 @@ struct SBC3MediaAccessTests {
         #expect(await large.execute(TestFixture.command(writeSame(lba: 9), dataOut: block)).status == .good)
     }
 
+    @Test("§4.7 a thick unit on a backend that could unmap offers no provisioning: LBPME 0, UNMAP refused")
+    func thickUnit() async throws {
+        let descriptor = { () -> LogicalUnitDescriptor in
+            var descriptor = TestFixture.descriptor(device: RAMBlockDevice(blockCount: 64))
+            descriptor.thinProvisioning = false
+            return descriptor
+        }()
+        let target = TestFixture.target([descriptor])
+        await TestFixture.ready(target)
+        #expect(await target.execute(TestFixture.command(CDB.readCapacity16())).data[14] & 0x80 == 0)
+        let list: [UInt8] = [0, 22, 0, 16, 0, 0, 0, 0] + UInt64(1).bigEndianBytes + UInt32(2).bigEndianBytes + [0, 0, 0, 0]
+        let unmap = await target.execute(TestFixture.command([0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0], dataOut: list))
+        #expect(unmap.hasSense(.invalidCommandOperationCode))
+    }
+
     @Test("§5.16.2 READ CAPACITY(16) reports 4 KiB physical blocks of a 512-byte RAM disk (LBPPBE 3)")
     func physicalBlockExponent() async throws {
         let target = await Self.readyTarget(RAMBlockDevice(blockCount: 64))
