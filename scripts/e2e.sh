@@ -1,31 +1,49 @@
 #!/usr/bin/env bash
 # End-to-end test with the REAL Linux initiator (open-iscsi + iscsi_tcp + dm-multipath
 # in a qemu guest) against swiftportd on two portals, using the shared harness in
-# ../shared/e2e (README.md there). For each run the guest discovers and logs in on
-# both portals, checks that `multipath` builds one map with two paths, writes and
-# verifies a pattern through /dev/mapper/mpathX, then for portal 1 and then portal 2:
-# cuts the path while a writer is running, checks that I/O continues on the other
-# path without error, restores it (failback) and verifies every block, and finally
-# reads everything back through the map and through each path directly.
+# ../shared/e2e (README.md there; run-e2e.sh drives the guest, this script plugs in
+# swiftportd and adds the checks the guest script cannot make).
 #
-# Runs (--runs, default "admin linkdown negative"):
-#   admin     the path is cut with `swiftport portal disable ADDR` (the daemon stops
-#             listening and drops that portal's sessions) and restored with
-#             `swiftport portal enable ADDR`, through the admin socket
-#   linkdown  the harness's default: the portal's tap link goes down (silent packet
-#             loss, detected by NOP-Out timeouts) and up again
+# Target (scripts/e2e/swiftportd-target.sh): one LUN, portal 1 = TPG 1 ALUA
+# active/optimized, portal 2 = TPG 2 active/non-optimized. Guest multipath: the
+# device stanza printed by `swiftport profile multipath-conf` for that config
+# (path_grouping_policy group_by_prio, prio alua, path_checker tur, failback
+# immediate), installed as /etc/multipath/conf.d/swiftport.conf in the guest
+# (appended to the harness's initramfs) and run-e2e.sh --policy default, so nothing
+# overrides the grouping (the harness's own overrides keep no_path_retry 5).
+#
+# Runs (--runs, default "alua linkdown negative"):
+#   alua      the issue-4 sequence. Guest (shared e2e-guest.sh): discover + log in on
+#             both portals; one map with both paths; a 16 MiB pattern written and
+#             verified through /dev/mapper/mpathX; a writer running; FAIL 1 ->
+#             `swiftport portal disable` of portal 1 mid-write; writes continue on
+#             portal 2 with no error; RESTORE 1 -> scripts/e2e/alua-hooks.sh: TPG 1
+#             standby, portal enabled, re-login while standby, TPG 1 active/optimized
+#             again (failback immediate); every block read back through the map and
+#             through each path. Host (scripts/e2e/check-run.sh, after the guest's
+#             PASS): two path groups by ALUA prio (50 / 10) in `multipath -ll`, I/O on
+#             portal 1 before the cut, on portal 2 during it, back on portal 1 after
+#             the failback (per-portal byte counters of the tap devices), the path
+#             not reported ready while standby.
+#   linkdown  same profile; the path is cut by taking portal 1's tap link down (silent
+#             loss, found by NOP-Out timeouts) and restored by bringing it up; same
+#             host checks except the standby step
+#   multibus  the harness's default guest policy (one group, both paths busy), both
+#             portals cut in turn with `swiftport portal disable|enable`; no ALUA checks
 #   negative  negative control: two daemons, one per portal, serving the same target
 #             name with DIFFERENT LUN identities; this run must FAIL
 #
-# Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "admin linkdown negative"]
+# Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "alua linkdown negative"]
 #                            [--rebuild-guest] [-- extra run-e2e.sh options]
 #   --bin DIR   where swiftportd and swiftport are   [$SWIFTPORT_BIN or .build/release]
 #               (or set SWIFTPORTD / SWIFTPORT to the binaries themselves)
-#   e.g. scripts/e2e.sh --bin .build/debug --runs admin -- --noop 2 --replacement-timeout 5
+#   e.g. scripts/e2e.sh --bin .build/debug --runs alua -- --noop 2 --replacement-timeout 5
 # Environment: E2E_DIR (the harness, default ../shared/e2e), E2E_GUEST_DIR
 # (default /var/tmp/linux-initiator-e2e/guest), E2E_RUN_ROOT (logs, default
-# /var/tmp/swiftport-e2e/<time>).
-# Exit status: 0 every run gave its expected result, 1 otherwise, 2 setup error.
+# /var/tmp/swiftport-e2e/<time>), E2E_STANDBY_HOLD (seconds in standby, default 6).
+# Needs root, /dev/net/tun and network namespaces; without them it stops with exit 2
+# (it never skips). Exit status: 0 every run gave its expected result, 1 otherwise,
+# 2 setup error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -33,7 +51,7 @@ E2E_DIR=${E2E_DIR:-$ROOT/../shared/e2e}
 [ -d "$E2E_DIR" ] || E2E_DIR=/work/shared/e2e
 GUEST_DIR=${E2E_GUEST_DIR:-/var/tmp/linux-initiator-e2e/guest}
 BIN=${SWIFTPORT_BIN:-$ROOT/.build/release}
-RUNS="admin linkdown negative"
+RUNS="alua linkdown negative"
 REBUILD=0
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -49,6 +67,17 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "e2e.sh needs root (network namespaces, tap devices)" >&2; exit 2; }
+# The harness needs a network namespace with tap devices: say so loudly, never skip.
+[ -c /dev/net/tun ] || { echo "e2e.sh: /dev/net/tun missing: this machine cannot run the qemu guest's tap NICs" >&2; exit 2; }
+probe=swp-e2e-probe-$$
+if ! ip netns add "$probe" 2>/dev/null; then
+    echo "e2e.sh: cannot create a network namespace (ip netns add): this machine cannot run the e2e test" >&2; exit 2
+fi
+if ! ip netns exec "$probe" ip tuntap add dev tapprobe mode tap 2>/dev/null; then
+    ip netns del "$probe"
+    echo "e2e.sh: cannot create a tap device in a network namespace: this machine cannot run the e2e test" >&2; exit 2
+fi
+ip netns del "$probe"
 BIN=$(cd "$BIN" 2>/dev/null && pwd) || { echo "no directory $BIN: build first (swift build -c release)" >&2; exit 2; }
 export SWIFTPORTD=${SWIFTPORTD:-$BIN/swiftportd} SWIFTPORT=${SWIFTPORT:-$BIN/swiftport}
 for b in "$SWIFTPORTD" "$SWIFTPORT"; do
@@ -58,6 +87,11 @@ for f in run-e2e.sh build-guest.sh guest/e2e-guest.sh; do
     [ -e "$E2E_DIR/$f" ] || { echo "harness file $E2E_DIR/$f missing (set E2E_DIR)" >&2; exit 2; }
 done
 TARGET_SH=$ROOT/scripts/e2e/swiftportd-target.sh
+HOOKS_SH=$ROOT/scripts/e2e/alua-hooks.sh
+OBSERVE_SH=$ROOT/scripts/e2e/observe-taps.sh
+CHECK_SH=$ROOT/scripts/e2e/check-run.sh
+# the ALUA states of the two target port groups (read by swiftportd-target.sh and alua-hooks.sh)
+export E2E_ALUA_STATE1=active-optimized E2E_ALUA_STATE2=active-non-optimized
 T0=$(date +%s)
 
 # ---- dependencies and guest image -------------------------------------------
@@ -80,11 +114,46 @@ elif [ "$REBUILD" = 1 ] || [ ! -f "$GUEST_DIR/vmlinuz" ] || [ ! -f "$GUEST_DIR/i
 else
     echo "== guest image: $GUEST_DIR ($(head -n 1 "$GUEST_DIR/BUILD-INFO" 2>/dev/null))"
 fi
+
+RUN_ROOT=${E2E_RUN_ROOT:-/var/tmp/swiftport-e2e/$(date +%Y%m%d-%H%M%S)-$$}
+mkdir -p "$RUN_ROOT"
+
+# ---- guest with Swiftport's multipath profile ------------------------------------
+# The harness writes the guest's /etc/multipath.conf itself (defaults + overrides); it
+# takes no devices section. multipathd also reads /etc/multipath/conf.d/*.conf, so the
+# stanza `swiftport profile multipath-conf` prints for the target's configuration goes
+# there, in a small cpio appended to the harness's initramfs (the kernel unpacks
+# concatenated archives in order), in a guest dir of our own passed with --guest-dir.
+PROFILE_GUEST=$RUN_ROOT/guest-profile
+mkdir -p "$PROFILE_GUEST/root/etc/multipath/conf.d" "$RUN_ROOT/profile"
+E2E_PORTAL1=10.77.1.1 E2E_PORTAL2=10.77.2.1 E2E_PORT=3260 E2E_IQN=iqn.2024-01.test.e2e:target1 \
+    E2E_WORKDIR=$RUN_ROOT/profile "$TARGET_SH" --config-only > /dev/null \
+    || { echo "swiftportd-target.sh --config-only failed" >&2; exit 2; }
+"$SWIFTPORT" profile multipath-conf --config "$RUN_ROOT/profile/e2e-target.toml" \
+    > "$PROFILE_GUEST/root/etc/multipath/conf.d/swiftport.conf" \
+    || { echo "swiftport profile multipath-conf failed" >&2; exit 2; }
+for setting in "path_grouping_policy group_by_prio" "prio alua" "path_checker tur" "failback immediate"; do
+    grep -q "^ *$setting\$" "$PROFILE_GUEST/root/etc/multipath/conf.d/swiftport.conf" \
+        || { echo "swiftport profile multipath-conf does not say '$setting'" >&2; exit 2; }
+done
+# Linux's ALUA device handler sends SET TARGET PORT GROUPS to make every group it
+# starts using active/optimized when the target offers explicit ALUA (swiftportd always
+# does): after a failover to portal 2 both groups end up optimized, dm-multipath puts
+# both paths in one group, and a standby group the host activates is set back to
+# optimized by the host itself. optimize_stpg=1 (a documented scsi_dh_alua parameter:
+# use an active/non-optimized path without STPG when implicit ALUA is supported) keeps
+# the states the operator sets, which is what the alua run checks.
+mkdir -p "$PROFILE_GUEST/root/etc/modprobe.d"
+echo "options scsi_dh_alua optimize_stpg=1" > "$PROFILE_GUEST/root/etc/modprobe.d/swiftport-e2e.conf"
+echo "== guest multipath profile (/etc/multipath/conf.d/swiftport.conf in the guest):"
+sed 's/^/   /' "$PROFILE_GUEST/root/etc/multipath/conf.d/swiftport.conf"
+echo "   + /etc/modprobe.d/swiftport-e2e.conf: $(cat "$PROFILE_GUEST/root/etc/modprobe.d/swiftport-e2e.conf")"
+( cd "$PROFILE_GUEST/root" && find etc | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 ) > "$PROFILE_GUEST/profile.cpio.gz"
+cat "$GUEST_DIR/initramfs.cpio.gz" "$PROFILE_GUEST/profile.cpio.gz" > "$PROFILE_GUEST/initramfs.cpio.gz"
+ln -sf "$GUEST_DIR/vmlinuz" "$PROFILE_GUEST/vmlinuz"
 T_SETUP=$(( $(date +%s) - T0 ))
 
 # ---- runs ---------------------------------------------------------------------
-RUN_ROOT=${E2E_RUN_ROOT:-/var/tmp/swiftport-e2e/$(date +%Y%m%d-%H%M%S)-$$}
-mkdir -p "$RUN_ROOT"
 # Cut / restore path $E2E_PATH through the admin socket. run-e2e.sh runs these with
 # `bash -c` in the root namespace, with E2E_PATH and E2E_* exported; the socket is a
 # file in the run directory, so it is reachable from there.
@@ -93,33 +162,47 @@ ADMIN_RESTORE='p=E2E_PORTAL$E2E_PATH; "$SWIFTPORT" portal enable "${!p}:$E2E_POR
 
 declare -a RESULTS
 failures=0
+run_no=0
 for run in $RUNS; do
+    run_no=$((run_no + 1))
     work=$RUN_ROOT/$run
-    args=(--target-cmd "$TARGET_SH" --work-dir "$work" --guest-dir "$GUEST_DIR")
+    netns=swp-e2e-$$-$run_no
+    args=(--target-cmd "$TARGET_SH" --work-dir "$work" --netns "$netns")
     expect=0
+    checks=
     case "$run" in
-        admin) args+=(--fail-cmd "$ADMIN_FAIL" --restore-cmd "$ADMIN_RESTORE") ;;
-        linkdown) ;;
-        negative) expect=1 ;;
-        *) echo "unknown run '$run' (admin, linkdown, negative)" >&2; exit 2 ;;
+        alua) args+=(--guest-dir "$PROFILE_GUEST" --policy default --failover-paths 1
+                     --fail-cmd "\"$HOOKS_SH\" fail" --restore-cmd "\"$HOOKS_SH\" restore")
+              checks=alua ;;
+        linkdown) args+=(--guest-dir "$PROFILE_GUEST" --policy default --failover-paths 1)
+              checks=linkdown ;;
+        multibus|admin) args+=(--guest-dir "$GUEST_DIR" --fail-cmd "$ADMIN_FAIL" --restore-cmd "$ADMIN_RESTORE") ;;
+        negative) args+=(--guest-dir "$PROFILE_GUEST" --policy default); expect=1 ;;
+        *) echo "unknown run '$run' (alua, linkdown, multibus, negative)" >&2; exit 2 ;;
     esac
     echo
     echo "================ run '$run' (expected: $([ $expect = 0 ] && echo PASS || echo FAIL)) ================"
     t=$(date +%s)
-    if [ "$run" = negative ]; then
-        E2E_SPLIT_BRAIN=1 "$E2E_DIR/run-e2e.sh" "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
-    else
-        E2E_SPLIT_BRAIN=0 "$E2E_DIR/run-e2e.sh" "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
-    fi
+    mkdir -p "$work"; rm -f "$work/observe.stop"
+    "$OBSERVE_SH" "$work" "$netns" & observer=$!
+    split=0; [ "$run" = negative ] && split=1
+    E2E_SPLIT_BRAIN=$split "$E2E_DIR/run-e2e.sh" "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
     rc=${PIPESTATUS[0]}
+    touch "$work/observe.stop"; wait "$observer" 2>/dev/null
+    reason=$(sed -n 's/.*E2E FAIL: \(.*\)  (logs:.*/\1/p' "$RUN_ROOT/$run.out" | tail -n 1)
+    if [ "$rc" = 0 ] && [ -n "$checks" ]; then
+        echo "---- host-side checks of run '$run'"
+        if ! "$CHECK_SH" "$work" "$checks" 2>&1 | tee "$RUN_ROOT/$run.checks"; then
+            rc=1; reason="host-side checks failed: $(grep -c FAILED "$RUN_ROOT/$run.checks") (see $RUN_ROOT/$run.checks)"
+        fi
+    fi
     secs=$(( $(date +%s) - t ))
     if [ "$rc" = "$expect" ]; then verdict=ok; else verdict=UNEXPECTED; failures=$((failures + 1)); fi
     if [ "$rc" = 0 ]; then got=PASS; elif [ "$rc" = 1 ]; then got=FAIL; else got="setup error (rc $rc)"; fi
-    reason=$(sed -n 's/.*E2E FAIL: \(.*\)  (logs:.*/\1/p' "$RUN_ROOT/$run.out" | tail -n 1)
     RESULTS+=("$(printf '%-9s %-5s got %-4s %4ss  %s%s' "$run" "$verdict" "$got" "$secs" "$work" "${reason:+  [$reason]}")")
     # the negative control can leave no timing table worth printing; keep the others
     if [ "$run" != negative ] && [ -f "$work/summary.txt" ]; then
-        { echo "---- $run ----"; sed -n '/phase timings/,/host: target ready/p' "$work/summary.txt"
+        { echo "---- $run ($secs s) ----"; sed -n '/phase timings/,/host: target ready/p' "$work/summary.txt"
           grep -E 'guest info max-io-stall' "$work/summary.txt" | sed 's/^\[run-e2e *\([0-9.]*\)\] guest info /  /'; } >> "$RUN_ROOT/timings.txt"
     fi
 done

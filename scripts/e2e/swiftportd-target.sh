@@ -7,7 +7,10 @@
 # and must serve target $E2E_IQN with one disk LUN on both portals.
 #
 # Normal mode: one swiftportd, one target, two portal groups (tag 1 = portal 1,
-# tag 2 = portal 2), one file LUN 0 ($E2E_WORKDIR/lun0.img, $E2E_LUN_MB MiB). The
+# tag 2 = portal 2), which are also the ALUA target port groups of LUN 0: tag 1
+# active/optimized, tag 2 active/non-optimized (E2E_ALUA_STATE1/2), so that a host
+# with `prio alua` + group_by_prio puts each path in its own priority group and
+# sends I/O to portal 1. One file LUN 0 ($E2E_WORKDIR/lun0.img, $E2E_LUN_MB MiB). The
 # admin socket is $E2E_WORKDIR/admin.sock: a path in the file system, so the
 # harness's --fail-cmd/--restore-cmd reach it from the root namespace with
 #   swiftport portal disable|enable ADDR:PORT --socket $E2E_WORKDIR/admin.sock
@@ -17,7 +20,11 @@
 # its own LU identity (different serial, hence a different NAA designator in VPD
 # 0x83). Admin sockets: admin1.sock and admin2.sock.
 #
+# `swiftportd-target.sh --config-only` writes $E2E_WORKDIR/e2e-target.toml and exits
+# (scripts/e2e.sh feeds it to `swiftport profile multipath-conf`).
+#
 # Environment knobs:
+#   E2E_ALUA_STATE1/2       alua_state of portal group 1/2   [active-optimized, active-non-optimized]
 #   SWIFTPORTD              daemon binary   [/work/main/.build/release/swiftportd]
 #   E2E_SWIFTPORT_LOG_LEVEL log_level       [info]
 #   E2E_NOP_IN_INTERVAL     [daemon] nop_in_interval seconds   [5]
@@ -27,9 +34,13 @@ LUN_MB=${E2E_LUN_MB:-256}
 SWIFTPORTD=${SWIFTPORTD:-/work/main/.build/release/swiftportd}
 LOG_LEVEL=${E2E_SWIFTPORT_LOG_LEVEL:-info}
 NOP=${E2E_NOP_IN_INTERVAL:-5}
-[ -x "$SWIFTPORTD" ] || { echo "swiftportd-target.sh: $SWIFTPORTD is not an executable (set SWIFTPORTD)" >&2; exit 2; }
+ALUA1=${E2E_ALUA_STATE1:-active-optimized}
+ALUA2=${E2E_ALUA_STATE2:-active-non-optimized}
+CONFIG_ONLY=0
+[ "${1:-}" = --config-only ] && CONFIG_ONLY=1
+[ "$CONFIG_ONLY" = 1 ] || [ -x "$SWIFTPORTD" ] || { echo "swiftportd-target.sh: $SWIFTPORTD is not an executable (set SWIFTPORTD)" >&2; exit 2; }
 
-# write_config FILE INSTANCE LUN-PATH SERIAL PORTAL-GROUP-TABLES...
+# write_config FILE INSTANCE LUN-PATH SERIAL PORTAL-GROUP...  (each TAG=ADDR[=ALUA-STATE])
 write_config() {
     local file=$1 inst=$2 lun=$3 serial=$4; shift 4
     {
@@ -47,8 +58,11 @@ name = "$E2E_IQN"
 alias = "e2e"
 TOML
         for pg in "$@"; do
-            local tag=${pg%%=*} addr=${pg#*=}
+            local tag=${pg%%=*} rest=${pg#*=}
+            local addr=${rest%%=*} state=
+            [ "$rest" != "$addr" ] && state=${rest#*=}
             printf '\n[[target.portal_group]]\ntag = %s\nportals = ["%s"]\n' "$tag" "$addr"
+            [ -z "$state" ] || printf 'alua_state = "%s"\n' "$state"
         done
         cat <<TOML
 
@@ -66,9 +80,10 @@ TOML
 new_lun() { rm -f "$1"; truncate -s "${LUN_MB}M" "$1"; }
 
 if [ "${E2E_SPLIT_BRAIN:-0}" != 1 ]; then
-    new_lun "$E2E_WORKDIR/lun0.img"
     write_config "$E2E_WORKDIR/e2e-target.toml" "" "$E2E_WORKDIR/lun0.img" "E2E0000000000001" \
-        "1=$E2E_PORTAL1:$E2E_PORT" "2=$E2E_PORTAL2:$E2E_PORT"
+        "1=$E2E_PORTAL1:$E2E_PORT=$ALUA1" "2=$E2E_PORTAL2:$E2E_PORT=$ALUA2"
+    [ "$CONFIG_ONLY" = 1 ] && exit 0
+    new_lun "$E2E_WORKDIR/lun0.img"
     echo "exec $SWIFTPORTD --config $E2E_WORKDIR/e2e-target.toml"
     exec "$SWIFTPORTD" --config "$E2E_WORKDIR/e2e-target.toml"
 fi
