@@ -80,6 +80,11 @@ extension SCSITargetDevice {
         try checkRange(lba: access.lba, blockCount: blockCount, unit: unit)
         let blockSize = unit.geometry.blockSize
         let dataOutLength = cdb.writeSameHasNoDataOut ? 0 : blockSize
+        // The Data-Out is exactly one logical block (SBC-3 §5.42); more or less is a
+        // malformed command, not an underflow or overflow to report as a residual.
+        guard Int(context.command.expectedDataTransferLength) == dataOutLength else {
+            throw SenseData(.invalidFieldInCDB)
+        }
         var pattern = cdb.writeSameHasNoDataOut
             ? ByteBuffer(repeating: 0, count: blockSize)
             : try dataOut(context, byteCount: blockSize)

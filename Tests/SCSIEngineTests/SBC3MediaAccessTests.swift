@@ -179,6 +179,15 @@ struct SBC3MediaAccessTests {
         #expect(read.data == expected)
     }
 
+    @Test("§5.42 WRITE SAME with a Data-Out other than one block is refused, not written", arguments: [256, 1024])
+    func writeSameDataOutSize(bytes: Int) async throws {
+        let target = await Self.readyTarget(RAMBlockDevice(blockCount: 64))
+        let cdb: [UInt8] = [0x41, 0, 0, 0, 0, 8, 0, 0, 4, 0]
+        let result = await target.execute(TestFixture.command(cdb, dataOut: [UInt8](repeating: 0xA6, count: bytes)))
+        #expect(result.hasSense(.invalidFieldInCDB))
+        #expect(await target.execute(TestFixture.command(CDB.read10(lba: 8, blocks: 4))).data == [UInt8](repeating: 0, count: 2048))
+    }
+
     @Test("§5.42 WRITE SAME(16) with 0 blocks writes to the last LBA, within MAXIMUM WRITE SAME LENGTH")
     func writeSameToTheEnd() async throws {
         let target = await Self.readyTarget(RAMBlockDevice(blockCount: 64))
