@@ -34,7 +34,7 @@ public enum TargetAssembly {
                     // The designator comes from configuration only, so it is the same on
                     // every portal and across restarts (what multipath stacks key on).
                     naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: "\(target.name)/\(lun.id)/\(lun.serial)"),
-                    readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache
+                    readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache, thinProvisioning: lun.thinProvisioning
                 ))
             }
             var deviceLogger = logger
@@ -96,7 +96,8 @@ public enum TargetAssembly {
             return RAMBlockDevice(blockSize: lun.blockSize, blockCount: size / UInt64(lun.blockSize))
         case .file(let path, let size):
             return try await FileBlockDevice.open(
-                path: path, blockSize: lun.blockSize, blockCount: size.map { $0 / UInt64(lun.blockSize) }, threadPool: threadPool)
+                path: path, blockSize: lun.blockSize, blockCount: size.map { $0 / UInt64(lun.blockSize) },
+                preallocate: !lun.thinProvisioning, threadPool: threadPool)
         case .block(let path):
             return try await BlockDeviceBackend.open(path: path, threadPool: threadPool)
         case .remote(let portals, let target, let upstreamLUN, let auth):

@@ -131,9 +131,17 @@ struct ConfigurationValidationTests {
         ("serial = \"\"", 9, "'serial' must be 1 to 32"),
         ("path = \"/x\"", 9, "'path' does not apply to a RAM LUN"),
         ("write_cache = 1", 9, "'write_cache' must be true or false, not an integer"),
+        ("provisioning = \"thinnest\"", 9, "'provisioning' must be \"thin\" or \"thick\", not 'thinnest'"),
     ])
     func lunRules(extra: String, line: Int, fragment: String) {
         expectSingleError(Self.minimalTarget + "\n" + extra, line: line, fragment)
+    }
+
+    @Test func provisioningDefaultsToThin() throws {
+        let thin = try SwiftportConfiguration.parse(Self.minimalTarget, file: "p.toml")
+        #expect(thin.targets[0].luns[0].thinProvisioning)
+        let thick = try SwiftportConfiguration.parse(Self.minimalTarget + "\nprovisioning = \"thick\"", file: "p.toml")
+        #expect(!thick.targets[0].luns[0].thinProvisioning)
     }
 
     @Test func sizeMustBeAMultipleOfTheBlockSize() {

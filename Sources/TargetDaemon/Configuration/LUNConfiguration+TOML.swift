@@ -1,12 +1,13 @@
 extension LUNConfiguration {
     static let keys = [
         "id", "backend", "size", "path", "block_size", "vendor", "product", "revision", "serial",
-        "read_only", "write_cache", "upstream_portals", "upstream_target", "upstream_lun",
+        "read_only", "write_cache", "provisioning", "upstream_portals", "upstream_target", "upstream_lun",
         "upstream_auth", "upstream_discovery_auth",
     ]
     /// Keys that only a remote LUN may have.
     static let upstreamKeys = ["upstream_portals", "upstream_target", "upstream_lun", "upstream_auth", "upstream_discovery_auth"]
     static let backends = ["ram", "file", "block", "remote"]
+    static let provisioningModes = ["thin", "thick"]
 
     /// Reads one `[[target.lun]]`; nil after reporting errors. `serials` maps every serial
     /// seen so far in the file to its line: two LUNs with one serial would be merged into
@@ -34,8 +35,18 @@ extension LUNConfiguration {
         let configuredSerial = Self.inquiryText(reader, "serial", maximum: Self.serialLength, example: "\"SP0001\"")
         let readOnly = reader.boolean("read_only")
         let writeCache = reader.boolean("write_cache")
+        let provisioning = reader.string("provisioning", example: "\"thin\"")
+        if let provisioning, !Self.provisioningModes.contains(provisioning.value) {
+            decoder.report(
+                "'provisioning' must be \"thin\" or \"thick\", not '\(provisioning.value)'",
+                line: provisioning.line,
+                suggestion: "write provisioning = \"thin\" (UNMAP offered) or \"thick\" (fully allocated)"
+            )
+        }
 
-        guard let id, let backend, blockSize == nil || validBlockSize != nil else { return nil }
+        guard let id, let backend, blockSize == nil || validBlockSize != nil,
+            provisioning.map({ Self.provisioningModes.contains($0.value) }) ?? true
+        else { return nil }
         let serial = configuredSerial?.value ?? Self.derivedSerial(targetName: targetName, lunID: id.value)
         if let configuredSerial {
             decoder.checkUnique(serial, line: configuredSerial.line, in: &serials) { first in
@@ -54,7 +65,8 @@ extension LUNConfiguration {
             revision: revision?.value ?? "0001",
             serial: serial,
             readOnly: readOnly?.value ?? false,
-            writeCache: writeCache?.value ?? true
+            writeCache: writeCache?.value ?? true,
+            thinProvisioning: provisioning?.value != "thick"
         )
     }
 

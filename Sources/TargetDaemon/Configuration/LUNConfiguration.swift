@@ -37,6 +37,9 @@ public struct LUNConfiguration: Sendable, Equatable {
     /// Report a volatile write cache (SBC-3 Caching mode page WCE) and honour
     /// SYNCHRONIZE CACHE / FUA; false makes every write synchronous.
     public var writeCache: Bool
+    /// Thin: offer UNMAP and WRITE SAME with UNMAP where the backend can deallocate
+    /// (SBC-3 §4.7). Thick: fully provisioned; a file is preallocated.
+    public var thinProvisioning: Bool
 
     public init(
         id: UInt16,
@@ -47,7 +50,8 @@ public struct LUNConfiguration: Sendable, Equatable {
         revision: String = "0001",
         serial: String,
         readOnly: Bool = false,
-        writeCache: Bool = true
+        writeCache: Bool = true,
+        thinProvisioning: Bool = true
     ) {
         self.id = id
         self.backend = backend
@@ -58,6 +62,7 @@ public struct LUNConfiguration: Sendable, Equatable {
         self.serial = serial
         self.readOnly = readOnly
         self.writeCache = writeCache
+        self.thinProvisioning = thinProvisioning
     }
 
     /// A serial that stays the same across restarts and hosts: 16 upper-case hex digits
