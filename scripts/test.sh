@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project, in the layers of STYLE.md §7: unit and handler tests
 # (swift test), loopback integration with libiscsi tools and iscsi-test-cu against the
-# real daemon, and a bounded fuzzing run. Installs what it needs; exits non-zero on
-# any failure. CI runs exactly this (.ci/run).
+# real daemon, the real Linux initiator with dm-multipath in a qemu guest, and a bounded
+# fuzzing run. Installs what it needs; exits non-zero on any failure. CI runs exactly
+# this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,11 @@ scripts/integration.sh
 
 echo "== the DSM on loopback: swiftportd and tgtd upstream, failover, gateway"
 scripts/dsm-integration.sh
+
+echo "== the real Linux initiator: open-iscsi + dm-multipath (ALUA) in a qemu guest (scripts/e2e.sh)"
+# Against the debug binaries built above (no release build). Needs root, /dev/net/tun
+# and network namespaces; e2e.sh exits non-zero without them: never a silent skip.
+scripts/e2e.sh --bin "$(swift build --show-bin-path)"
 
 if [[ -x scripts/fuzz.sh ]]; then
     echo "== fuzzing the framer and decoders (bounded)"
