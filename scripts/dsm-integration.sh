@@ -89,21 +89,25 @@ unlisted_is_not_claimed() {
 check dsm-scan-does-not-claim-unlisted unlisted_is_not_claimed
 
 echo "-- dsm io with an upstream portal disabled and enabled mid-run"
+# io_fails_over_and_back PORT ADMIN_SOCKET [dsm io options...]: portal 127.0.0.1:PORT
+# goes down from 4 s to 9 s of a 14 s run.
 io_fails_over_and_back() {
-    ( sleep 4; "${UP_ADMIN[@]}" disable "127.0.0.1:$UP_PORT"; sleep 5; "${UP_ADMIN[@]}" enable "127.0.0.1:$UP_PORT" ) &
+    local port=$1 socket=$2; shift 2
+    local admin=("$BIN/swiftport" portal --socket "$socket")
+    ( sleep 4; "${admin[@]}" disable "127.0.0.1:$port"; sleep 5; "${admin[@]}" enable "127.0.0.1:$port" ) &
     local toggler=$!
-    timeout 60 "$BIN/swiftport" dsm io "${PORTALS[@]}" --seconds 14 --policy RR | tee "$WORK/io.txt"
+    timeout 60 "$BIN/swiftport" dsm io --portal "127.0.0.1:$port" --portal "127.0.0.2:$port" "$@" --seconds 14 --policy RR | tee "$WORK/io.txt"
     local status=$?
     wait $toggler
     # Path 1 failed while its portal was down, and carried I/O again at the end.
-    grep -q "127.0.0.1:$UP_PORT.*: failed" "$WORK/io.txt" || { echo "path 1 was never marked failed"; return 1; }
+    grep -q "127.0.0.1:$port.*: failed" "$WORK/io.txt" || { echo "path 1 was never marked failed"; return 1; }
     local before after
-    before=$(grep "^\[8s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.1:$UP_PORT[^|]*ios=([0-9]+).*$/\1/")
-    after=$(grep "^\[14s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.1:$UP_PORT[^|]*ios=([0-9]+).*$/\1/")
+    before=$(grep "^\[8s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.1:$port[^|]*ios=([0-9]+).*$/\1/")
+    after=$(grep "^\[14s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.1:$port[^|]*ios=([0-9]+).*$/\1/")
     echo "path 1 ios at 8 s: $before, at 14 s: $after"
     [[ $status -eq 0 && -n $before && -n $after && $after -gt $before ]]
 }
-check dsm-io-failover-and-failback io_fails_over_and_back
+check dsm-io-failover-and-failback io_fails_over_and_back "$UP_PORT" "$WORK/upstream.sock"
 
 echo "-- remote LUN gateway under iscsi-bench, upstream portal disabled mid-run"
 cat > "$WORK/gateway.toml" <<TOML
@@ -221,6 +225,9 @@ short_secret_is_refused() {
     [[ $status -ne 0 ]] && grep -q "at least 12" "$WORK/short.out"
 }
 check dsm-scan-chap-short-secret-is-refused short_secret_is_refused
+# The failed path logs in again (with CHAP) after its reconnect backoff, and carries I/O.
+check dsm-io-chap-failover-and-failback io_fails_over_and_back "$CHAP_PORT" "$WORK/chap-upstream.sock" \
+    "${DISCOVERY_CHAP[@]}" --chap-username dsm-gateway --chap-secret-file "$WORK/gateway.secret" "${MUTUAL_CHAP[@]}"
 
 echo "-- remote LUN gateway with its own upstream CHAP"
 cat > "$WORK/gateway-chap.toml" <<TOML

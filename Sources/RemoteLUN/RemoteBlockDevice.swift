@@ -193,7 +193,9 @@ actor MultipathController {
             let now = ContinuousClock.now
             perform(device.handle(.checked(result), on: path, now: now))
             if let loginError, let retry = device.nextRetry(of: path) {
-                logger.notice("path \(path): reconnect failed: \(loginError); next try in \(now.duration(to: retry))")
+                let wait = now.duration(to: retry).components
+                let milliseconds = wait.seconds * 1000 + wait.attoseconds / 1_000_000_000_000_000
+                logger.notice("path \(path): reconnect failed: \(loginError); next try in \(milliseconds) ms")
             }
         }
         perform(device.tick(now: .now))
