@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, in the layers of STYLE.md §7: unit and handler tests
 # (swift test), loopback integration with libiscsi tools and iscsi-test-cu against the
-# real daemon, the real Linux initiator with dm-multipath in a qemu guest, and a bounded
+# real daemon, the device server beside tgtd (iscsi-test-cu ALL), the real Linux
+# initiator with dm-multipath in a qemu guest, and a bounded
 # fuzzing run. Installs what it needs; exits non-zero on any failure. CI runs exactly
 # this (.ci/run).
 set -euo pipefail
@@ -26,6 +27,9 @@ scripts/integration.sh
 
 echo "== the DSM on loopback: swiftportd and tgtd upstream, failover, gateway"
 scripts/dsm-integration.sh
+
+echo "== device-server conformance: libiscsi iscsi-test-cu ALL, swiftportd beside tgtd"
+scripts/conformance.sh
 
 echo "== the real Linux initiator: open-iscsi + dm-multipath (ALUA) in a qemu guest (scripts/e2e.sh)"
 # Against the debug binaries built above (no release build). Needs root, /dev/net/tun
