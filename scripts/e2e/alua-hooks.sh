@@ -18,12 +18,13 @@
 # run-e2e.sh runs these with `bash -c` in the root namespace and E2E_PATH (1|2),
 # E2E_PORTAL1/2, E2E_PORT, E2E_IQN, E2E_WORKDIR exported; SWIFTPORT (the CLI) comes
 # from scripts/e2e.sh. Portal group tag N is path N (scripts/e2e/swiftportd-target.sh).
-# Every step goes to $E2E_WORKDIR/hooks.log as "<epoch> <EVENT> <path> ..."; the
-# host-side checks (scripts/e2e/check-run.sh) read it. Exit 1 (and a HOOK-ERROR line)
+# Every step goes to $E2E_WORKDIR/hooks.log as "<epoch> <EVENT> <path> ...", the start
+# and end of the standby hold with the portals' tap byte counters ("taps rx1 tx1 rx2
+# tx2"); the host-side checks (scripts/e2e/check-run.sh) read it. Exit 1 (and a HOOK-ERROR line)
 # when a step fails; the guest then times out waiting for the path and the run fails.
 set -uo pipefail
 action=${1:?fail|restore}
-: "${E2E_PATH:?}" "${E2E_PORT:?}" "${E2E_WORKDIR:?}" "${E2E_IQN:?}" "${SWIFTPORT:?}"
+: "${E2E_PATH:?}" "${E2E_PORT:?}" "${E2E_WORKDIR:?}" "${E2E_IQN:?}" "${E2E_NETNS:?}" "${SWIFTPORT:?}"
 portal_var=E2E_PORTAL$E2E_PATH
 addr="${!portal_var}:$E2E_PORT"
 tpg=$E2E_PATH
@@ -35,6 +36,10 @@ socket=$E2E_WORKDIR/admin.sock
 hooks_log=$E2E_WORKDIR/hooks.log
 
 log() { echo "$(date +%s.%N) $*" >> "$hooks_log"; echo "[alua-hooks $(date +%T)] $*"; }
+taps() {   # byte counters "rx1 tx1 rx2 tx2" of the two portals' tap devices (as observe-taps.sh)
+    ip netns exec "$E2E_NETNS" sh -c 'for i in 1 2; do for d in rx tx; do
+        cat /sys/class/net/tap$i/statistics/${d}_bytes; done; done' 2>/dev/null | tr '\n' ' '
+}
 die() { log "HOOK-ERROR $E2E_PATH $*"; exit 1; }
 admin() { "$SWIFTPORT" "$@" --socket "$socket" >> "$hooks_log" 2>&1; }
 session_via_portal() {   # a normal (not discovery) session to the target through $addr
@@ -53,14 +58,14 @@ case "$action" in
         log "ENABLED $E2E_PATH $addr"
         for _ in $(seq 600); do session_via_portal && break; sleep 0.1; done
         session_via_portal || die "no session through $addr within 60 s of enabling it"
-        log "STANDBY-SESSION $E2E_PATH $addr"
+        log "STANDBY-SESSION $E2E_PATH $addr taps $(taps)"
         sleep "$hold"
         # Still standby? An initiator may move a group itself with SET TARGET PORT GROUPS
         # (explicit ALUA); the check fails the run if it did so during the hold.
         shown=$("$SWIFTPORT" alua show --socket "$socket" 2>&1) || die "alua show: $shown"
         echo "$shown" >> "$hooks_log"
         if echo "$shown" | grep -q "LUN 0 TPG $tpg: standby"; then
-            log "STILL-STANDBY $E2E_PATH tpg $tpg after ${hold}s with a session"
+            log "STILL-STANDBY $E2E_PATH tpg $tpg after ${hold}s with a session taps $(taps)"
         else
             log "NOT-STANDBY $E2E_PATH tpg $tpg changed during the hold"
         fi

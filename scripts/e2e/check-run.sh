@@ -28,7 +28,8 @@
 #      portal 1 (failback: I/O back in TPG 1's group), tap2 sent < 1 MiB; and the
 #      guest's `multipath -ll` shows path 1's group active with prio 50 again
 #   5. alua run: the hooks set TPG k standby, a session through portal k was logged
-#      in again while it was standby, TPG k was set back to its state afterwards, and
+#      in again while it was standby and carried no I/O while the writer went on
+#      through the other portal, TPG k was set back to its state afterwards, and
 #      the guest reported path k "active ready" only after that (a standby path is
 #      "ghost" to the tur checker, not "ready"), and TPG k was still standby when the
 #      hold ended
@@ -77,7 +78,7 @@ check $? "1. one map, two path groups of one path each (maps=$maps groups=$group
 [ "$prio1" = 50 ] && [ "$st1" = active ]
 check $? "1. path 1 ($SD1) in the active group with ALUA prio 50 (active/optimized): prio=$prio1 status=$st1"
 [ "$prio2" = 10 ] && [ "$st2" = enabled ]
-check $? "1. path 2 ($SD2) in the standby-by-priority group with ALUA prio 10 (active/non-optimized): prio=$prio2 status=$st2"
+check $? "1. path 2 ($SD2) in the other group (enabled, not in use) with ALUA prio 10 (active/non-optimized): prio=$prio2 status=$st2"
 
 # ---- per-portal traffic ------------------------------------------------------------
 [ -s "$work/taps.txt" ] || { bad "no taps.txt (observe-taps.sh did not run)"; exit 1; }
@@ -127,6 +128,17 @@ for k in $FAILED_PATHS; do
         check $? "5. hooks: portal $k disabled, TPG $k standby, re-login through portal $k while standby, TPG $k active again"
         [ -n "$t_still" ]
         check $? "5. TPG $k was still standby (alua show) at the end of the hold with the guest logged in through portal $k"
+        # traffic during the hold: the writer keeps going, through the other portal only
+        read -r r1 t1 r2 t2 <<< "$(awk -v k="$k" '
+            $2 == "STANDBY-SESSION" && $3 == k { for (i = 1; i <= NF; i++) if ($i == "taps") for (j = 1; j <= 4; j++) a[j] = $(i + j) }
+            $2 == "STILL-STANDBY" && $3 == k { for (i = 1; i <= NF; i++) if ($i == "taps") for (j = 1; j <= 4; j++) b[j] = $(i + j) }
+            END { if (1 in a && 1 in b && a[1] != "" && b[1] != "") print b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4] }' "$hl")"
+        if [ -n "${t2:-}" ]; then
+            echo "  traffic while TPG $k was standby with a session: portal 1 in $(mib $r1) out $(mib $t1); portal 2 in $(mib $r2) out $(mib $t2)"
+            eval "rk=\$r$k tk=\$t$k ro=\$r$o"
+            [ $((rk + tk)) -lt $MIB ] && [ "$ro" -ge $MIB ]
+            check $? "5. while TPG $k was standby the writer went on through portal $o only (the standby path carried no I/O)"
+        else bad "5. no traffic counters for the standby hold of path $k"; fi
         if [ -n "$t_act" ] && [ -n "$t_done" ] && [ -n "$t_sess" ]; then
             awk -v a="$t_act" -v d="$t_done" 'BEGIN { exit !(d > a) }'
             check $? "5. guest reported path $k active ready $(awk -v a="$t_act" -v d="$t_done" 'BEGIN{printf "%.1f", d-a}') s after TPG $k left standby (standby with a session for $(awk -v a="$t_act" -v s="$t_sess" 'BEGIN{printf "%.1f", a-s}') s)"
