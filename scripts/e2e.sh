@@ -136,18 +136,12 @@ for setting in "path_grouping_policy group_by_prio" "prio alua" "path_checker tu
     grep -q "^ *$setting\$" "$PROFILE_GUEST/root/etc/multipath/conf.d/swiftport.conf" \
         || { echo "swiftport profile multipath-conf does not say '$setting'" >&2; exit 2; }
 done
-# Linux's ALUA device handler sends SET TARGET PORT GROUPS to make every group it
-# starts using active/optimized when the target offers explicit ALUA (swiftportd always
-# does): after a failover to portal 2 both groups end up optimized, dm-multipath puts
-# both paths in one group, and a standby group the host activates is set back to
-# optimized by the host itself. optimize_stpg=1 (a documented scsi_dh_alua parameter:
-# use an active/non-optimized path without STPG when implicit ALUA is supported) keeps
-# the states the operator sets, which is what the alua run checks.
-mkdir -p "$PROFILE_GUEST/root/etc/modprobe.d"
-echo "options scsi_dh_alua optimize_stpg=1" > "$PROFILE_GUEST/root/etc/modprobe.d/swiftport-e2e.conf"
+# swiftportd offers implicit ALUA only (explicit_alua is off in the target's config):
+# Linux's scsi_dh_alua then never sends SET TARGET PORT GROUPS, and the states stay
+# the operator's, which is what the alua run checks (check-run.sh fails if the guest
+# changed one).
 echo "== guest multipath profile (/etc/multipath/conf.d/swiftport.conf in the guest):"
 sed 's/^/   /' "$PROFILE_GUEST/root/etc/multipath/conf.d/swiftport.conf"
-echo "   + /etc/modprobe.d/swiftport-e2e.conf: $(cat "$PROFILE_GUEST/root/etc/modprobe.d/swiftport-e2e.conf")"
 ( cd "$PROFILE_GUEST/root" && find etc | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 ) > "$PROFILE_GUEST/profile.cpio.gz"
 cat "$GUEST_DIR/initramfs.cpio.gz" "$PROFILE_GUEST/profile.cpio.gz" > "$PROFILE_GUEST/initramfs.cpio.gz"
 ln -sf "$GUEST_DIR/vmlinuz" "$PROFILE_GUEST/vmlinuz"

@@ -2,7 +2,7 @@ import SCSIProtocol
 
 /// Asymmetric logical unit access (SPC-4 §5.15): REPORT TARGET PORT GROUPS (§6.27),
 /// SET TARGET PORT GROUPS (§6.39), the access check per state (§5.15.2.4, §5.15.2.5)
-/// and the operator's interface. Both implicit and explicit ALUA are offered.
+/// and the operator's interface. Implicit ALUA always; explicit when configured.
 extension SCSITargetDevice {
     /// IMPLICIT TRANSITION TIME of the extended header (SPC-4 §6.27): how long an
     /// initiator should keep retrying a transitioning group. Our own transitions are
@@ -13,10 +13,17 @@ extension SCSITargetDevice {
     static let supportedAccessStates = AsymmetricAccessState.allCases.reduce(UInt8(0)) { $0 | $1.supportBit }
 
     /// TPGS of standard INQUIRY data (SPC-4 §6.6.2): implicit ALUA always, explicit when
-    /// the command table has SET TARGET PORT GROUPS (MAINTENANCE OUT).
-    static let targetPortGroupSupport: UInt8 =
-        StandardInquiryData.implicitALUA
-        | (SupportedCommand.table.contains { $0.operationCode == .maintenanceOut } ? StandardInquiryData.explicitALUA : 0)
+    /// configured.
+    var targetPortGroupSupport: UInt8 {
+        StandardInquiryData.implicitALUA | (explicitALUA ? StandardInquiryData.explicitALUA : 0)
+    }
+
+    /// Whether this device server offers a row of the command table: SET TARGET PORT
+    /// GROUPS only with explicit ALUA. Dispatch and REPORT SUPPORTED OPERATION CODES
+    /// both ask, so what is reported is what is accepted.
+    func offers(_ command: SupportedCommand) -> Bool {
+        explicitALUA || !(command.operationCode == .maintenanceOut && command.serviceAction == 0x0A)
+    }
 
     /// Refuses a command the state of the nexus's target port group does not serve
     /// (SPC-4 §5.15.2.4 lists per state; the column is ``SupportedCommand/aluaAccess``).

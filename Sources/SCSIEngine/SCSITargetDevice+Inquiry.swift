@@ -28,7 +28,7 @@ extension SCSITargetDevice {
                 peripheral: .directAccessBlockDevice, vendor: descriptor.vendor, product: descriptor.product,
                 revision: descriptor.revision)
             standard.thirdPartyCopy = true  // 3PC: EXTENDED COPY (SPC-4 §6.6.2)
-            standard.targetPortGroupSupport = Self.targetPortGroupSupport  // TPGS: ALUA (SPC-4 §5.15)
+            standard.targetPortGroupSupport = targetPortGroupSupport  // TPGS: ALUA (SPC-4 §5.15)
             data = standard.bytes
         case (let unit?, true):
             data = try vitalProductData(pageCode, unit: unit, nexus: context.nexus)

@@ -7,7 +7,8 @@ extension SCSITargetDevice {
     /// (SPC-4 §6.35.4); NOMINAL COMMAND PROCESSING TIMEOUT stays 0 (not specified).
     static let recommendedCommandTimeoutSeconds: UInt32 = 30
 
-    /// REPORTING OPTIONS 000b lists every row of ``SupportedCommand/table``; 001b
+    /// REPORTING OPTIONS 000b lists every row of ``SupportedCommand/table`` this device
+    /// server offers; 001b
     /// reports one operation code without service actions, 010b one with; 011b either.
     /// RCTD adds a command timeouts descriptor to each.
     func reportSupportedOperationCodes(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
@@ -15,12 +16,13 @@ extension SCSITargetDevice {
         let includeTimeouts = cdb.bit(7, ofByte: 2)
         let requested = SCSIOperationCode(rawValue: cdb[3])
         let requestedServiceAction = UInt8(truncatingIfNeeded: cdb.field(at: 4, width: 2))
-        let rows = SupportedCommand.table.filter { $0.operationCode == requested }
+        let offered = SupportedCommand.table.filter(offers)
+        let rows = offered.filter { $0.operationCode == requested }
         let hasServiceActions = rows.contains { $0.serviceAction != nil }
         let data: [UInt8]
         switch cdb[2] & 0x07 {
         case 0b000:
-            let descriptors = SupportedCommand.table.flatMap { row -> [UInt8] in
+            let descriptors = offered.flatMap { row -> [UInt8] in
                 let flags: UInt8 = (includeTimeouts ? 0x02 : 0) | (row.serviceAction == nil ? 0 : 0x01)
                 return [row.operationCode.rawValue, 0, 0, row.serviceAction ?? 0, 0, flags]
                     + UInt16(row.cdbUsageData.count).bigEndianBytes

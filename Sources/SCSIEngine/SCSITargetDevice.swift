@@ -25,6 +25,9 @@ public final class SCSITargetDevice: Sendable {
     /// The target port groups (SPC-4 §5.15.2.1) in the order REPORT TARGET PORT GROUPS
     /// lists them. Empty: no port has asymmetric access (every state active/optimized).
     public let targetPortGroups: [TargetPortGroupDescriptor]
+    /// Explicit ALUA (SPC-4 §5.15.2.8): initiators may change states with SET TARGET PORT
+    /// GROUPS. Off, only the device server (the operator) changes them (implicit ALUA).
+    public let explicitALUA: Bool
 
     /// Builds the device server. LUN numbers must be unique: a duplicate is our
     /// caller's configuration bug, which the config parser rejects first.
@@ -38,7 +41,7 @@ public final class SCSITargetDevice: Sendable {
     /// (SPC-4 §5.15); group tags must be unique (the config parser checks).
     public convenience init(
         targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, stateDirectory: String? = nil,
-        targetPortGroups: [TargetPortGroupDescriptor] = []
+        targetPortGroups: [TargetPortGroupDescriptor] = [], explicitALUA: Bool = false
     ) {
         var store: (any ReservationStore)?
         if let stateDirectory {
@@ -50,19 +53,20 @@ public final class SCSITargetDevice: Sendable {
         }
         self.init(
             targetName: targetName, logicalUnits: logicalUnits, logger: logger, reservationStore: store,
-            targetPortGroups: targetPortGroups)
+            targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
     }
 
     /// Builds the device server with persistent reservations kept in `reservationStore`
     /// and restores what it holds for each logical unit (SPC-4 §5.12.5).
     public init(
         targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: (any ReservationStore)?,
-        targetPortGroups: [TargetPortGroupDescriptor] = []
+        targetPortGroups: [TargetPortGroupDescriptor] = [], explicitALUA: Bool = false
     ) {
         self.targetName = targetName
         self.logger = logger
         self.reservationStore = reservationStore
         self.targetPortGroups = targetPortGroups
+        self.explicitALUA = explicitALUA
         self.units = Dictionary(
             logicalUnits.map { descriptor in
                 let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
@@ -123,6 +127,9 @@ public final class SCSITargetDevice: Sendable {
     ) async throws(SenseData) -> SCSICommandResult {
         try cdb.validate()
         let supported = try SupportedCommand.lookup(cdb)
+        guard offers(supported) else {
+            throw SenseData(.invalidCommandOperationCode, field: FieldPointer(.cdb, byte: 0))
+        }
         let context = CommandContext(command: command, cdb: cdb)
         switch supported.handler {
         case .anyLogicalUnit(let handler):

@@ -47,7 +47,7 @@ public enum TargetAssembly {
                 device: SCSITargetDevice(
                     targetName: target.name, logicalUnits: units, logger: deviceLogger,
                     stateDirectory: stateDirectory + "/reservations",
-                    targetPortGroups: targetPortGroups(of: target)),
+                    targetPortGroups: targetPortGroups(of: target), explicitALUA: target.explicitALUA),
                 credentials: target.auth.map(chapCredentials),
                 allowedInitiators: target.allowedInitiators,
                 peerAllowed: { peer in

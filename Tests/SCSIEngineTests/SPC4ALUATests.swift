@@ -32,7 +32,7 @@ struct SPC4ALUATests {
     /// nexuses logged in with their power-on unit attention consumed.
     static func target(
         group1: AsymmetricAccessState = .activeOptimized, group2: AsymmetricAccessState = .activeOptimized,
-        preferred1: Bool = false, luns: [UInt16] = [0]
+        preferred1: Bool = false, luns: [UInt16] = [0], explicitALUA: Bool = true
     ) async -> SCSITargetDevice {
         let target = SCSITargetDevice(
             targetName: TestFixture.targetName,
@@ -41,7 +41,8 @@ struct SPC4ALUATests {
             targetPortGroups: [
                 TargetPortGroupDescriptor(tag: 1, relativeTargetPortIdentifiers: [1], initialState: group1, preferred: preferred1),
                 TargetPortGroupDescriptor(tag: 2, relativeTargetPortIdentifiers: [2], initialState: group2),
-            ])
+            ],
+            explicitALUA: explicitALUA)
         for nexus in [TestFixture.nexusA, TestFixture.nexusB] {
             target.nexusLogin(nexus)
             for lun in luns { await clearUnitAttentions(target, nexus: nexus, lun: lun) }
@@ -74,6 +75,18 @@ struct SPC4ALUATests {
         let standard = await target.execute(TestFixture.command(CDB.inquiry())).data
         #expect(standard[5] & 0x30 == 0x30)
         #expect(standard[5] & 0x08 == 0x08)  // 3PC unchanged
+    }
+
+    @Test("§6.6.2 implicit ALUA only (the default): TPGS 01b, SET TARGET PORT GROUPS neither accepted nor reported")
+    func implicitOnly() async {
+        let target = await Self.target(explicitALUA: false)
+        let standard = await target.execute(TestFixture.command(CDB.inquiry())).data
+        #expect(standard[5] & 0x30 == 0x10)
+        #expect(await Self.stpg(target, [(0x02, 2)]).hasSense(.invalidCommandOperationCode))
+        #expect(await Self.rtpg(target).count == 28)  // both groups still reported, unchanged
+        let rsoc: [UInt8] = [0xA3, 0x0C, 0x02, 0xA4, 0x00, 0x0A, 0, 0, 1, 0, 0, 0]
+        let one = await target.execute(TestFixture.command(rsoc)).data
+        #expect(one[1] & 0x07 == 0x01)  // SUPPORT 001b: not supported
     }
 
     // MARK: - §6.27 REPORT TARGET PORT GROUPS

@@ -87,4 +87,14 @@ struct ALUAConfigurationTests {
             TargetPortGroupDescriptor(tag: 2, relativeTargetPortIdentifiers: [2], initialState: .standby, preferred: true),
         ])
     }
+
+    @Test("explicit_alua is off unless configured, and reaches the device server")
+    func explicitALUA() throws {
+        let implicit = try SwiftportConfiguration.parse(Self.twoGroups.replacingOccurrences(of: "%GROUP2%", with: ""), file: "a.toml")
+        #expect(!implicit.targets[0].explicitALUA)
+        let text = Self.twoGroups.replacingOccurrences(of: "%GROUP2%", with: "")
+            .replacingOccurrences(of: "name = \"iqn.2026-11.io.swiftport:t\"", with: "name = \"iqn.2026-11.io.swiftport:t\"\nexplicit_alua = true")
+        let explicit = try SwiftportConfiguration.parse(text, file: "a.toml")
+        #expect(explicit.targets[0].explicitALUA)
+    }
 }

@@ -3,6 +3,7 @@ import SCSIProtocol
 extension TargetConfiguration {
     static let keys = [
         "name", "alias", "portals", "portal_group", "auth", "allowed_initiators", "allowed_networks", "lun",
+        "explicit_alua",
     ]
     static let portalGroupKeys = ["tag", "portals", "alua_state", "preferred"]
     /// The `alua_state` words: every state but transitioning, which only the daemon
@@ -37,6 +38,8 @@ extension TargetConfiguration {
             decoder.parse($0, with: IPNetwork.init(parsing:))
         }
 
+        let explicitALUA = reader.boolean("explicit_alua")
+
         let lunTables = reader.tables("lun", named: "[[target.lun]]", keys: LUNConfiguration.keys)
         if lunTables.isEmpty && reader.table["lun"] == nil {
             decoder.report(
@@ -64,7 +67,8 @@ extension TargetConfiguration {
             auth: auth,
             allowedInitiators: allowedInitiators.map(\.value),
             allowedNetworks: allowedNetworks.map(\.value),
-            luns: luns
+            luns: luns,
+            explicitALUA: explicitALUA?.value ?? false
         )
     }
 

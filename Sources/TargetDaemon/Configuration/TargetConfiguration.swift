@@ -14,6 +14,9 @@ public struct TargetConfiguration: Sendable, Equatable {
     public var allowedNetworks: [IPNetwork]
     /// At least one LUN, with distinct ids.
     public var luns: [LUNConfiguration]
+    /// `explicit_alua`: initiators may change ALUA states with SET TARGET PORT GROUPS
+    /// (TPGS 11b). Off (the default), only the operator does (TPGS 01b, implicit ALUA).
+    public var explicitALUA: Bool
 
     public init(
         name: String,
@@ -22,7 +25,8 @@ public struct TargetConfiguration: Sendable, Equatable {
         auth: CHAPCredentials? = nil,
         allowedInitiators: [String] = [],
         allowedNetworks: [IPNetwork] = [],
-        luns: [LUNConfiguration]
+        luns: [LUNConfiguration],
+        explicitALUA: Bool = false
     ) {
         self.name = name
         self.alias = alias
@@ -31,5 +35,6 @@ public struct TargetConfiguration: Sendable, Equatable {
         self.allowedInitiators = allowedInitiators
         self.allowedNetworks = allowedNetworks
         self.luns = luns
+        self.explicitALUA = explicitALUA
     }
 }
