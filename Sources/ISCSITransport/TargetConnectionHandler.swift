@@ -14,18 +14,24 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ISCSIInboundFrame
     typealias OutboundOut = ISCSIPDU
 
-    /// One SCSI task of this session, from its command PDU to its response.
-    private struct Task {
-        var command: SCSICommandRequest
+    /// One SCSI task of this session, from its command PDU to its response. A class,
+    /// so that updating a task in the session's table never copies it or its data.
+    private final class Task {
+        let command: SCSICommandRequest
         /// Write data gathered so far (immediate data and Data-Out).
-        var dataOut: ByteBuffer?
+        var dataOut: DataOutBuffer
         var transfer: WriteTransfer?
         /// Reached its turn in CmdSN order.
-        var delivered: Bool
+        var delivered = false
         /// Handed to the device server.
         var executing = false
         /// R2Ts sent, for ExpDataSN in the response (§11.4.8).
         var r2tCount: UInt32 = 0
+
+        init(command: SCSICommandRequest) {
+            self.command = command
+            self.dataOut = DataOutBuffer()
+        }
     }
 
     /// A PDU waiting in the CmdSN window.
@@ -43,18 +49,28 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         case closing
     }
 
-    /// Full Feature Phase state.
-    private struct Session {
-        var login: LoginResult
-        var tsih: TSIH
-        var target: ExportedTarget?
-        var nexus: ITNexus?
+    /// Full Feature Phase state. A class, so that the task table is updated in place
+    /// rather than copied out of `phase` and back for every PDU.
+    private final class Session {
+        let login: LoginResult
+        let tsih: TSIH
+        let target: ExportedTarget?
+        let nexus: ITNexus?
         var window: CommandWindow<Ordered>
         var statSN: SequenceNumber
         var tasks: [InitiatorTaskTag: Task] = [:]
         /// Text response still to be sent in continuation PDUs (§11.10.2).
         var pendingText: (tag: TargetTransferTag, initiatorTaskTag: InitiatorTaskTag, rest: [UInt8])?
         var parameters: OperationalParameters { login.parameters }
+
+        init(login: LoginResult, tsih: TSIH, target: ExportedTarget?, nexus: ITNexus?, window: CommandWindow<Ordered>, statSN: SequenceNumber) {
+            self.login = login
+            self.tsih = tsih
+            self.target = target
+            self.nexus = nexus
+            self.window = window
+            self.statSN = statSN
+        }
     }
 
     private let services: TargetServices
@@ -64,6 +80,11 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var phase: Phase
     private var context: ChannelHandlerContext?
     private var nextTransferTag: UInt32 = 1
+    /// The `EventLoopTaskExecutor` of this connection's loop, made on first use (typed
+    /// `Any` because the type needs macOS 15).
+    private var taskExecutor: (any Sendable)?
+    /// A flush is queued on the loop (see `scheduleFlush`).
+    private var flushPending = false
     /// NOP-In ping bookkeeping (RFC 7143 §11.19): when we last heard from the peer,
     /// and the ping we are waiting on.
     private var lastHeard = NIODeadline.now()
@@ -127,7 +148,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastHeard = .now()
         switch unwrapInboundIn(data) {
         case .pdu(let pdu):
             receive(pdu)
@@ -142,6 +162,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // Once per read batch rather than per PDU: the clock is read, and everything the
+        // batch produced (R2Ts, responses) flushed, once.
+        lastHeard = .now()
         context.flush()
     }
 
@@ -204,8 +227,8 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private func deliver(_ item: Ordered, session: inout Session) {
         switch item {
         case .scsi(let tag):
-            guard session.tasks[tag] != nil else { return }  // aborted while waiting
-            session.tasks[tag]!.delivered = true
+            guard let task = session.tasks[tag] else { return }  // aborted while waiting
+            task.delivered = true
             startIfReady(tag, session: &session)
         case .nop(let nop):
             var reply = NOPIn()
@@ -307,12 +330,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             logger.debug("dropping command outside the CmdSN window", metadata: ["cmdSN": "\(command.cmdSN)"])
             return
         }
-        var task = Task(command: command, delivered: false)
+        let task = Task(command: command)
         if command.isWrite, command.expectedDataTransferLength > 0 {
-            var buffer = context?.channel.allocator.buffer(capacity: Int(command.expectedDataTransferLength)) ?? ByteBuffer()
-            var immediate = command.data
-            buffer.writeBuffer(&immediate)
-            task.dataOut = buffer
+            task.dataOut.append(command.data, expectedLength: Int(command.expectedDataTransferLength), allocator: context?.channel.allocator)
             task.transfer = WriteTransfer(
                 expectedLength: command.expectedDataTransferLength,
                 immediateLength: immediateLength,
@@ -329,7 +349,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     private func receiveDataOut(_ dataOut: DataOut, session: inout Session) {
         let tag = dataOut.initiatorTaskTag
-        guard var task = session.tasks[tag], var transfer = task.transfer, !task.executing else {
+        guard let task = session.tasks[tag], var transfer = task.transfer, !task.executing else {
             // Data for a task we aborted or never had: ignore it (§11.7, ERL 0).
             logger.debug("ignoring Data-Out for unknown task \(tag)")
             return
@@ -341,21 +361,18 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             sendReject(.protocolError, header: dataOut.encodedHeader(), session: &session)
             return
         }
-        var data = dataOut.data
-        task.dataOut?.writeBuffer(&data)
+        task.dataOut.append(dataOut.data, expectedLength: Int(task.command.expectedDataTransferLength), allocator: context?.channel.allocator)
         task.transfer = transfer
-        session.tasks[tag] = task
         sendReadyToTransfer(tag, session: &session)
         startIfReady(tag, session: &session)
     }
 
     /// Issues whatever R2Ts the task's transfer allows now (§11.8).
     private func sendReadyToTransfer(_ tag: InitiatorTaskTag, session: inout Session) {
-        guard var task = session.tasks[tag], var transfer = task.transfer else { return }
+        guard let task = session.tasks[tag], var transfer = task.transfer else { return }
         let requests = transfer.nextRequests { makeTransferTag() }
         task.transfer = transfer
         task.r2tCount += UInt32(requests.count)
-        session.tasks[tag] = task
         for request in requests {
             var r2t = ReadyToTransfer()
             r2t.lun = task.command.lun
@@ -371,13 +388,12 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     /// Hands a task to the device server once it is in order and its data is complete.
     private func startIfReady(_ tag: InitiatorTaskTag, session: inout Session) {
-        guard var task = session.tasks[tag], task.delivered, !task.executing, task.transfer?.isComplete ?? true,
+        guard let task = session.tasks[tag], task.delivered, !task.executing, task.transfer?.isComplete ?? true,
             let target = session.target, let nexus = session.nexus, let context
         else { return }
         task.executing = true
-        session.tasks[tag] = task
         let command = SCSICommand(
-            cdb: task.command.cdb, lun: task.command.lun, dataOut: task.dataOut,
+            cdb: task.command.cdb, lun: task.command.lun, dataOut: task.dataOut.take(),
             expectedDataTransferLength: task.command.expectedDataTransferLength, nexus: nexus
         )
         let device = target.device
@@ -390,13 +406,22 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.complete(tag, result) }
             return
         }
-        _Concurrency.Task {
+        let run: @Sendable () async -> Void = {
             let result = await device.execute(command)
             if let delay {
                 eventLoop.scheduleTask(in: delay) { handler.value.complete(tag, result) }
+            } else if eventLoop.inEventLoop {
+                handler.value.complete(tag, result)
             } else {
                 eventLoop.execute { handler.value.complete(tag, result) }
             }
+        }
+        if #available(macOS 15.0, *) {
+            let executor = taskExecutor as? EventLoopTaskExecutor ?? EventLoopTaskExecutor(eventLoop)
+            taskExecutor = executor
+            _Concurrency.Task(executorPreference: executor, operation: run)
+        } else {
+            _Concurrency.Task(operation: run)
         }
     }
 
@@ -459,7 +484,19 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             send(.scsiResponse(response))
         }
         phase = .fullFeature(session)
-        context?.flush()
+        scheduleFlush()
+    }
+
+    /// Flushes once after every completion already queued on the loop has written its
+    /// PDUs, so the responses of a read batch leave in one write, not one each.
+    private func scheduleFlush() {
+        guard !flushPending, let context else { return }
+        flushPending = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushPending = false
+            handler.value.context?.flush()
+        }
     }
 
     // MARK: - Text, Logout, TMF

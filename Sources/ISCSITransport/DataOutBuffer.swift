@@ -1,0 +1,38 @@
+import NIOCore
+
+/// The write data of one task as it arrives: immediate data, then Data-Out PDUs in
+/// order (DataPDUInOrder=Yes, RFC 7143 §13.19).
+///
+/// A transfer that arrives in one segment (the usual small write carried as immediate
+/// data, or one Data-Out PDU answering one R2T) is handed to the device server as that
+/// segment's slice of the receive buffer, without a copy. Longer transfers are gathered
+/// into one buffer of the expected length, so each byte is copied once.
+struct DataOutBuffer {
+    private var buffer: ByteBuffer?
+    private var gathering = false
+
+    /// Adds the next segment in buffer-offset order.
+    mutating func append(_ segment: ByteBuffer, expectedLength: Int, allocator: ByteBufferAllocator?) {
+        guard let current = buffer, current.readableBytes > 0 else {
+            buffer = segment
+            return
+        }
+        if !gathering {
+            let capacity = max(expectedLength, current.readableBytes + segment.readableBytes)
+            var gathered = (allocator ?? ByteBufferAllocator()).buffer(capacity: capacity)
+            gathered.writeImmutableBuffer(current)
+            buffer = gathered
+            gathering = true
+        }
+        buffer!.writeImmutableBuffer(segment)
+    }
+
+    /// The data gathered (nil when the task has none: not a write), leaving this empty.
+    mutating func take() -> ByteBuffer? {
+        defer {
+            buffer = nil
+            gathering = false
+        }
+        return buffer
+    }
+}
