@@ -74,15 +74,23 @@ public final class RAMBlockDevice: BlockDevice {
     }
 
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: blockCount * blockSize)
-        pages.withLockedValue { state in
-            forEachPage(at: lba, byteCount: blockCount * blockSize) { index, range in
-                if let page = state.pages[index] {
-                    buffer.writeBytes(page[range])
-                } else {
-                    buffer.writeRepeatingByte(0, count: range.count)
+        let byteCount = blockCount * blockSize
+        var buffer = allocator.buffer(capacity: byteCount)
+        // Page bytes go straight into the buffer: no intermediate array per page.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount) { destination in
+            pages.withLockedValue { state in
+                var written = 0
+                forEachPage(at: lba, byteCount: byteCount) { index, range in
+                    let target = UnsafeMutableRawBufferPointer(rebasing: destination[written..<(written + range.count)])
+                    if let page = state.pages[index] {
+                        page.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
+                    } else {
+                        target.initializeMemory(as: UInt8.self, repeating: 0)
+                    }
+                    written += range.count
                 }
             }
+            return byteCount
         }
         return buffer
     }
@@ -94,18 +102,24 @@ public final class RAMBlockDevice: BlockDevice {
             guard lba * UInt64(blockSize) + UInt64(data.readableBytes) <= state.blockCount * UInt64(blockSize) else {
                 throw BlockStorageError(.writeFailed, "write at LBA \(lba) ends past the medium, which was just shrunk")
             }
-            var source = data
-            try forEachPage(at: lba, byteCount: data.readableBytes) { index, range in
-                if state.pages[index] == nil {
-                    guard state.pages.count < state.maximumPages else {
-                        throw BlockStorageError(
-                            .writeFailed,
-                            "RAM disk is full: \(state.maximumPages) pages of \(Self.pageSize) bytes resident; raise its memory limit")
+            // Copied from the Data-Out buffer into the page in place: no intermediate array.
+            try data.withUnsafeReadableBytes { source in
+                var consumed = 0
+                try forEachPage(at: lba, byteCount: source.count) { index, range in
+                    if state.pages[index] == nil {
+                        guard state.pages.count < state.maximumPages else {
+                            throw BlockStorageError(
+                                .writeFailed,
+                                "RAM disk is full: \(state.maximumPages) pages of \(Self.pageSize) bytes resident; raise its memory limit")
+                        }
+                        state.pages[index] = [UInt8](repeating: 0, count: Self.pageSize)
                     }
-                    state.pages[index] = [UInt8](repeating: 0, count: Self.pageSize)
+                    let chunk = UnsafeRawBufferPointer(rebasing: source[consumed..<(consumed + range.count)])
+                    state.pages[index]!.withUnsafeMutableBytes { page in
+                        UnsafeMutableRawBufferPointer(rebasing: page[range]).copyMemory(from: chunk)
+                    }
+                    consumed += range.count
                 }
-                let bytes = source.readBytes(length: range.count) ?? []
-                state.pages[index]!.replaceSubrange(range, with: bytes)
             }
         }
     }
