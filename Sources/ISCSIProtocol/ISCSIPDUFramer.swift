@@ -52,15 +52,10 @@ public struct ISCSIPDUFramer: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    /// Decodes one frame from the front of `buffer`, or returns nil (consuming
-    /// nothing) when the whole PDU has not arrived yet.
-    public static func decodeFrame(from buffer: inout ByteBuffer, settings: ISCSIFramingSettings) throws(ISCSIProtocolError) -> ISCSIInboundFrame? {
-        guard let headerBytes = buffer.getBytes(at: buffer.readerIndex, length: BasicHeaderSegment.length) else {
-            return nil
-        }
-        let header = BasicHeaderSegment(bytes: headerBytes)
-        let ahsLength = header.totalAHSLength * 4
-        let headerDigestLength = settings.headerDigest ? 4 : 0
+    /// The wire length of the PDU `header` starts: BHS, AHS, header digest, padded data
+    /// segment and data digest. Throws for a data segment longer than we accept, so the
+    /// caller never waits for (or buffers) it.
+    public static func frameLength(of header: BasicHeaderSegment, settings: ISCSIFramingSettings) throws(ISCSIProtocolError) -> Int {
         let dataLength = header.dataSegmentLength
         guard dataLength <= settings.maxReceiveDataSegmentLength else {
             throw ISCSIProtocolError(
@@ -68,10 +63,22 @@ public struct ISCSIPDUFramer: ByteToMessageDecoder {
                 "DataSegmentLength \(dataLength) exceeds our MaxRecvDataSegmentLength \(settings.maxReceiveDataSegmentLength) (RFC 7143 §13.12)"
             )
         }
+        let headerDigestLength = settings.headerDigest ? 4 : 0
+        let dataDigestLength = settings.dataDigest && dataLength > 0 ? 4 : 0
+        return BasicHeaderSegment.length + header.totalAHSLength * 4 + headerDigestLength + ((dataLength + 3) & ~3) + dataDigestLength
+    }
+
+    /// Decodes one frame from the front of `buffer`, or returns nil (consuming
+    /// nothing) when the whole PDU has not arrived yet.
+    public static func decodeFrame(from buffer: inout ByteBuffer, settings: ISCSIFramingSettings) throws(ISCSIProtocolError) -> ISCSIInboundFrame? {
+        guard let header = BasicHeaderSegment(buffer: buffer) else { return nil }
+        let total = try frameLength(of: header, settings: settings)
+        guard buffer.readableBytes >= total else { return nil }
+        let ahsLength = header.totalAHSLength * 4
+        let headerDigestLength = settings.headerDigest ? 4 : 0
+        let dataLength = header.dataSegmentLength
         let paddedDataLength = (dataLength + 3) & ~3
         let dataDigestLength = settings.dataDigest && dataLength > 0 ? 4 : 0
-        let total = BasicHeaderSegment.length + ahsLength + headerDigestLength + paddedDataLength + dataDigestLength
-        guard buffer.readableBytes >= total else { return nil }
 
         let start = buffer.readerIndex
         if settings.headerDigest {
@@ -141,7 +148,7 @@ public final class ISCSIPDUEncoder: ChannelOutboundHandler, @unchecked Sendable 
         bhs.dataSegmentLength = data?.readableBytes ?? 0
 
         var header = allocator.buffer(capacity: BasicHeaderSegment.length + (ahs?.readableBytes ?? 0) + 4)
-        header.writeBytes(bhs.bytes)
+        bhs.write(to: &header)
         if let ahs { header.writeImmutableBuffer(ahs) }
         if settings.headerDigest {
             header.writeInteger(CRC32C.checksum(header), endianness: .little)

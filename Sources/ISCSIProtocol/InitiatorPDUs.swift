@@ -77,7 +77,7 @@ public struct SCSICommandRequest: ISCSIPDUMessage, Hashable {
         expectedDataTransferLength = header.u32(20)
         cmdSN = header.sequenceNumber(24)
         expStatSN = header.sequenceNumber(28)
-        cdb = Array(header.bytes[32..<48])
+        cdb = header.bytes(in: 32..<48)
         self.data = data
         var ahs = additionalHeaders
         while ahs.readableBytes > 0 {

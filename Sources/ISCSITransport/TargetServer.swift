@@ -32,7 +32,7 @@ public final class TargetServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let framing = ISCSIFramingSettings()
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(ISCSIPDUFramer(settings: framing)),
+                        ISCSIPDUFrameDecoder(settings: framing),
                         ISCSIPDUEncoder(settings: framing),
                         TargetConnectionHandler(services: services, portal: portal, framing: framing, peer: channel.remoteAddress),
                     ])
