@@ -6,14 +6,19 @@
 # time. Prints a markdown table (median of REPS repetitions, ratio to tgtd) and the
 # loopback TCP ceiling (iperf3). Loopback only; bounded (about 12 minutes by default).
 #
+# Memory: swiftportd's RSS idle (after start, before any I/O; one RAM LUN with nothing
+# written and one file LUN) and during a bounded 64-session 4 KiB randread run.
+#
 # Knobs: TIME [4] s per run, WARMUP [1], REPS [3], SIZE_MB [1024], CFG_FILTER [.] (regex
-# over "pattern bs qd sessions"), OUT [BENCH-RESULTS.md], PORT [3270], TGT_PORT [3271].
+# over "pattern bs qd sessions"), OUT [BENCH-RESULTS.md], PORT [3270], TGT_PORT [3271],
+# BUILD [.build-perf] (the release build's scratch path), SESSIONS64 [1] (0 skips the
+# 64-session step).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 TIME=${TIME:-4} WARMUP=${WARMUP:-1} REPS=${REPS:-3} SIZE_MB=${SIZE_MB:-1024}
-CFG_FILTER=${CFG_FILTER:-.} OUT=${OUT:-$ROOT/BENCH-RESULTS.md}
+CFG_FILTER=${CFG_FILTER:-.} OUT=${OUT:-$ROOT/BENCH-RESULTS.md} BUILD=${BUILD:-.build-perf} SESSIONS64=${SESSIONS64:-1}
 PORT=${PORT:-3270} TGT_PORT=${TGT_PORT:-3271} TGT_CTRL=${TGT_CTRL:-21} IPERF_PORT=${IPERF_PORT:-5298}
 WORK=$(mktemp -d /tmp/swiftport-bench.XXXXXX)
 IQN=iqn.2026-11.io.swiftport:bench
@@ -32,39 +37,22 @@ for port in $PORT $TGT_PORT $IPERF_PORT; do
 done
 
 scripts/install-deps.sh
-swift build -c release --product swiftportd
+swift build -c release --product swiftportd --scratch-path "$BUILD"
 cp -r "$SHARED/bench" "$WORK/bench" && chmod -R u+w "$WORK/bench" && make -s -C "$WORK/bench" iscsi-bench
 BENCH=$WORK/bench/iscsi-bench
 
 for name in sp-file tgt-rdwr; do head -c "${SIZE_MB}M" /dev/urandom > "/dev/shm/swiftport-bench-$name.img"; done
 
-# The same negotiation limits on both targets: 256 KiB PDUs, 1 MiB bursts, 256 KiB
-# first burst, InitialR2T=No, ImmediateData=Yes, MaxOutstandingR2T=8.
-cat > "$WORK/swiftport.toml" <<TOML
-[daemon]
-state_dir = "$WORK/state"
-admin_socket = "$WORK/admin.sock"
-log_level = "warning"
-[daemon.iscsi]
-max_recv_data_segment_length = 262144
-max_burst_length = 1048576
-first_burst_length = 262144
-initial_r2t = false
-immediate_data = true
-max_outstanding_r2t = 8
-[[target]]
-name = "$IQN"
-portals = ["127.0.0.1:$PORT"]
-[[target.lun]]
-id = 0
-backend = "ram"
-size = "${SIZE_MB}MiB"
+# The same negotiation limits on both targets (bench-lib.sh).
+source "$ROOT/scripts/bench-lib.sh"
+bench_config "$WORK" "$IQN" "$PORT" "$SIZE_MB"
+cat >> "$WORK/swiftport.toml" <<TOML
 [[target.lun]]
 id = 1
 backend = "file"
 path = "/dev/shm/swiftport-bench-sp-file.img"
 TOML
-"$ROOT/.build/release/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
+"$ROOT/$BUILD/release/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
 SP_PID=$!
 tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
 TGTD_PID=$!
@@ -76,6 +64,9 @@ TGTADM=(tgtadm -C "$TGT_CTRL" --lld iscsi)
 for kv in MaxRecvDataSegmentLength=262144 MaxXmitDataSegmentLength=262144 FirstBurstLength=262144 MaxBurstLength=1048576 InitialR2T=No ImmediateData=Yes MaxOutstandingR2T=8; do
     "${TGTADM[@]}" --op update --mode target --tid 1 -n "${kv%%=*}" -v "${kv#*=}"
 done
+
+rss() { awk '/VmRSS/ {print $2}' "/proc/$SP_PID/status"; }
+echo "{\"swiftportd_rss_kib_idle\": $(rss)}" >> "$WORK/limits.jsonl"
 
 declare -A URL=([sp-ram]="iscsi://127.0.0.1:$PORT/$IQN/0" [sp-file]="iscsi://127.0.0.1:$PORT/$IQN/1" [tgt-rdwr]="iscsi://127.0.0.1:$TGT_PORT/$IQN-tgt/1")
 declare -A PID=([sp-ram]=$SP_PID [sp-file]=$SP_PID [tgt-rdwr]=$TGTD_PID)
@@ -106,8 +97,19 @@ sleep 1
 for _ in 1 2 3; do
     iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t 3 -J 2>/dev/null | python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; print(json.dumps({"iperf3_gbit_s": e["sum_received"]["bits_per_second"]/1e9}))' >> "$WORK/limits.jsonl" || true
 done
-rss() { awk '/VmRSS/ {print $2}' "/proc/$SP_PID/status"; }
 echo "{\"swiftportd_rss_kib_after_run\": $(rss)}" >> "$WORK/limits.jsonl"
+if [[ $SESSIONS64 == 1 ]]; then
+    # 64 sessions, 4 KiB randread at QD 2 each (128 outstanding) on the RAM LUN; RSS
+    # sampled in the middle of the window.
+    "$BENCH" -p randread -b 4k -q 2 -c 64 -t "$TIME" -w "$WARMUP" -r "${SIZE_MB}m" -P "$SP_PID" -l sp-ram-64 \
+        "${URL[sp-ram]}" > "$WORK/sessions64.json" 2>> "$WORK/bench.log" &
+    load=$!
+    sleep $(( WARMUP + TIME / 2 ))
+    rss64=$(rss)
+    wait "$load" || true
+    iops64=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("iops", 0))' "$WORK/sessions64.json" 2>/dev/null || echo 0)
+    echo "{\"swiftportd_rss_kib_64_sessions\": $rss64, \"iops_64_sessions\": $iops64}" >> "$WORK/limits.jsonl"
+fi
 
 python3 "$ROOT/scripts/bench_summary.py" "$WORK/results.jsonl" "$WORK/limits.jsonl" \
     --machine "$(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(uname -r)" --seconds "$(( $(date +%s) - start ))" | tee "$OUT"

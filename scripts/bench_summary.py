@@ -62,8 +62,13 @@ def main():
                 share = med(by_target["sp-ram"], lambda r: r["mib_s"]) / ceiling
                 print(f"1 MiB seqread on sp-ram: {share:.0%} of the loopback ceiling.")
     for l in limits:
+        if "swiftportd_rss_kib_idle" in l:
+            print(f"swiftportd RSS idle (started, no I/O yet): {l['swiftportd_rss_kib_idle'] / 1024:.1f} MiB.")
         if "swiftportd_rss_kib_after_run" in l:
             print(f"swiftportd RSS after the run: {l['swiftportd_rss_kib_after_run'] / 1024:.0f} MiB.")
+        if "swiftportd_rss_kib_64_sessions" in l:
+            print(f"swiftportd RSS with 64 sessions under load (4 KiB randread, QD 2 each, {l.get('iops_64_sessions', 0):.0f} IOPS): "
+                  f"{l['swiftportd_rss_kib_64_sessions'] / 1024:.0f} MiB.")
     if failed:
         print(f"\n{len(failed)} runs failed: " + ", ".join(f"{r.get('label')} {r.get('pattern')}" for r in failed))
 
