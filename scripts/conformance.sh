@@ -16,26 +16,17 @@ SHARED=${SHARED:-$ROOT/../shared}
 BIN=${BIN:-$ROOT/.build/debug}
 TESTS=${TESTS:-ALL} LUNS=${LUNS:-"ram file readonly"}
 PORT=${PORT:-3274} TGT_PORT=${TGT_PORT:-3275} TGT_CTRL=${TGT_CTRL:-23}
-WORK=$(mktemp -d /tmp/swiftport-conformance.XXXXXX)
 IQN=iqn.2026-11.io.swiftport:conformance
-SP_PID= TGTD_PID=
-cleanup() {
-    [[ -n $SP_PID ]] && kill -TERM "$SP_PID" 2>/dev/null
-    if [[ -n $TGTD_PID ]]; then tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1; sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null; fi
-    [[ -n ${KEEP:-} ]] && mkdir -p "$KEEP" && cp "$WORK"/*.log "$WORK"/*.json "$WORK"/*.txt "$KEEP"/ 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-for port in $PORT $TGT_PORT; do
-    if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
-done
+source scripts/lib.sh
+lib_begin conformance
+require_free_ports "$PORT" "$TGT_PORT"
 
 # 256 MiB each: the suites write the whole LUN in places, so size bounds the run time.
 cat > "$WORK/swiftport.toml" <<TOML
 [daemon]
 state_dir = "$WORK/state"
 admin_socket = "$WORK/admin.sock"
-log_level = "warning"
+log_level = "notice"
 [[target]]
 name = "$IQN"
 portals = ["127.0.0.1:$PORT"]
@@ -54,14 +45,10 @@ backend = "ram"
 size = "256MiB"
 read_only = true
 TOML
-"$BIN/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
-SP_PID=$!
+start_swiftportd swiftportd "$WORK/swiftport.toml"
 
 for name in ram file readonly; do truncate -s 256M "$WORK/tgt-$name.img"; done
-tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
-TGTD_PID=$!
-sleep 2
-TGTADM=(tgtadm -C "$TGT_CTRL" --lld iscsi)
+start_tgtd "$TGT_PORT" "$TGT_CTRL"
 "${TGTADM[@]}" --op new --mode target --tid 1 -T "$IQN-tgt"
 "${TGTADM[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$WORK/tgt-ram.img"
 "${TGTADM[@]}" --op update --mode logicalunit --tid 1 --lun 1 --params thin_provisioning=1

@@ -15,43 +15,10 @@ SHARED=${SHARED:-$ROOT/../shared}
 BIN=${BIN:-$ROOT/.build/debug}
 UP_PORT=${UP_PORT:-3266} GW_PORT=${GW_PORT:-3267} TGT_PORT=${TGT_PORT:-3268} TGT_CTRL=${TGT_CTRL:-19}
 CHAP_PORT=${CHAP_PORT:-3269} GWC_PORT=${GWC_PORT:-3270}
-WORK=$(mktemp -d /tmp/swiftport-dsm.XXXXXX)
 UPSTREAM=iqn.2026-11.io.swiftport:upstream
-PIDS=() TGTD_PID=
-
-passed=0 failed=0
-check() {
-    local name=$1; shift
-    if "$@" > "$WORK/$name.out" 2>&1; then
-        passed=$((passed + 1)); echo "  ok    $name"
-    else
-        failed=$((failed + 1)); echo "  FAIL  $name"; sed 's/^/        /' "$WORK/$name.out" | tail -n 25
-    fi
-}
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    if [[ -n $TGTD_PID ]]; then
-        tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1
-        sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null
-    fi
-    sleep 0.5
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-for port in $UP_PORT $GW_PORT $TGT_PORT $CHAP_PORT $GWC_PORT; do
-    if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
-done
-
-start_daemon() {   # start_daemon NAME CONFIG
-    "$BIN/swiftportd" --config "$2" > "$WORK/$1.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 100); do
-        grep -q "swiftportd ready" "$WORK/$1.log" && return 0
-        sleep 0.2
-    done
-    echo "$1 did not start:"; cat "$WORK/$1.log"; exit 1
-}
+source scripts/lib.sh
+lib_begin dsm
+require_free_ports "$UP_PORT" "$GW_PORT" "$TGT_PORT" "$CHAP_PORT" "$GWC_PORT"
 
 cat > "$WORK/upstream.toml" <<TOML
 [daemon]
@@ -71,7 +38,7 @@ id = 0
 backend = "ram"
 size = "128MiB"
 TOML
-start_daemon upstream "$WORK/upstream.toml"
+start_swiftportd upstream "$WORK/upstream.toml"
 UP_ADMIN=("$BIN/swiftport" portal --socket "$WORK/upstream.sock")
 PORTALS=(--portal "127.0.0.1:$UP_PORT" --portal "127.0.0.2:$UP_PORT")
 
@@ -90,11 +57,16 @@ check dsm-scan-does-not-claim-unlisted unlisted_is_not_claimed
 
 echo "-- dsm io with an upstream portal disabled and enabled mid-run"
 # io_fails_over_and_back PORT ADMIN_SOCKET [dsm io options...]: portal 127.0.0.1:PORT
-# goes down from 4 s to 9 s of a 14 s run.
+# goes down for 5 s once the 14 s run has done 2 s of I/O (counted from its own
+# report, so a slow login on a loaded machine does not move the outage before it).
 io_fails_over_and_back() {
     local port=$1 socket=$2; shift 2
     local admin=("$BIN/swiftport" portal --socket "$socket")
-    ( sleep 4; "${admin[@]}" disable "127.0.0.1:$port"; sleep 5; "${admin[@]}" enable "127.0.0.1:$port" ) &
+    rm -f "$WORK/io.txt"
+    (
+        for _ in $(seq 150); do grep -q '^\[2s\]' "$WORK/io.txt" 2> /dev/null && break; sleep 0.2; done
+        "${admin[@]}" disable "127.0.0.1:$port"; sleep 5; "${admin[@]}" enable "127.0.0.1:$port"
+    ) &
     local toggler=$!
     timeout 60 "$BIN/swiftport" dsm io --portal "127.0.0.1:$port" --portal "127.0.0.2:$port" "$@" --seconds 14 --policy RR | tee "$WORK/io.txt"
     local status=$?
@@ -127,7 +99,7 @@ upstream_portals = ["127.0.0.1:$UP_PORT", "127.0.0.2:$UP_PORT"]
 upstream_target = "$UPSTREAM"
 product = "GATEWAY"
 TOML
-start_daemon gateway "$WORK/gateway.toml"
+start_swiftportd gateway "$WORK/gateway.toml"
 BENCH_DIR=$WORK/bench
 cp -r "$SHARED/bench" "$BENCH_DIR" && chmod -R u+w "$BENCH_DIR"
 make -s -C "$BENCH_DIR" iscsi-bench > "$WORK/bench-build.log" 2>&1 || { cat "$WORK/bench-build.log"; exit 1; }
@@ -143,10 +115,7 @@ check gateway-iscsi-bench-verify-through-failover gateway_rides_through
 
 echo "-- dsm scan against tgtd on two portals"
 dd if=/dev/zero of="$WORK/tgt.img" bs=1M count=64 status=none
-tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
-TGTD_PID=$!
-sleep 1
-TGTADM=(tgtadm -C "$TGT_CTRL" --lld iscsi)
+start_tgtd "$TGT_PORT" "$TGT_CTRL"
 "${TGTADM[@]}" --op new --mode portal --param portal="127.0.0.2:$TGT_PORT" &&
 "${TGTADM[@]}" --op new --mode target --tid 1 -T iqn.2026-11.test:tgt &&
 "${TGTADM[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$WORK/tgt.img" &&
@@ -184,7 +153,7 @@ id = 0
 backend = "ram"
 size = "16MiB"
 TOML
-start_daemon chap-upstream "$WORK/chap-upstream.toml"
+start_swiftportd chap-upstream "$WORK/chap-upstream.toml"
 printf 'gateway-secret-001\n' > "$WORK/gateway.secret"
 printf 'a-wrong-secret-99\n' > "$WORK/wrong.secret"
 chmod 600 "$WORK/gateway.secret" "$WORK/wrong.secret"
@@ -256,12 +225,11 @@ secret = "gateway-secret-001"
 mutual_username = "chap-array"
 mutual_secret = "array-secret-0001"
 TOML
-start_daemon gateway-chap "$WORK/gateway-chap.toml"
+start_swiftportd gateway-chap "$WORK/gateway-chap.toml"
 gateway_chap_exports() {
     "$BIN/swiftport" dsm scan --portal "127.0.0.1:$GWC_PORT" | tee /dev/stderr > "$WORK/gwc-scan.txt"
     grep -q "GATEWAY-CHAP" "$WORK/gwc-scan.txt" && [[ $(grep -c "claimed by" "$WORK/gwc-scan.txt") -eq 1 ]]
 }
 check gateway-upstream-chap-claims-and-exports gateway_chap_exports
 
-echo "dsm integration: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish "dsm integration"

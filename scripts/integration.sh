@@ -11,29 +11,11 @@ ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 BIN=${BIN:-$ROOT/.build/debug}
 PORT=${PORT:-3262}
-WORK=$(mktemp -d /tmp/swiftport-integration.XXXXXX)
 TARGET=iqn.2026-11.io.swiftport:integration
 CHAP_TARGET=iqn.2026-11.io.swiftport:chap
-DAEMON_PID=
-
-passed=0 failed=0
-check() {   # check NAME COMMAND...: runs COMMAND, records pass/fail, keeps its output
-    local name=$1; shift
-    if "$@" > "$WORK/$name.out" 2>&1; then
-        passed=$((passed + 1)); echo "  ok    $name"
-    else
-        failed=$((failed + 1)); echo "  FAIL  $name"; sed 's/^/        /' "$WORK/$name.out" | tail -n 15
-    fi
-}
-cleanup() {
-    if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-        kill -TERM "$DAEMON_PID"; sleep 1; kill -9 "$DAEMON_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ss -Hltn "sport = :$PORT" | grep -q .; then echo "port $PORT is in use; set PORT=" >&2; exit 2; fi
+source scripts/lib.sh
+lib_begin integration
+require_free_ports "$PORT"
 
 cat > "$WORK/swiftport.toml" <<TOML
 [daemon]
@@ -85,14 +67,8 @@ size = "64MiB"
 TOML
 
 start_daemon() {
-    "$BIN/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
-    DAEMON_PID=$!
-    for _ in $(seq 50); do
-        grep -q "swiftportd ready" "$WORK/swiftportd.log" && return 0
-        kill -0 "$DAEMON_PID" 2>/dev/null || break
-        sleep 0.2
-    done
-    echo "swiftportd did not start:"; cat "$WORK/swiftportd.log"; exit 1
+    start_swiftportd swiftportd "$WORK/swiftport.toml"
+    DAEMON_PID=$SWIFTPORTD_PID
 }
 
 echo "-- configuration"
@@ -224,5 +200,4 @@ graceful_shutdown() {
 }
 check sigterm-exits-cleanly graceful_shutdown
 
-echo "integration: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish integration

@@ -31,7 +31,8 @@ public struct TargetService: Service {
                 throw DaemonError(.bindFailed, "cannot create the admin socket \(admin.path): \(error)")
             }
         }
-        logger.info("swiftportd ready", metadata: ["targets": "\(services.targets.map(\.name))"])
+        // Notice, so that a daemon logging only notices and worse still says when it serves.
+        logger.notice("swiftportd ready", metadata: ["targets": "\(services.targets.map(\.name))"])
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         await withGracefulShutdownHandler {
             for await _ in stream {}

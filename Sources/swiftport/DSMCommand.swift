@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import ISCSITransport
 import Logging
 import MultipathDSM
@@ -167,6 +170,9 @@ struct DSMCommand: AsyncParsableCommand {
                 let status = await device.status()
                 let paths = status.paths.map { "\($0.portal): \($0.state) ios=\($0.counters.ios) errors=\($0.counters.errors)" }
                 print("[\(elapsed)s] " + paths.joined(separator: " | "))
+                // One report a second is for watching a failover live, also through a
+                // pipe (| tee), where stdout would otherwise be block-buffered.
+                fflush(nil)
             }
             await device.shutdown()
             print("ios=\(outcome.ios) errors=\(outcome.errors) verify_mismatches=\(outcome.mismatches)")
