@@ -6,10 +6,10 @@ import SCSIEngine
 import TargetDaemon
 import Testing
 
-/// `lun list` and `lun resize` through the admin command layer (what the socket runs),
-/// with nothing listening: the portals are never started.
-@Suite("Admin: lun list and lun resize")
-struct AdminLUNCommandsTests {
+/// The admin command layer (what the socket runs) with nothing listening: the portals
+/// are never started.
+@Suite("Admin commands")
+struct AdminCommandsTests {
     static let logger = Logger(label: "admin-test") { _ in SwiftLogNoOpLogHandler() }
 
     static func target(_ name: String, luns: [UInt16]) -> ExportedTarget {
@@ -52,5 +52,40 @@ struct AdminLUNCommandsTests {
         let response = await admin.execute(AdminRequest(arguments: arguments))
         #expect(!response.ok)
         #expect(response.output.contains(expected), "\(response.output)")
+    }
+
+    /// SplitMix64: a seeded generator, so a failing sequence can be replayed.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("nothing the socket accepts crashes the daemon: 3000 seeded requests from the command vocabulary")
+    func arbitraryRequests() async {
+        let admin = Self.commands([Self.target("iqn.2026-11.test:a", luns: [0, 1])])
+        let words = [
+            "status", "sessions", "portal", "list", "disable", "enable", "fault", "set", "clear", "alua", "show", "lun",
+            "resize", "profile", "--json", "--target", "--latency-ms", "--drop-every", "--fail-sense", "--preferred",
+            "--no-preferred", "all", "standby", "active-optimized", "unavailable", "transitioning", "0", "1", "2", "65535",
+            "65536", "-1", "", " ", "1MiB", "0MiB", "1T", "99999999999999999999", "127.0.0.1:3260", "[::1]:3260",
+            "127.0.0.1:99999", "02/04/0B", "ZZ/ZZ/ZZ", "iqn.2026-11.test:a", "\u{0}", String(repeating: "x", count: 5000),
+        ]
+        var generator = SeededGenerator(state: 20261124)
+        var refused = 0
+        for _ in 0..<3000 {
+            let arguments = (0..<Int.random(in: 0...6, using: &generator)).map { _ in words.randomElement(using: &generator)! }
+            let response = await admin.execute(AdminRequest(arguments: arguments))
+            if !response.ok {
+                refused += 1
+                #expect(!response.output.isEmpty, "a refusal of \(arguments) must say why")
+            }
+        }
+        #expect(refused > 0)
     }
 }
