@@ -81,8 +81,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var nextTransferTag: UInt32 = 1
     /// The `EventLoopTaskExecutor` of this connection's loop, made on first use (typed
-    /// `Any` because the type needs macOS 15).
-    private var taskExecutor: (any Sendable)?
+    /// `AnyObject` because the type needs macOS 15; read back with `unsafeDowncast`,
+    /// as a checked cast per command showed in the profile).
+    private var taskExecutor: AnyObject?
     /// A flush is queued on the loop (see `scheduleFlush`).
     private var flushPending = false
     /// NOP-In ping bookkeeping (RFC 7143 §11.19): when we last heard from the peer,
@@ -417,7 +418,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             }
         }
         if #available(macOS 15.0, *) {
-            let executor = taskExecutor as? EventLoopTaskExecutor ?? EventLoopTaskExecutor(eventLoop)
+            let executor = taskExecutor.map { unsafeDowncast($0, to: EventLoopTaskExecutor.self) } ?? EventLoopTaskExecutor(eventLoop)
             taskExecutor = executor
             _Concurrency.Task(executorPreference: executor, operation: run)
         } else {
