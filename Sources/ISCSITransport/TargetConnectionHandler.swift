@@ -44,7 +44,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     }
 
     private enum Phase {
-        case login(TargetLoginStateMachine)
+        // Boxed: the login machine is large, and without the box every read of `phase`
+        // on the per-PDU path copies the whole enum through its value witness.
+        indirect case login(TargetLoginStateMachine)
         case fullFeature(Session)
         case closing
     }
