@@ -25,6 +25,8 @@ IQN=iqn.2026-11.io.swiftport:bench
 SP_PID= TGTD_PID= IPERF_PID=
 
 cleanup() {
+    # A failed step here (tgtd already gone) must not become the script's exit status.
+    set +e
     [[ -n $SP_PID ]] && kill -TERM "$SP_PID" 2>/dev/null
     if [[ -n $TGTD_PID ]]; then tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1; sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null; fi
     [[ -n $IPERF_PID ]] && kill "$IPERF_PID" 2>/dev/null
