@@ -52,7 +52,7 @@ public final class InitiatorConnection: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let framing = ISCSIFramingSettings()
                         try channel.pipeline.syncOperations.addHandlers([
-                            ByteToMessageHandler(ISCSIPDUFramer(settings: framing)),
+                            ISCSIPDUFrameDecoder(settings: framing),
                             ISCSIPDUEncoder(settings: framing),
                             InitiatorConnectionHandler(portal: portal, machine: machine, framing: framing, loginDone: loginDone, logger: logger),
                         ])

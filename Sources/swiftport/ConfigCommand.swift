@@ -9,6 +9,20 @@ struct ConfigCommand: AsyncParsableCommand {
         subcommands: [Check.self]
     )
 
+    /// The configuration at `path` (the embedded quickstart without one), or, on a bad
+    /// file, its problems on standard error and exit status 1 (invalid) or 2 (unreadable).
+    static func loadOrExit(_ path: String?) throws -> SwiftportConfiguration {
+        do {
+            return try SwiftportConfiguration.load(contentsOf: path)
+        } catch let errors as ConfigurationErrors {
+            StandardError.print(errors.description)
+            throw ExitCode(1)
+        } catch let error as ConfigurationReadError {
+            StandardError.print(error.description)
+            throw ExitCode(2)
+        }
+    }
+
     /// `swiftport config check FILE`: validate a file the way the daemon would load it.
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -25,19 +39,10 @@ struct ConfigCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            do {
-                let configuration = try SwiftportConfiguration.load(contentsOf: file)
-                let targets = configuration.targets
-                let luns = targets.reduce(0) { $0 + $1.luns.count }
-                let portals = targets.reduce(0) { $0 + $1.portalGroups.reduce(0) { $0 + $1.portals.count } }
-                print("\(file): OK (\(targets.count) targets, \(luns) LUNs, \(portals) portals)")
-            } catch let errors as ConfigurationErrors {
-                StandardError.print(errors.description)
-                throw ExitCode(1)
-            } catch let error as ConfigurationReadError {
-                StandardError.print(error.description)
-                throw ExitCode(2)
-            }
+            let targets = try ConfigCommand.loadOrExit(file).targets
+            let luns = targets.reduce(0) { $0 + $1.luns.count }
+            let portals = targets.reduce(0) { $0 + $1.portalGroups.reduce(0) { $0 + $1.portals.count } }
+            print("\(file): OK (\(targets.count) targets, \(luns) LUNs, \(portals) portals)")
         }
     }
 }

@@ -16,21 +16,7 @@ struct ProfileCommand: AsyncParsableCommand {
         var config: String?
 
         func models() throws -> [InitiatorProfiles.DeviceModel] {
-            let configuration: SwiftportConfiguration
-            do {
-                if let config {
-                    configuration = try SwiftportConfiguration.load(contentsOf: config)
-                } else {
-                    configuration = try SwiftportConfiguration.parse(SwiftportConfiguration.embeddedQuickstart, file: "<embedded conf/quickstart.toml>")
-                }
-            } catch let errors as ConfigurationErrors {
-                StandardError.print(errors.description)
-                throw ExitCode(1)
-            } catch let error as ConfigurationReadError {
-                StandardError.print(error.description)
-                throw ExitCode(2)
-            }
-            return InitiatorProfiles.deviceModels(of: configuration)
+            InitiatorProfiles.deviceModels(of: try ConfigCommand.loadOrExit(config))
         }
     }
 

@@ -29,11 +29,7 @@ struct SwiftportDaemon: AsyncParsableCommand {
     func run() async throws {
         let configuration: SwiftportConfiguration
         do {
-            if let config {
-                configuration = try SwiftportConfiguration.load(contentsOf: config)
-            } else {
-                configuration = try SwiftportConfiguration.parse(SwiftportConfiguration.embeddedQuickstart, file: "<embedded conf/quickstart.toml>")
-            }
+            configuration = try SwiftportConfiguration.load(contentsOf: config)
         } catch {
             StandardError.print("swiftportd: refusing to start, the configuration is invalid:\n\(error)")
             throw ExitCode(DaemonError.Code.badConfiguration.exitCode)

@@ -1,4 +1,11 @@
 extension SwiftportConfiguration {
+    /// The configuration at `path`, or the embedded quickstart without one (what
+    /// swiftportd and `swiftport profile` run on by default).
+    public static func load(contentsOf path: String?) throws -> SwiftportConfiguration {
+        guard let path else { return try parse(embeddedQuickstart, file: "<embedded conf/quickstart.toml>") }
+        return try load(contentsOf: path)
+    }
+
     /// A byte-identical copy of conf/quickstart.toml (a test compares them), so the
     /// quickstart works from an installed binary without the source tree.
     public static let embeddedQuickstart: String = #"""
