@@ -13,18 +13,23 @@ struct DataOutBuffer {
 
     /// Adds the next segment in buffer-offset order.
     mutating func append(_ segment: ByteBuffer, expectedLength: Int, allocator: ByteBufferAllocator?) {
-        guard let current = buffer, current.readableBytes > 0 else {
+        if gathering {
+            // `buffer` is the only reference to the gathered bytes, so this appends in place.
+            buffer!.writeImmutableBuffer(segment)
+            return
+        }
+        guard let first = buffer, first.readableBytes > 0 else {
             buffer = segment
             return
         }
-        if !gathering {
-            let capacity = max(expectedLength, current.readableBytes + segment.readableBytes)
-            var gathered = (allocator ?? ByteBufferAllocator()).buffer(capacity: capacity)
-            gathered.writeImmutableBuffer(current)
-            buffer = gathered
-            gathering = true
-        }
-        buffer!.writeImmutableBuffer(segment)
+        // A new buffer: writing into `buffer` while `first` still refers to its storage
+        // would copy everything gathered so far (copy on write) on every segment.
+        let capacity = max(expectedLength, first.readableBytes + segment.readableBytes)
+        var gathered = (allocator ?? ByteBufferAllocator()).buffer(capacity: capacity)
+        gathered.writeImmutableBuffer(first)
+        gathered.writeImmutableBuffer(segment)
+        buffer = gathered
+        gathering = true
     }
 
     /// The data gathered (nil when the task has none: not a write), leaving this empty.

@@ -42,6 +42,7 @@ struct SwiftportDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "swiftportd")
+        HeapTuning.keepIOBuffersResident()
 
         let threadPool = NIOThreadPool(numberOfThreads: 4)
         threadPool.start()
