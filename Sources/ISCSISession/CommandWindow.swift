@@ -23,28 +23,29 @@ public struct CommandWindow<Item: Sendable>: Sendable {
     public enum Disposition: Sendable {
         /// Outside the window (a duplicate or beyond MaxCmdSN): silently dropped (§4.2.2.1).
         case outOfWindow
-        /// Ready to run, followed by any queued commands it unblocked, in order.
-        case deliver([Item])
+        /// Ready to run, followed by any queued commands it unblocked, in order (usually
+        /// none: an empty array, which costs no allocation on the per-command path).
+        case deliver(Item, unblocked: [Item])
         /// Parked until the gap before it fills.
         case queued
     }
 
     /// Accepts a command carrying `cmdSN`. Immediate commands do not advance ExpCmdSN.
     public mutating func receive(_ item: Item, cmdSN: SequenceNumber, immediate: Bool) -> Disposition {
-        if immediate { return .deliver([item]) }
+        if immediate { return .deliver(item, unblocked: []) }
         guard expCmdSN.precedesOrEquals(cmdSN), cmdSN.precedesOrEquals(maxCmdSN) else { return .outOfWindow }
         guard cmdSN == expCmdSN else {
             guard waiting[cmdSN.rawValue] == nil else { return .outOfWindow }
             waiting[cmdSN.rawValue] = item
             return .queued
         }
-        var ready = [item]
         expCmdSN = expCmdSN.advanced(by: 1)
-        while let next = waiting.removeValue(forKey: expCmdSN.rawValue) {
-            ready.append(next)
+        var unblocked: [Item] = []
+        while !waiting.isEmpty, let next = waiting.removeValue(forKey: expCmdSN.rawValue) {
+            unblocked.append(next)
             expCmdSN = expCmdSN.advanced(by: 1)
         }
-        return .deliver(ready)
+        return .deliver(item, unblocked: unblocked)
     }
 
     /// Commands parked behind a gap; dropped when the connection ends.

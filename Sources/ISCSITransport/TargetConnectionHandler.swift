@@ -222,8 +222,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             logger.debug("dropping PDU outside the CmdSN window", metadata: ["cmdSN": "\(cmdSN)", "expCmdSN": "\(session.window.expCmdSN)"])
         case .queued:
             break
-        case .deliver(let items):
-            for item in items { deliver(item, session: &session) }
+        case .deliver(let item, let unblocked):
+            deliver(item, session: &session)
+            for item in unblocked { deliver(item, session: &session) }
         }
     }
 
@@ -232,7 +233,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         case .scsi(let tag):
             guard let task = session.tasks[tag] else { return }  // aborted while waiting
             task.delivered = true
-            startIfReady(tag, session: &session)
+            startIfReady(task, session: &session)
         case .nop(let nop):
             var reply = NOPIn()
             reply.lun = nop.lun
@@ -346,7 +347,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             )
         }
         session.tasks[command.initiatorTaskTag] = task
-        sendReadyToTransfer(command.initiatorTaskTag, session: &session)
+        sendReadyToTransfer(task, session: &session)
         order(.scsi(command.initiatorTaskTag), cmdSN: command.cmdSN, immediate: command.immediate, session: &session)
     }
 
@@ -366,20 +367,21 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         }
         task.dataOut.append(dataOut.data, expectedLength: Int(task.command.expectedDataTransferLength), allocator: context?.channel.allocator)
         task.transfer = transfer
-        sendReadyToTransfer(tag, session: &session)
-        startIfReady(tag, session: &session)
+        sendReadyToTransfer(task, session: &session)
+        startIfReady(task, session: &session)
     }
 
-    /// Issues whatever R2Ts the task's transfer allows now (§11.8).
-    private func sendReadyToTransfer(_ tag: InitiatorTaskTag, session: inout Session) {
-        guard let task = session.tasks[tag], var transfer = task.transfer else { return }
+    /// Issues whatever R2Ts the task's transfer allows now (§11.8). The task is in
+    /// `session.tasks` (callers pass it to spare a lookup per PDU).
+    private func sendReadyToTransfer(_ task: Task, session: inout Session) {
+        guard var transfer = task.transfer else { return }
         let requests = transfer.nextRequests { makeTransferTag() }
         task.transfer = transfer
         task.r2tCount += UInt32(requests.count)
         for request in requests {
             var r2t = ReadyToTransfer()
             r2t.lun = task.command.lun
-            r2t.initiatorTaskTag = tag
+            r2t.initiatorTaskTag = task.command.initiatorTaskTag
             r2t.targetTransferTag = request.targetTransferTag
             r2t.sequence = currentStatus(session)
             r2t.r2tSN = request.r2tSN
@@ -390,10 +392,12 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     }
 
     /// Hands a task to the device server once it is in order and its data is complete.
-    private func startIfReady(_ tag: InitiatorTaskTag, session: inout Session) {
-        guard let task = session.tasks[tag], task.delivered, !task.executing, task.transfer?.isComplete ?? true,
+    /// The task is in `session.tasks`.
+    private func startIfReady(_ task: Task, session: inout Session) {
+        guard task.delivered, !task.executing, task.transfer?.isComplete ?? true,
             let target = session.target, let nexus = session.nexus, let context
         else { return }
+        let tag = task.command.initiatorTaskTag
         task.executing = true
         let command = SCSICommand(
             cdb: task.command.cdb, lun: task.command.lun, dataOut: task.dataOut.take(),

@@ -13,12 +13,15 @@ import Darwin
 /// A medium backed by a file descriptor: a regular file, or (opened through
 /// ``BlockDeviceBackend``) a Linux block device. Every blocking system call runs on
 /// the `NIOThreadPool` passed in, never on an event loop or a cooperative-pool thread
-/// (ARCHITECTURE.md §5). This is the one place pread/pwrite/fdatasync/fallocate live.
+/// (ARCHITECTURE.md §5); reads and writes are handed over in batches
+/// (``BlockingCallBatcher``). This is the one place pread/pwrite/fdatasync/fallocate live.
 public final class FileBlockDevice: BlockDevice {
     /// The path the medium was opened from, for log and error messages.
     public let path: String
     private let descriptor: SystemPackage.FileDescriptor
     private let threadPool: NIOThreadPool
+    /// Reads and writes, batched per event-loop tick.
+    private let calls: BlockingCallBatcher
     /// A block device's size is the device's: resizing re-reads it instead of truncating.
     private let isBlockDevice: Bool
     private let blockSize: Int
@@ -35,6 +38,7 @@ public final class FileBlockDevice: BlockDevice {
         self.currentGeometry = NIOLockedValueBox(geometry)
         self.isBlockDevice = isBlockDevice
         self.threadPool = threadPool
+        self.calls = BlockingCallBatcher(threadPool: threadPool, spread: threadPool.numberOfThreads)
     }
 
     public var geometry: BlockGeometry { currentGeometry.withLockedValue { $0 } }
@@ -123,7 +127,7 @@ public final class FileBlockDevice: BlockDevice {
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
         let byteCount = blockCount * blockSize
         let offset = Int64(lba) * Int64(blockSize)
-        return try await threadPool.runIfActive { [descriptor, path] in
+        return try await calls.run { [descriptor, path] in
             var buffer = allocator.buffer(capacity: byteCount)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount) { raw in
                 var done = 0
@@ -146,7 +150,7 @@ public final class FileBlockDevice: BlockDevice {
 
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         let offset = Int64(lba) * Int64(blockSize)
-        try await threadPool.runIfActive { [descriptor, path] in
+        try await calls.run { [descriptor, path] in
             _ = try systemCall(.writeFailed, "write \(data.readableBytes) bytes at offset \(offset) of \(path)") {
                 try descriptor.writeAll(toAbsoluteOffset: offset, data.readableBytesView)
             }

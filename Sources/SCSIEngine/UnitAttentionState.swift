@@ -38,7 +38,8 @@ struct UnitAttentionState: Sendable {
     /// reported once, then cleared).
     mutating func take(for nexus: ITNexus) -> SenseCondition? {
         register(nexus)
-        guard var queue = pending[nexus], queue.isEmpty == false else { return nil }
+        // Nothing pending anywhere is the usual case: no second hash of the nexus.
+        guard !pending.isEmpty, var queue = pending[nexus], queue.isEmpty == false else { return nil }
         let first = queue.removeFirst()
         pending[nexus] = queue.isEmpty ? nil : queue
         return first

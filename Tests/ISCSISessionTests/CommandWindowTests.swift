@@ -6,7 +6,7 @@ import Testing
 @Suite("CommandWindow")
 struct CommandWindowTests {
     private func delivered(_ disposition: CommandWindow<Int>.Disposition) -> [Int]? {
-        if case .deliver(let items) = disposition { return items }
+        if case .deliver(let item, let unblocked) = disposition { return [item] + unblocked }
         return nil
     }
 
