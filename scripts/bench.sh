@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks swiftportd against tgtd in the same run, interleaved (the benchmark issue):
 # builds release, starts swiftportd (RAM LUN, and a file LUN in /dev/shm) and a private
-# tgtd (rdwr store on a /dev/shm file) with the same negotiation limits, and drives each
+# tgtd (rdwr and aio stores, each on a /dev/shm file) with the same negotiation limits, and drives each
 # with ../shared/bench/iscsi-bench, backends innermost so compared runs are close in
-# time. Prints a markdown table (median of REPS repetitions, ratio to tgtd) and the
-# loopback TCP ceiling (iperf3). Loopback only; bounded (about 12 minutes by default).
+# time. Prints a markdown table (median of REPS repetitions, ratios to tgtd's stores) and
+# the loopback TCP ceiling (iperf3). Loopback only; bounded (about 13 minutes by default).
 #
 # Memory: swiftportd's RSS idle (after start, before any I/O; one RAM LUN with nothing
 # written and one file LUN) and during a bounded 64-session 4 KiB randread run.
 #
-# Knobs: TIME [4] s per run, WARMUP [1], REPS [3], SIZE_MB [1024], CFG_FILTER [.] (regex
+# Knobs: TIME [3] s per run, WARMUP [1], REPS [3], SIZE_MB [1024], CFG_FILTER [.] (regex
 # over "pattern bs qd sessions"), OUT [BENCH-RESULTS.md], PORT [3270], TGT_PORT [3271],
 # BUILD [.build-perf] (the release build's scratch path), SESSIONS64 [1] (0 skips the
 # 64-session step).
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared}
-TIME=${TIME:-4} WARMUP=${WARMUP:-1} REPS=${REPS:-3} SIZE_MB=${SIZE_MB:-1024}
+TIME=${TIME:-3} WARMUP=${WARMUP:-1} REPS=${REPS:-3} SIZE_MB=${SIZE_MB:-1024}
 CFG_FILTER=${CFG_FILTER:-.} OUT=${OUT:-$ROOT/BENCH-RESULTS.md} BUILD=${BUILD:-.build-perf} SESSIONS64=${SESSIONS64:-1}
 PORT=${PORT:-3270} TGT_PORT=${TGT_PORT:-3271} TGT_CTRL=${TGT_CTRL:-21} IPERF_PORT=${IPERF_PORT:-5298}
 WORK=$(mktemp -d /tmp/swiftport-bench.XXXXXX)

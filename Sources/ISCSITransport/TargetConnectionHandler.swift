@@ -88,6 +88,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var taskExecutor: AnyObject?
     /// A flush is queued on the loop (see `scheduleFlush`).
     private var flushPending = false
+    /// Between the first channelRead of a read batch and channelReadComplete, which
+    /// flushes whatever the batch's commands answered.
+    private var inReadBatch = false
     /// NOP-In ping bookkeeping (RFC 7143 §11.19): when we last heard from the peer,
     /// and the ping we are waiting on.
     private var lastHeard = NIODeadline.now()
@@ -151,6 +154,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inReadBatch = true
         switch unwrapInboundIn(data) {
         case .pdu(let pdu):
             receive(pdu)
@@ -168,6 +172,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         // Once per read batch rather than per PDU: the clock is read, and everything the
         // batch produced (R2Ts, responses) flushed, once.
         lastHeard = .now()
+        inReadBatch = false
         context.flush()
     }
 
@@ -413,7 +418,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.complete(tag, result) }
             return
         }
-        let run: @Sendable () async -> Void = {
+        let run: @Sendable @concurrent () async -> Void = {
             let result = await device.execute(command)
             if let delay {
                 eventLoop.scheduleTask(in: delay) { handler.value.complete(tag, result) }
@@ -423,13 +428,23 @@ final class TargetConnectionHandler: ChannelInboundHandler {
                 eventLoop.execute { handler.value.complete(tag, result) }
             }
         }
-        if #available(macOS 15.0, *) {
-            let executor = taskExecutor.map { unsafeDowncast($0, to: EventLoopTaskExecutor.self) } ?? EventLoopTaskExecutor(eventLoop)
-            taskExecutor = executor
-            _Concurrency.Task(executorPreference: executor, operation: run)
+        if #available(macOS 26.0, *) {
+            // Started at once on this thread (SE-0472): a command whose backend does not
+            // suspend (the RAM disk) completes and answers inside this call, without a
+            // job on the loop's queue; one that suspends resumes on the loop's executor.
+            _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop), operation: run)
+        } else if #available(macOS 15.0, *) {
+            _Concurrency.Task(executorPreference: loopTaskExecutor(eventLoop), operation: run)
         } else {
             _Concurrency.Task(operation: run)
         }
+    }
+
+    @available(macOS 15.0, *)
+    private func loopTaskExecutor(_ eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+        let executor = taskExecutor.map { unsafeDowncast($0, to: EventLoopTaskExecutor.self) } ?? EventLoopTaskExecutor(eventLoop)
+        taskExecutor = executor
+        return executor
     }
 
     /// Sends Data-In and status for a finished task (§11.4, §11.7).
@@ -497,7 +512,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// Flushes once after every completion already queued on the loop has written its
     /// PDUs, so the responses of a read batch leave in one write, not one each.
     private func scheduleFlush() {
-        guard !flushPending, let context else { return }
+        guard !flushPending, !inReadBatch, let context else { return }
         flushPending = true
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {
