@@ -9,13 +9,17 @@ public final class ISCSIFramingSettings: @unchecked Sendable {
     /// The 24-bit DataSegmentLength field's ceiling (RFC 7143 §11.2.1.3).
     public static let largestDataSegmentLength = (1 << 24) - 1
 
+    // The connection's event loop is the only thread that reads or writes these, and
+    // never inside another access to them: the run-time exclusivity check (three per
+    // PDU decoded or encoded) can only ever pass, so it is turned off.
+
     /// CRC32C over BHS+AHS (HeaderDigest=CRC32C).
-    public var headerDigest = false
+    @exclusivity(unchecked) public var headerDigest = false
     /// CRC32C over the padded data segment (DataDigest=CRC32C).
-    public var dataDigest = false
+    @exclusivity(unchecked) public var dataDigest = false
     /// The longest data segment we accept from the peer: our declared
     /// MaxRecvDataSegmentLength (never less than the login-phase 8192).
-    public var maxReceiveDataSegmentLength = ISCSIFramingSettings.loginMaxDataSegmentLength
+    @exclusivity(unchecked) public var maxReceiveDataSegmentLength = ISCSIFramingSettings.loginMaxDataSegmentLength
 
     public init() {}
 }
@@ -124,20 +128,31 @@ public final class ISCSIPDUEncoder: ChannelOutboundHandler, @unchecked Sendable 
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let frame = Self.encode(unwrapOutboundIn(data).message, settings: settings, allocator: context.channel.allocator)
-        context.write(wrapOutboundOut(frame.header), promise: frame.data == nil ? promise : nil)
+        let message = unwrapOutboundIn(data).message
+        Self.write(message, settings: settings, context: context, promise: promise)
+    }
+
+    /// Encodes `message` and writes its buffers from `context` towards the socket; the
+    /// promise completes with the last of them. For a handler that sends PDUs without
+    /// this encoder in its pipeline (the target's connection handler: a PDU passed
+    /// down the pipeline is boxed in `NIOAny` and cast back, for every PDU).
+    public static func write<Message: ISCSIPDUMessage>(
+        _ message: Message, settings: ISCSIFramingSettings, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?
+    ) {
+        let frame = encode(message, settings: settings, allocator: context.channel.allocator)
+        context.write(NIOAny(frame.header), promise: frame.data == nil ? promise : nil)
         if let data = frame.data {
-            context.write(wrapOutboundOut(data), promise: frame.trailer == nil ? promise : nil)
+            context.write(NIOAny(data), promise: frame.trailer == nil ? promise : nil)
         }
         if let trailer = frame.trailer {
-            context.write(wrapOutboundOut(trailer), promise: promise)
+            context.write(NIOAny(trailer), promise: promise)
         }
     }
 
     /// The wire bytes of one PDU: header (BHS, AHS, header digest), the data segment
     /// untouched, and a trailer with its padding and data digest.
-    public static func encode(
-        _ message: any ISCSIPDUMessage,
+    public static func encode<Message: ISCSIPDUMessage>(
+        _ message: Message,
         settings: ISCSIFramingSettings,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) -> (header: ByteBuffer, data: ByteBuffer?, trailer: ByteBuffer?) {

@@ -3,21 +3,26 @@ import ISCSIProtocol
 /// The CmdSN window of a session (RFC 7143 §4.2.2.1, §3.2.2.1): commands are handed on
 /// in CmdSN order; immediate ones go at once; anything outside [ExpCmdSN, MaxCmdSN] is
 /// ignored. Generic over the queued item so the transport can park whole PDUs here.
+///
+/// `receive` runs once per command, so it is inlinable: specialized in the transport
+/// for its item type instead of instantiating generic metadata on every call.
 public struct CommandWindow<Item: Sendable>: Sendable {
     /// The next CmdSN we expect.
-    public private(set) var expCmdSN: SequenceNumber
+    public var expCmdSN: SequenceNumber { nextExpected }
+    @usableFromInline var nextExpected: SequenceNumber
     /// How many commands may be outstanding: MaxCmdSN = ExpCmdSN + depth - 1.
     public let depth: UInt32
     /// Arrived ahead of a gap, keyed by CmdSN.
-    private var waiting: [UInt32: Item] = [:]
+    @usableFromInline var waiting: [UInt32: Item] = [:]
 
     public init(expCmdSN: SequenceNumber, depth: UInt32) {
-        self.expCmdSN = expCmdSN
+        self.nextExpected = expCmdSN
         self.depth = depth
     }
 
     /// The largest CmdSN the initiator may send now.
-    public var maxCmdSN: SequenceNumber { expCmdSN.advanced(by: depth - 1) }
+    @inlinable
+    public var maxCmdSN: SequenceNumber { nextExpected.advanced(by: depth - 1) }
 
     /// What happened to an arriving command.
     public enum Disposition: Sendable {
@@ -31,19 +36,20 @@ public struct CommandWindow<Item: Sendable>: Sendable {
     }
 
     /// Accepts a command carrying `cmdSN`. Immediate commands do not advance ExpCmdSN.
+    @inlinable
     public mutating func receive(_ item: Item, cmdSN: SequenceNumber, immediate: Bool) -> Disposition {
         if immediate { return .deliver(item, unblocked: []) }
-        guard expCmdSN.precedesOrEquals(cmdSN), cmdSN.precedesOrEquals(maxCmdSN) else { return .outOfWindow }
-        guard cmdSN == expCmdSN else {
+        guard nextExpected.precedesOrEquals(cmdSN), cmdSN.precedesOrEquals(maxCmdSN) else { return .outOfWindow }
+        guard cmdSN == nextExpected else {
             guard waiting[cmdSN.rawValue] == nil else { return .outOfWindow }
             waiting[cmdSN.rawValue] = item
             return .queued
         }
-        expCmdSN = expCmdSN.advanced(by: 1)
+        nextExpected = nextExpected.advanced(by: 1)
         var unblocked: [Item] = []
-        while !waiting.isEmpty, let next = waiting.removeValue(forKey: expCmdSN.rawValue) {
+        while !waiting.isEmpty, let next = waiting.removeValue(forKey: nextExpected.rawValue) {
             unblocked.append(next)
-            expCmdSN = expCmdSN.advanced(by: 1)
+            nextExpected = nextExpected.advanced(by: 1)
         }
         return .deliver(item, unblocked: unblocked)
     }

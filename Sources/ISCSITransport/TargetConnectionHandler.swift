@@ -12,7 +12,8 @@ import SCSIEngine
 /// complete commands to the `SCSITargetDevice` as async tasks off the event loop.
 final class TargetConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ISCSIInboundFrame
-    typealias OutboundOut = ISCSIPDU
+    /// PDUs are encoded here (`send`), not by an encoder handler in the pipeline.
+    typealias OutboundOut = ByteBuffer
 
     /// One SCSI task of this session, from its command PDU to its response. A class,
     /// so that updating a task in the session's table never copies it or its data.
@@ -492,7 +493,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
                 } else {
                     pdu.sequence = currentStatus(session)
                 }
-                send(.dataIn(pdu))
+                send(pdu)
             }
         }
         if !collapse {
@@ -503,7 +504,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             response.initiatorTaskTag = tag
             response.expDataSN = SequenceNumber(task.command.isRead ? dataSN : task.r2tCount)
             response.sequence = nextStatus(&session)
-            send(.scsiResponse(response))
+            send(response)
         }
         phase = .fullFeature(session)
         scheduleFlush()
@@ -687,8 +688,18 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         phase = .fullFeature(session)
     }
 
-    private func send(_ pdu: ISCSIPDU) {
-        context?.write(wrapOutboundOut(pdu), promise: nil)
+    private func send(_ pdu: ISCSIPDU, promise: EventLoopPromise<Void>? = nil) {
+        send(pdu.message, promise: promise)
+    }
+
+    /// Encodes and writes one PDU (the caller flushes). Generic, so the per-command
+    /// Data-In and SCSI Response are not boxed in an existential on the way.
+    private func send<Message: ISCSIPDUMessage>(_ message: Message, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        ISCSIPDUEncoder.write(message, settings: framing, context: context, promise: promise)
     }
 
     private func makeTransferTag() -> TargetTransferTag {
@@ -707,7 +718,10 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         phase = .closing
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(pdu)).whenComplete { _ in channel.close(promise: nil) }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        send(pdu, promise: written)
+        context.flush()
     }
 
     // MARK: - NOP-In pings (§11.19)
@@ -735,6 +749,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         nop.targetTransferTag = makeTransferTag()
         nop.sequence = currentStatus(session)
         outstandingPing = (nop.targetTransferTag, now + services.nopInTimeout)
-        context?.writeAndFlush(wrapOutboundOut(.nopIn(nop)), promise: nil)
+        send(nop)
+        context?.flush()
     }
 }

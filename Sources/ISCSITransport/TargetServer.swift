@@ -37,7 +37,6 @@ public final class TargetServer: Sendable {
                     let framing = ISCSIFramingSettings()
                     try channel.pipeline.syncOperations.addHandlers([
                         ISCSIPDUFrameDecoder(settings: framing),
-                        ISCSIPDUEncoder(settings: framing),
                         TargetConnectionHandler(services: services, portal: portal, framing: framing, peer: channel.remoteAddress),
                     ])
                 }

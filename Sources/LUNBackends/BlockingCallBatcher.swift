@@ -10,15 +10,17 @@ import NIOPosix
 /// whole RAM-disk command; at queue depth 32 that doubled the target's CPU per 4 KiB
 /// I/O. Here the first call an event loop makes in a tick opens a batch and schedules
 /// its hand-over after the work already queued on that loop, so the commands that
-/// arrived together go to the pool as one work item (one wake-up) and their
-/// completions resume them on the loop with one wake-up (NIO coalesces them).
+/// arrived together go to the pool as one work item (one wake-up), and the work item
+/// resumes all of them with one task on the loop (one wake-up, one take of the loop's
+/// lock, where resuming each from the pool thread contended for it once per call).
 ///
 /// One work item runs its calls one after another, which suits media that answer in
 /// microseconds (the page cache, tmpfs, fast SSDs). When calls take longer on average
 /// (a disk that really seeks), a batch is spread over up to `spread` work items so the
 /// device still sees several requests at once.
 final class BlockingCallBatcher: Sendable {
-    private typealias Call = @Sendable (NIOThreadPool.WorkItemState) -> Void
+    /// Runs on a pool thread and returns what resumes the caller.
+    private typealias Call = @Sendable (NIOThreadPool.WorkItemState) -> (@Sendable () -> Void)
 
     /// Calls above this mean duration make batches spread over several threads.
     static let slowCallNanoseconds: Int64 = 50_000
@@ -40,14 +42,12 @@ final class BlockingCallBatcher: Sendable {
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let call: Call = { state in
-                guard state == .active else {
-                    continuation.resume(throwing: NIOThreadPoolError.ThreadPoolInactive())
-                    return
-                }
-                continuation.resume(with: Result(catching: body))
+                let result: Result<T, any Error> =
+                    state == .active ? Result(catching: body) : .failure(NIOThreadPoolError.ThreadPoolInactive())
+                return { continuation.resume(with: result) }
             }
             guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
-                threadPool.submit(call)
+                threadPool.submit { state in call(state)() }
                 return
             }
             let key = ObjectIdentifier(loop)
@@ -56,7 +56,7 @@ final class BlockingCallBatcher: Sendable {
                 return batches[key]!.count == 1
             }
             if opensBatch {
-                loop.execute { self.handOver(batchOf: key) }
+                loop.execute { self.handOver(batchOf: key, resumingOn: loop) }
             }
         }
     }
@@ -66,15 +66,16 @@ final class BlockingCallBatcher: Sendable {
         meanCallNanoseconds.withLockedValue { $0 } > Self.slowCallNanoseconds
     }
 
-    private func handOver(batchOf key: ObjectIdentifier) {
+    private func handOver(batchOf key: ObjectIdentifier, resumingOn loop: any EventLoop) {
         guard let calls = batches.withLockedValue({ $0.removeValue(forKey: key) }), !calls.isEmpty else { return }
         let items = spreadsBatches ? min(calls.count, spread) : 1
         for item in 0..<items {
             let share = stride(from: item, to: calls.count, by: items).map { calls[$0] }
             threadPool.submit { state in
                 let start = NIODeadline.now()
-                for call in share { call(state) }
+                let resumptions = share.map { $0(state) }
                 self.record(callNanoseconds: (NIODeadline.now() - start).nanoseconds / Int64(share.count))
+                loop.execute { for resume in resumptions { resume() } }
             }
         }
     }

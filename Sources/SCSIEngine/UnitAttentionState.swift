@@ -8,12 +8,17 @@ import SCSIProtocol
 struct UnitAttentionState: Sendable {
     private var knownNexuses: Set<ITNexus> = []
     private var pending: [ITNexus: [SenseCondition]] = [:]
+    /// The nexus registered last: a session's commands come back to back, and comparing
+    /// with it is cheaper than hashing the initiator port name into the set each time.
+    private var lastRegistered: ITNexus?
 
     /// Records `nexus`, establishing the power-on condition if it is new.
     mutating func register(_ nexus: ITNexus) {
+        if nexus == lastRegistered { return }
         if knownNexuses.insert(nexus).inserted {
             pending[nexus, default: []].append(.powerOnResetOrBusDeviceResetOccurred)
         }
+        lastRegistered = nexus
     }
 
     /// Establishes `condition` for every known nexus except `excluded`. A condition
@@ -50,5 +55,6 @@ struct UnitAttentionState: Sendable {
     mutating func forgetAllNexuses() {
         knownNexuses.removeAll()
         pending.removeAll()
+        lastRegistered = nil
     }
 }

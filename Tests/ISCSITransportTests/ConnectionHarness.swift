@@ -55,7 +55,6 @@ final class ConnectionHarness {
             let framing = ISCSIFramingSettings()
             try channel.pipeline.syncOperations.addHandlers([
                 ByteToMessageHandler(ISCSIPDUFramer(settings: framing)),
-                ISCSIPDUEncoder(settings: framing),
                 TargetConnectionHandler(services: services, portal: Self.portal, framing: framing, peer: peer),
             ])
         }.get()
