@@ -58,6 +58,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let login: LoginResult
         let tsih: TSIH
         let target: ExportedTarget?
+        /// The target's device server, kept apart so the per-command path does not copy
+        /// (and retain every field of) the whole `ExportedTarget`.
+        let device: SCSITargetDevice?
         let nexus: ITNexus?
         var window: CommandWindow<Ordered>
         var statSN: SequenceNumber
@@ -70,6 +73,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             self.login = login
             self.tsih = tsih
             self.target = target
+            self.device = target?.device
             self.nexus = nexus
             self.window = window
             self.statSN = statSN
@@ -401,7 +405,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// The task is in `session.tasks`.
     private func startIfReady(_ task: Task, session: inout Session) {
         guard task.delivered, !task.executing, task.transfer?.isComplete ?? true,
-            let target = session.target, let nexus = session.nexus, let context
+            let device = session.device, let nexus = session.nexus, let context
         else { return }
         let tag = task.command.initiatorTaskTag
         task.executing = true
@@ -409,7 +413,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             cdb: task.command.cdb, lun: task.command.lun, dataOut: task.dataOut.take(),
             expectedDataTransferLength: task.command.expectedDataTransferLength, nexus: nexus
         )
-        let device = target.device
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let faults = services.faults.faults(on: portal)
