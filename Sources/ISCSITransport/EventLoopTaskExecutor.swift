@@ -8,7 +8,6 @@ import NIOCore
 /// its response is written in the same loop tick as its neighbours' and flushed with
 /// them. Backends that block still do so on their own thread pool (ARCHITECTURE.md §5),
 /// and a task suspended there resumes here.
-@available(macOS 15.0, *)
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 

@@ -87,10 +87,8 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var phase: Phase
     private var context: ChannelHandlerContext?
     private var nextTransferTag: UInt32 = 1
-    /// The `EventLoopTaskExecutor` of this connection's loop, made on first use (typed
-    /// `AnyObject` because the type needs macOS 15; read back with `unsafeDowncast`,
-    /// as a checked cast per command showed in the profile).
-    private var taskExecutor: AnyObject?
+    /// The `EventLoopTaskExecutor` of this connection's loop, made on first use.
+    private var taskExecutor: EventLoopTaskExecutor?
     /// A flush is queued on the loop (see `scheduleFlush`).
     private var flushPending = false
     /// Between the first channelRead of a read batch and channelReadComplete, which
@@ -437,16 +435,14 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             // suspend (the RAM disk) completes and answers inside this call, without a
             // job on the loop's queue; one that suspends resumes on the loop's executor.
             _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop), operation: run)
-        } else if #available(macOS 15.0, *) {
-            _Concurrency.Task(executorPreference: loopTaskExecutor(eventLoop), operation: run)
         } else {
-            _Concurrency.Task(operation: run)
+            _Concurrency.Task(executorPreference: loopTaskExecutor(eventLoop), operation: run)
         }
     }
 
-    @available(macOS 15.0, *)
     private func loopTaskExecutor(_ eventLoop: any EventLoop) -> EventLoopTaskExecutor {
-        let executor = taskExecutor.map { unsafeDowncast($0, to: EventLoopTaskExecutor.self) } ?? EventLoopTaskExecutor(eventLoop)
+        if let taskExecutor { return taskExecutor }
+        let executor = EventLoopTaskExecutor(eventLoop)
         taskExecutor = executor
         return executor
     }

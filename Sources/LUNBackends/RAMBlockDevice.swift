@@ -1,6 +1,7 @@
 import BlockStorage
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// A sparse in-memory medium: pages are allocated on first write, never-written and
 /// unmapped blocks read as zeros, and the resident size is bounded.
@@ -25,6 +26,10 @@ public final class RAMBlockDevice: BlockDevice {
     /// The resident-memory bound, or nil for "the whole medium" (follows a resize).
     private let maximumResidentBytes: UInt64?
     private let pages: NIOLockedValueBox<Pages>
+    /// `pages.blockCount`, readable without the lock: the engine asks for the geometry
+    /// on every command (range checks), from every session, and the lock is the one
+    /// every read and write takes. Changed only by ``resize(toBlockCount:)``, under the lock.
+    private let publishedBlockCount: Synchronization.Atomic<UInt64>
 
     /// A medium of `blockCount` blocks of `blockSize` bytes holding at most
     /// `maximumResidentBytes` of written data (default: the whole medium). `blockSize`
@@ -35,11 +40,12 @@ public final class RAMBlockDevice: BlockDevice {
         self.maximumResidentBytes = maximumResidentBytes
         let maximumPages = Self.pageCount(forBytes: maximumResidentBytes ?? UInt64(blockSize) * blockCount)
         self.pages = NIOLockedValueBox(Pages(maximumPages: maximumPages, blockCount: blockCount))
+        self.publishedBlockCount = Synchronization.Atomic(blockCount)
     }
 
     public var geometry: BlockGeometry {
         BlockGeometry(
-            blockSize: blockSize, blockCount: pages.withLockedValue { $0.blockCount },
+            blockSize: blockSize, blockCount: publishedBlockCount.load(ordering: .acquiring),
             physicalBlockSize: max(blockSize, Self.physicalBlockSize))
     }
 
@@ -62,6 +68,7 @@ public final class RAMBlockDevice: BlockDevice {
                 state.pages = state.pages.filter { $0.key < firstDropped }
             }
             state.blockCount = blockCount
+            publishedBlockCount.store(blockCount, ordering: .releasing)
             if maximumResidentBytes == nil { state.maximumPages = Self.pageCount(forBytes: newEnd) }
         }
     }

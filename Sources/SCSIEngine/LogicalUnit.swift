@@ -1,6 +1,7 @@
 import BlockStorage
 import NIOConcurrencyHelpers
 import SCSIProtocol
+import Synchronization
 
 /// One logical unit at run time: its fixed configuration plus the small mutable state
 /// SPC keeps per logical unit (mode parameters, unit attentions), behind a lock that
@@ -8,8 +9,6 @@ import SCSIProtocol
 final class LogicalUnit: Sendable {
     /// Mutable state of the logical unit.
     struct State: Sendable {
-        /// WCE of the caching mode page (SBC-3 §6.4.5).
-        var writeCacheEnabled: Bool
         /// D_SENSE of the control mode page: sense data in descriptor format (SPC-4 §7.5.8).
         var descriptorSense = false
         var unitAttentions = UnitAttentionState()
@@ -27,6 +26,10 @@ final class LogicalUnit: Sendable {
     /// Orders exclusive commands against all others (COMPARE AND WRITE atomicity).
     let gate = LogicalUnitGate()
     private let state: NIOLockedValueBox<State>
+    /// WCE of the caching mode page (SBC-3 §6.4.5). Every write reads it, from every
+    /// session of the unit, so it is an atomic beside the locked state; it changes
+    /// under the lock with D_SENSE (``setModeParameters(writeCacheEnabled:descriptorSense:)``).
+    private let writeCache: Synchronization.Atomic<Bool>
     /// Logical block provisioning is offered (UNMAP, WRITE SAME with UNMAP, LBPME, VPD
     /// 0xB2) only when the unit is configured thin, the backend can deallocate and the
     /// unit is writable: a read-only unit has nothing to unmap (SBC-3 §4.7).
@@ -37,12 +40,15 @@ final class LogicalUnit: Sendable {
         targetPortGroups: [TargetPortGroupDescriptor] = []
     ) {
         self.descriptor = descriptor
+        self.writeCache = Synchronization.Atomic(descriptor.writeCacheEnabled)
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
         self.isThinProvisioned = descriptor.thinProvisioning && descriptor.device.supportsUnmap && !descriptor.readOnly
-        self.limits = DeviceServerLimits.blockLimits(for: descriptor.device.geometry, unmapSupported: isThinProvisioned)
+        let geometry = descriptor.device.geometry
+        self.blockSize = geometry.blockSize
+        self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: isThinProvisioned)
         self.state = NIOLockedValueBox(
             State(
-                writeCacheEnabled: descriptor.writeCacheEnabled, reservations: reservations,
+                reservations: reservations,
                 accessStates: TargetPortGroupStates(targetPortGroups)))
     }
 
@@ -61,9 +67,23 @@ final class LogicalUnit: Sendable {
     /// (the block size never does, so `limits` stay valid).
     var geometry: BlockGeometry { descriptor.device.geometry }
 
+    /// Bytes per logical block, fixed for the life of the unit: read without asking the
+    /// backend (which takes its lock for the block count) on every command.
+    let blockSize: Int
+
     /// The current WCE.
     var writeCacheEnabled: Bool {
-        state.withLockedValue { $0.writeCacheEnabled }
+        writeCache.load(ordering: .relaxed)
+    }
+
+    /// Sets WCE and D_SENSE together (MODE SELECT); whether either changed.
+    func setModeParameters(writeCacheEnabled: Bool, descriptorSense: Bool) -> Bool {
+        state.withLockedValue { state in
+            let changed = writeCache.load(ordering: .relaxed) != writeCacheEnabled || state.descriptorSense != descriptorSense
+            writeCache.store(writeCacheEnabled, ordering: .relaxed)
+            state.descriptorSense = descriptorSense
+            return changed
+        }
     }
 
     /// Runs `body` on the locked state.
@@ -78,9 +98,6 @@ final class LogicalUnit: Sendable {
 
     /// Mode parameters back to their defaults (SAM-5 §6.3.3, logical unit reset).
     func resetModeParameters() {
-        state.withLockedValue {
-            $0.writeCacheEnabled = descriptor.writeCacheEnabled
-            $0.descriptorSense = false
-        }
+        _ = setModeParameters(writeCacheEnabled: descriptor.writeCacheEnabled, descriptorSense: false)
     }
 }

@@ -18,7 +18,7 @@ extension SCSITargetDevice {
         guard access.blockCount <= UInt64(unit.limits.maximumCompareAndWriteLength) else {
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 13))
         }
-        let half = Int(access.blockCount) * unit.geometry.blockSize
+        let half = Int(access.blockCount) * unit.blockSize
         // The Data-Out must be exactly the verify and the write data (SBC-3 §5.2), also
         // when NUMBER OF LOGICAL BLOCKS is zero and nothing is to be transferred.
         guard Int(context.command.expectedDataTransferLength) == 2 * half else {
@@ -41,7 +41,7 @@ extension SCSITargetDevice {
         try checkProtectionField(context.cdb)
         guard unit.descriptor.readOnly == false else { throw SenseData(.writeProtected) }
         let access = try checkedMediaAccess(context.cdb, unit: unit)
-        let byteCount = Int(access.blockCount) * unit.geometry.blockSize
+        let byteCount = Int(access.blockCount) * unit.blockSize
         let data = try dataOut(context, byteCount: byteCount)
         guard byteCount > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: 0) }
         let current = try await readForComparison(at: access.lba, blockCount: access.blockCount, unit: unit)

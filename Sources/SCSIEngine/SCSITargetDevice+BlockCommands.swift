@@ -37,7 +37,7 @@ extension SCSITargetDevice {
         let maximumDescriptors = max(1, (cdb.allocationLength - 8) / 16)
         var runs: [(lba: UInt64, blocks: UInt64, deallocated: Bool)] = []
         if unit.isThinProvisioned {
-            let blockSize = unit.geometry.blockSize
+            let blockSize = unit.blockSize
             let count = min(capacity - start, UInt64(max(1, Self.lbaStatusScanBytes / blockSize)))
             let data = try await readForComparison(at: start, blockCount: count, unit: unit)
             for block in 0..<Int(count) {

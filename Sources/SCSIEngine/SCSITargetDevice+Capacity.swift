@@ -10,7 +10,7 @@ extension SCSITargetDevice {
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 2))
         }
         let lastLBA = unit.geometry.blockCount.lastLBA
-        let data = UInt32(clamping: lastLBA).bigEndianBytes + UInt32(unit.geometry.blockSize).bigEndianBytes
+        let data = UInt32(clamping: lastLBA).bigEndianBytes + UInt32(unit.blockSize).bigEndianBytes
         return .good(data, allocationLength: data.count)
     }
 

@@ -26,7 +26,7 @@ extension SCSITargetDevice {
             throw SenseData(.writeProtected)
         }
         let access = try checkedMediaAccess(context.cdb, unit: unit)
-        let blockSize = unit.geometry.blockSize
+        let blockSize = unit.blockSize
         let byteCount = Int(access.blockCount) * blockSize
         // When the initiator's Expected Data Transfer Length is shorter than the CDB's
         // transfer length, only the whole blocks it sent are written and the port layer
@@ -50,7 +50,7 @@ extension SCSITargetDevice {
         case 0:
             return .good
         case 1:
-            let byteCount = Int(access.blockCount) * unit.geometry.blockSize
+            let byteCount = Int(access.blockCount) * unit.blockSize
             let expected = try dataOut(context, byteCount: byteCount)
             guard access.blockCount > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: 0) }
             let actual = try await readForComparison(at: access.lba, blockCount: access.blockCount, unit: unit)
@@ -60,7 +60,7 @@ extension SCSITargetDevice {
             return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
         case 3:
             // BYTCHK 11b (SBC-4 §5.31): one Data-Out block, compared with every block.
-            let blockSize = unit.geometry.blockSize
+            let blockSize = unit.blockSize
             let expected = try dataOut(context, byteCount: blockSize)
             guard access.blockCount > 0 else { return SCSICommandResult(status: .good, dataOutLengthUsed: blockSize) }
             let actual = try await readForComparison(at: access.lba, blockCount: access.blockCount, unit: unit)

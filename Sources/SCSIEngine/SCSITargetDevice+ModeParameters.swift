@@ -43,7 +43,7 @@ extension SCSITargetDevice {
             format: format, writeProtected: unit.descriptor.readOnly,
             blockDescriptor: disableBlockDescriptors
                 ? nil
-                : .init(blockCount: blockCount, blockLength: UInt32(unit.geometry.blockSize)),
+                : .init(blockCount: blockCount, blockLength: UInt32(unit.blockSize)),
             longLBA: longLBAAccepted && blockCount > UInt64(UInt32.max),
             pages: pages)
         return .good(list.bytes, allocationLength: cdb.allocationLength)
@@ -63,7 +63,7 @@ extension SCSITargetDevice {
         let data = try dataOut(context, byteCount: length)
         let received = try ModeParameterList.parse(Array(data.readableBytesView), format: format)
         if let descriptor = received.blockDescriptors.first,
-           descriptor.blockLength != UInt32(unit.geometry.blockSize) {
+           descriptor.blockLength != UInt32(unit.blockSize) {
             throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: format.headerLength))
         }
         var writeCacheEnabled = unit.writeCacheEnabled
@@ -76,13 +76,7 @@ extension SCSITargetDevice {
             default: break
             }
         }
-        let changed = unit.withState { state in
-            defer {
-                state.writeCacheEnabled = writeCacheEnabled
-                state.descriptorSense = descriptorSense
-            }
-            return state.writeCacheEnabled != writeCacheEnabled || state.descriptorSense != descriptorSense
-        }
+        let changed = unit.setModeParameters(writeCacheEnabled: writeCacheEnabled, descriptorSense: descriptorSense)
         if changed {
             unit.withState { $0.unitAttentions.establish(.modeParametersChanged, except: context.nexus) }
             logger.info(

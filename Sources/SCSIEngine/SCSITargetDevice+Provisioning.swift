@@ -78,7 +78,7 @@ extension SCSITargetDevice {
         }
         guard unit.descriptor.readOnly == false else { throw SenseData(.writeProtected) }
         try checkRange(lba: access.lba, blockCount: blockCount, unit: unit)
-        let blockSize = unit.geometry.blockSize
+        let blockSize = unit.blockSize
         let dataOutLength = cdb.writeSameHasNoDataOut ? 0 : blockSize
         // The Data-Out is exactly one logical block (SBC-3 §5.42); more or less is a
         // malformed command, not an underflow or overflow to report as a residual.

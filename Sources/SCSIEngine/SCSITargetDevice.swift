@@ -86,7 +86,7 @@ public final class SCSITargetDevice: Sendable {
     public func execute(_ command: SCSICommand) async -> SCSICommandResult {
         let cdb = CommandDescriptorBlock(command.cdb)
         let unit = LogicalUnitNumber(wireValue: command.lun).flatMap { units[$0] }
-        let dataOutLength = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.geometry.blockSize) }
+        let dataOutLength = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.blockSize) }
         do {
             var result = try await dispatch(command, cdb: cdb, unit: unit)
             if result.status == .reservationConflict { result.dataOutLengthUsed = dataOutLength }
@@ -145,11 +145,19 @@ public final class SCSITargetDevice: Sendable {
             // Inside the gate, so an exclusive PERSISTENT RESERVE OUT cannot change the
             // reservation between this check and the command's work.
             let body = { () async throws(SenseData) -> SCSICommandResult in
-                if let attention = unit.withState({ $0.unitAttentions.take(for: command.nexus) }) {
-                    throw SenseData(attention)
+                // The three checks under one take of the unit's lock: it is shared by
+                // every session of the unit, so each take is a chance to contend.
+                // Success carries whether the command meets a reservation conflict.
+                let admission = unit.withState { state -> Result<Bool, SenseData> in
+                    if let attention = state.unitAttentions.take(for: command.nexus) {
+                        return .failure(SenseData(attention))
+                    }
+                    if let refusal = supported.aluaAccess.refusal(in: state.accessStates.state(through: command.nexus)) {
+                        return .failure(SenseData(refusal))
+                    }
+                    return .success(state.reservationConflict(for: command.nexus, access: access))
                 }
-                try self.checkAccessState(supported.aluaAccess, unit: unit, nexus: command.nexus)
-                if unit.withState({ $0.reservationConflict(for: command.nexus, access: access) }) {
+                if try admission.get() {
                     return SCSICommandResult(status: .reservationConflict)
                 }
                 return try await handler(self)(context, unit)
