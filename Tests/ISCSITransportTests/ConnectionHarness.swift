@@ -9,7 +9,7 @@ import Testing
 
 @testable import ISCSITransport
 
-/// The real target pipeline (framer, encoder, `TargetConnectionHandler`) on a
+/// The real target pipeline (framer, `TargetConnectionHandler`) on a
 /// `NIOAsyncTestingChannel`, with the test playing the initiator: PDUs are encoded
 /// into the channel and its outbound bytes framed back into PDUs.
 ///
