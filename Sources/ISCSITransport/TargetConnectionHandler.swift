@@ -9,7 +9,8 @@ import SCSIEngine
 /// The Storport "port driver" half (ARCHITECTURE.md §2): it runs the login machine,
 /// then owns the CmdSN window, R2T/Data-Out sequencing, Data-In/SCSI Response with
 /// residuals, StatSN, NOP pings, Text, Logout, Reject and task management, and hands
-/// complete commands to the `SCSITargetDevice` as async tasks off the event loop.
+/// complete commands to the `SCSITargetDevice` as tasks that start on the connection's
+/// event loop and resume there when the backend suspends.
 final class TargetConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ISCSIInboundFrame
     /// PDUs are encoded here (`send`), not by an encoder handler in the pipeline.
@@ -395,7 +396,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             r2t.r2tSN = request.r2tSN
             r2t.bufferOffset = request.bufferOffset
             r2t.desiredDataTransferLength = request.desiredLength
-            send(.readyToTransfer(r2t))
+            send(r2t)
         }
     }
 

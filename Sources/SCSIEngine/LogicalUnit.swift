@@ -18,6 +18,12 @@ final class LogicalUnit: Sendable {
         var spc2ReservationHolder: ITNexus?
         /// The asymmetric access state through each target port group (SPC-4 §5.15).
         var accessStates: TargetPortGroupStates
+
+        /// Why a command with `access` may not run through `nexus`'s target port group
+        /// in its current asymmetric access state (SPC-4 §5.15.2.4); nil if it may.
+        func refusal(of access: ALUAAccess, through nexus: ITNexus) -> SenseCondition? {
+            access.refusal(in: accessStates.state(through: nexus))
+        }
     }
 
     let descriptor: LogicalUnitDescriptor

@@ -28,7 +28,7 @@ extension SCSITargetDevice {
     /// Refuses a command the state of the nexus's target port group does not serve
     /// (SPC-4 §5.15.2.4 lists per state; the column is ``SupportedCommand/aluaAccess``).
     func checkAccessState(_ access: ALUAAccess, unit: LogicalUnit, nexus: ITNexus) throws(SenseData) {
-        if let refusal = access.refusal(in: unit.withState({ $0.accessStates.state(through: nexus) })) {
+        if let refusal = unit.withState({ $0.refusal(of: access, through: nexus) }) {
             throw SenseData(refusal)
         }
     }

@@ -152,7 +152,7 @@ public final class SCSITargetDevice: Sendable {
                     if let attention = state.unitAttentions.take(for: command.nexus) {
                         return .failure(SenseData(attention))
                     }
-                    if let refusal = supported.aluaAccess.refusal(in: state.accessStates.state(through: command.nexus)) {
+                    if let refusal = state.refusal(of: supported.aluaAccess, through: command.nexus) {
                         return .failure(SenseData(refusal))
                     }
                     return .success(state.reservationConflict(for: command.nexus, access: access))
