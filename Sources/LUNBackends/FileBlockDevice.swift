@@ -11,11 +11,33 @@ import Darwin
 #endif
 
 /// A medium backed by a file descriptor: a regular file, or (opened through
-/// ``BlockDeviceBackend``) a Linux block device. Every blocking system call runs on
-/// the `NIOThreadPool` passed in, never on an event loop or a cooperative-pool thread
-/// (ARCHITECTURE.md §5); reads and writes are handed over in batches
-/// (``BlockingCallBatcher``). This is the one place pread/pwrite/fdatasync/fallocate live.
+/// ``BlockDeviceBackend``) a Linux block device. Every system call that can wait for a
+/// device runs on the `NIOThreadPool` passed in, never on an event loop or a
+/// cooperative-pool thread (ARCHITECTURE.md §5); reads and writes are handed over in
+/// batches (``BlockingCallBatcher``). Calls that cannot wait for a device are made on
+/// the caller's thread, as a RAM disk's copies are (``InlineAccess``). This is the one
+/// place pread/pwrite/fdatasync/fallocate live.
 public final class FileBlockDevice: BlockDevice {
+    /// Which reads and writes are made on the caller's thread instead of the pool.
+    ///
+    /// A hand-over to the pool costs two thread wake-ups, several times the copy
+    /// itself when the data is in memory.
+    enum InlineAccess: Equatable {
+        /// A regular file on tmpfs or ramfs: every read and write is a copy to or
+        /// from memory (fdatasync is a no-op there), so all of them are made inline.
+        /// Only swapped-out pages could make one wait, as they would a RAM disk's.
+        case memoryBacked
+        /// Reads are tried inline with preadv2(RWF_NOWAIT), which fails with EAGAIN
+        /// instead of waiting when a page is not in the page cache; the rest of such
+        /// a read goes to the pool. Writes always go to the pool: a buffered write can
+        /// wait for writeback or the journal, and RWF_NOWAIT is refused for them.
+        case cachedReads
+        /// Everything goes to the pool (RWF_NOWAIT unsupported).
+        case none
+    }
+
+    /// Decided once at open by ``probeInlineAccess(_:isBlockDevice:)``.
+    let inlineAccess: InlineAccess
     /// The path the medium was opened from, for log and error messages.
     public let path: String
     private let descriptor: SystemPackage.FileDescriptor
@@ -39,6 +61,7 @@ public final class FileBlockDevice: BlockDevice {
         self.isBlockDevice = isBlockDevice
         self.threadPool = threadPool
         self.calls = BlockingCallBatcher(threadPool: threadPool, spread: threadPool.numberOfThreads)
+        self.inlineAccess = Self.probeInlineAccess(descriptor, isBlockDevice: isBlockDevice)
     }
 
     public var geometry: BlockGeometry { currentGeometry.withLockedValue { $0 } }
@@ -127,36 +150,87 @@ public final class FileBlockDevice: BlockDevice {
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
         let byteCount = blockCount * blockSize
         let offset = Int64(lba) * Int64(blockSize)
-        return try await calls.run { [descriptor, path] in
+        var started: ByteBuffer? = nil
+        if inlineAccess != .none {
             var buffer = allocator.buffer(capacity: byteCount)
-            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount) { raw in
-                var done = 0
-                while done < byteCount {
-                    let chunk = UnsafeMutableRawBufferPointer(rebasing: raw[done..<byteCount])
-                    let count = try systemCall(.readFailed, "read \(byteCount) bytes at offset \(offset) of \(path)") {
-                        try descriptor.read(fromAbsoluteOffset: offset + Int64(done), into: chunk)
-                    }
-                    if count == 0 {  // past the end of a file: the medium reads as zeros
-                        chunk.initializeMemory(as: UInt8.self, repeating: 0)
-                        break
-                    }
-                    done += count
-                }
-                return byteCount
+            let onlyIfCached = inlineAccess == .cachedReads
+            if try Self.fill(&buffer, to: byteCount, from: offset, of: descriptor, path: path, onlyIfCached: onlyIfCached) {
+                return buffer
             }
+            // Partly cached: the pool reads the rest (the buffer is copied once then).
+            if buffer.readableBytes > 0 { started = buffer }
+        }
+        return try await calls.run { [descriptor, path, started] in
+            var buffer = started ?? allocator.buffer(capacity: byteCount)
+            try Self.fill(&buffer, to: byteCount, from: offset, of: descriptor, path: path, onlyIfCached: false)
             return buffer
         }
     }
 
+    /// Reads from `offset` onwards until `buffer` holds `byteCount` bytes, continuing
+    /// after what it already holds; past the end of the file the medium reads as zeros.
+    /// With `onlyIfCached` it stops, returning false, where a read would wait for the
+    /// device (preadv2 with RWF_NOWAIT fails with EAGAIN).
+    @discardableResult
+    private static func fill(
+        _ buffer: inout ByteBuffer, to byteCount: Int, from offset: Int64, of descriptor: SystemPackage.FileDescriptor,
+        path: String, onlyIfCached: Bool
+    ) throws -> Bool {
+        while buffer.readableBytes < byteCount {
+            let done = buffer.readableBytes
+            var wouldWait = false
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount - done) { raw -> Int in
+                let chunk = UnsafeMutableRawBufferPointer(rebasing: raw[0..<(byteCount - done)])
+                let count: Int
+                if onlyIfCached, let readIfCached = preadv2Function {
+                    var vector = iovec(iov_base: chunk.baseAddress, iov_len: chunk.count)
+                    count = readIfCached(descriptor.rawValue, &vector, 1, off_t(offset + Int64(done)), noWaitFlag)
+                    if count < 0 {
+                        let error = errno
+                        if error == EAGAIN {
+                            wouldWait = true
+                            return 0
+                        }
+                        if error == EINTR { return 0 }
+                        throw BlockStorageError(
+                            .readFailed,
+                            "cannot read \(byteCount) bytes at offset \(offset) of \(path): \(Errno(rawValue: error))")
+                    }
+                } else {
+                    count = try systemCall(.readFailed, "read \(byteCount) bytes at offset \(offset) of \(path)") {
+                        try descriptor.read(fromAbsoluteOffset: offset + Int64(done), into: chunk)
+                    }
+                }
+                if count == 0 {
+                    chunk.initializeMemory(as: UInt8.self, repeating: 0)
+                    return chunk.count
+                }
+                return count
+            }
+            if wouldWait { return false }
+        }
+        return true
+    }
+
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         let offset = Int64(lba) * Int64(blockSize)
+        if inlineAccess == .memoryBacked {
+            return try Self.write(data, at: offset, of: descriptor, path: path, forceUnitAccess: forceUnitAccess)
+        }
         try await calls.run { [descriptor, path] in
-            _ = try systemCall(.writeFailed, "write \(data.readableBytes) bytes at offset \(offset) of \(path)") {
-                try descriptor.writeAll(toAbsoluteOffset: offset, data.readableBytesView)
-            }
-            if forceUnitAccess {
-                try Self.synchronize(descriptor, path: path, code: .writeFailed)
-            }
+            try Self.write(data, at: offset, of: descriptor, path: path, forceUnitAccess: forceUnitAccess)
+        }
+    }
+
+    private static func write(
+        _ data: ByteBuffer, at offset: Int64, of descriptor: SystemPackage.FileDescriptor, path: String,
+        forceUnitAccess: Bool
+    ) throws {
+        _ = try systemCall(.writeFailed, "write \(data.readableBytes) bytes at offset \(offset) of \(path)") {
+            try descriptor.writeAll(toAbsoluteOffset: offset, data.readableBytesView)
+        }
+        if forceUnitAccess {
+            try synchronize(descriptor, path: path, code: .writeFailed)
         }
     }
 
@@ -213,19 +287,58 @@ public final class FileBlockDevice: BlockDevice {
         return fallocate(descriptor.rawValue, keepSizePunchHole, off_t(offset), off_t(length)) == 0
     }
 
-    /// The C signature of Linux fallocate(2).
-    private typealias Fallocate = @convention(c) (Int32, Int32, off_t, off_t) -> Int32
-
-    /// glibc's fallocate(2), looked up at run time: the Glibc module only exports it
-    /// under _GNU_SOURCE, which Swift does not define; nil off Linux.
-    private static let fallocateFunction: Fallocate? = {
+    /// How this descriptor's reads and writes may run inline (see ``InlineAccess``).
+    /// Runs on a pool thread at open: the probe read may wait for the device.
+    static func probeInlineAccess(_ descriptor: SystemPackage.FileDescriptor, isBlockDevice: Bool) -> InlineAccess {
         #if os(Linux)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
-        return unsafeBitCast(symbol, to: Fallocate.self)
+        // A device node's file system is devtmpfs (a tmpfs), so only a regular file's counts.
+        let tmpfsMagic = 0x0102_1994, ramfsMagic = 0x8584_58f6  // linux/magic.h
+        if !isBlockDevice, let type = fileSystemType(descriptor), [tmpfsMagic, ramfsMagic].contains(type) {
+            return .memoryBacked
+        }
+        guard let readIfCached = preadv2Function else { return .none }
+        var byte: UInt8 = 0
+        let supported = withUnsafeMutableBytes(of: &byte) { raw in
+            var vector = iovec(iov_base: raw.baseAddress, iov_len: 1)
+            return readIfCached(descriptor.rawValue, &vector, 1, 0, noWaitFlag) >= 0 || errno == EAGAIN
+        }
+        return supported ? .cachedReads : .none
+        #else
+        return .none
+        #endif
+    }
+
+    /// The f_type of fstatfs(2); the field leads struct statfs on every 64-bit Linux.
+    private static func fileSystemType(_ descriptor: SystemPackage.FileDescriptor) -> Int? {
+        guard let fstatfs = fstatfsFunction else { return nil }
+        // struct statfs is 120 bytes on x86_64 and aarch64; room to spare.
+        return withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { raw in
+            fstatfs(descriptor.rawValue, raw.baseAddress!) == 0 ? raw.load(as: Int.self) : nil
+        }
+    }
+
+    /// RWF_NOWAIT (linux/fs.h): fail with EAGAIN instead of waiting for the device.
+    private static let noWaitFlag: Int32 = 0x0000_0008
+
+    /// The Linux calls the Glibc module does not export: fallocate(2) and preadv2(2)
+    /// only exist under _GNU_SOURCE, which Swift does not define, and fstatfs(2) is in
+    /// sys/vfs.h, which it does not include.
+    private static let fallocateFunction = linuxFunction(
+        "fallocate", as: (@convention(c) (Int32, Int32, off_t, off_t) -> Int32).self)
+    private static let preadv2Function = linuxFunction(
+        "preadv2", as: (@convention(c) (Int32, UnsafePointer<iovec>, Int32, off_t, Int32) -> Int).self)
+    private static let fstatfsFunction = linuxFunction(
+        "fstatfs", as: (@convention(c) (Int32, UnsafeMutableRawPointer) -> Int32).self)
+
+    /// A libc function looked up at run time; nil off Linux or where libc lacks it.
+    private static func linuxFunction<Function>(_ name: String, as type: Function.Type) -> Function? {
+        #if os(Linux)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
         #else
         return nil
         #endif
-    }()
+    }
 }
 
 /// Runs a swift-system call, turning its `Errno` into a `BlockStorageError` that says

@@ -1,6 +1,6 @@
 import BlockStorage
 import Foundation
-import LUNBackends
+@testable import LUNBackends
 import NIOCore
 import NIOPosix
 import Testing
@@ -71,6 +71,57 @@ struct LUNBackendTests {
         let back = try await reopened.read(at: 254, blockCount: 2, allocator: ByteBufferAllocator())
         #expect(Array(back.readableBytesView) == bytes)
         try await reopened.close()
+    }
+
+    // The pool is shut down after open, so a call that still reaches it fails: what
+    // succeeds afterwards was served on the caller's thread.
+    @Test("file: a tmpfs file is read and written inline, without the pool")
+    func memoryBackedFileIsInline() async throws {
+        let path = "/dev/shm/swiftport-inline-\(UUID().uuidString).img"
+        defer { unlink(path) }
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let device = try await FileBlockDevice.open(path: path, blockCount: 64, threadPool: pool)
+        try await pool.shutdownGracefully()
+        #expect(device.inlineAccess == .memoryBacked)
+        let bytes = pattern(blocks: 3, seed: 5)
+        try await device.write(ByteBuffer(bytes: bytes), at: 61, forceUnitAccess: true)
+        let back = try await device.read(at: 61, blockCount: 3, allocator: ByteBufferAllocator())
+        #expect(Array(back.readableBytesView) == bytes)
+    }
+
+    @Test("file: on a disk file system a cached read is inline; one that would wait goes to the pool")
+    func diskFileReadsInlineOnlyWhenCached() async throws {
+        // /var/tmp is on disk (not tmpfs) on Debian.
+        let path = "/var/tmp/swiftport-cached-\(UUID().uuidString).img"
+        defer { unlink(path) }
+        let bytes = pattern(blocks: 2048, seed: 7)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let device = try await FileBlockDevice.open(path: path, threadPool: pool)
+        #expect(device.inlineAccess == .cachedReads)
+        let cached = try await device.read(at: 0, blockCount: 2048, allocator: ByteBufferAllocator())
+        #expect(Array(cached.readableBytesView) == bytes)
+
+        // Written back and dropped from the page cache, the file must come from the disk.
+        let file = open(path, O_RDONLY)
+        #expect(fdatasync(file) == 0)
+        #expect(posix_fadvise(file, 0, 0, POSIX_FADV_DONTNEED) == 0)
+        close(file)
+        let uncached = try await device.read(at: 0, blockCount: 2048, allocator: ByteBufferAllocator())
+        #expect(Array(uncached.readableBytesView) == bytes)
+
+        try await pool.shutdownGracefully()
+        let file2 = open(path, O_RDONLY)
+        #expect(posix_fadvise(file2, 0, 0, POSIX_FADV_DONTNEED) == 0)
+        close(file2)
+        await #expect(throws: (any Error).self) {
+            _ = try await device.read(at: 0, blockCount: 2048, allocator: ByteBufferAllocator())
+        }
+        await #expect(throws: (any Error).self) {
+            try await device.write(ByteBuffer(bytes: bytes.prefix(512)), at: 0, forceUnitAccess: false)
+        }
     }
 
     @Test("file: a missing directory is an open error naming the path")
