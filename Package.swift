@@ -7,7 +7,7 @@ let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableU
 
 let package = Package(
     name: "swiftport",
-    platforms: [.macOS(.v15)],
+    platforms: [.macOS("26.0")],
     products: [
         .executable(name: "swiftportd", targets: ["swiftportd"]),
         .executable(name: "swiftport", targets: ["swiftport"]),

@@ -13,14 +13,15 @@
 # OUTDIR for callgrind_annotate.
 #
 # Knobs: PATTERNS ["randwrite randread"], BS [4k], QD [32], TIME [6] s under valgrind,
-# RANGE_MB [16], PORT [3280], BUILD [.build-perf], OUTDIR [/tmp/swiftport-profile],
-# SKIP_BUILD [0], CALLGRIND_OPTS [extra valgrind options].
+# RANGE_MB [16], BACKEND [ram] (or file: a RANGE_MB file LUN in /dev/shm), PORT [3280],
+# BUILD [.build-perf], OUTDIR [/tmp/swiftport-profile], SKIP_BUILD [0], CALLGRIND_OPTS
+# [extra valgrind options].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 PATTERNS=${PATTERNS:-randwrite randread} BS=${BS:-4k} QD=${QD:-32} TIME=${TIME:-6}
-RANGE_MB=${RANGE_MB:-16} PORT=${PORT:-3280} BUILD=${BUILD:-.build-perf}
+RANGE_MB=${RANGE_MB:-16} BACKEND=${BACKEND:-ram} PORT=${PORT:-3280} BUILD=${BUILD:-.build-perf}
 OUTDIR=${OUTDIR:-/tmp/swiftport-profile} SKIP_BUILD=${SKIP_BUILD:-0} CALLGRIND_OPTS=${CALLGRIND_OPTS:-}
 WORK=$(mktemp -d /tmp/swiftport-profile.XXXXXX)
 IQN=iqn.2026-11.io.swiftport:profile
@@ -30,7 +31,7 @@ cleanup() {
     if [[ -n $VG_PID ]] && kill -0 "$VG_PID" 2>/dev/null; then
         kill -TERM "$VG_PID"; sleep 2; kill -9 "$VG_PID" 2>/dev/null || true
     fi
-    rm -rf "$WORK"
+    rm -rf "$WORK" "/dev/shm/swiftport-profile-$$.img"
 }
 trap cleanup EXIT
 if ss -Hltn "sport = :$PORT" | grep -q .; then echo "port $PORT is in use; set PORT=" >&2; exit 2; fi
@@ -46,6 +47,20 @@ BENCH=$BENCH_DIR/iscsi-bench
 # The negotiation limits of scripts/bench.sh, so the PDU flow is the benchmark's.
 source "$ROOT/scripts/bench-lib.sh"
 bench_config "$WORK" "$IQN" "$PORT" "$RANGE_MB"
+case $BACKEND in
+    ram) LUN=0 ;;
+    file)
+        LUN=1
+        cat >> "$WORK/swiftport.toml" <<TOML
+[[target.lun]]
+id = 1
+backend = "file"
+path = "/dev/shm/swiftport-profile-$$.img"
+size = "${RANGE_MB}MiB"
+TOML
+        ;;
+    *) echo "BACKEND is ram or file, not $BACKEND" >&2; exit 2 ;;
+esac
 
 # Valgrind 3.19 cannot read the DWARF of a Swift 6 binary ("possibly corrupted
 # debuginfo"), so it runs a copy without debug info (symbols stay). And it crashes in
@@ -55,7 +70,7 @@ bench_config "$WORK" "$IQN" "$PORT" "$RANGE_MB"
 objcopy --strip-debug "$ROOT/$BUILD/release/swiftportd" "$WORK/swiftportd"
 printf '#include <signal.h>\n#include <unistd.h>\nint sigsuspend(const sigset_t *m) { (void)m; for (;;) pause(); }\n' > "$WORK/park.c"
 cc -shared -fPIC -O2 -o "$WORK/park.so" "$WORK/park.c"
-URL="iscsi://127.0.0.1:$PORT/$IQN/0"
+URL="iscsi://127.0.0.1:$PORT/$IQN/$LUN"
 # shellcheck disable=SC2086
 LD_PRELOAD=$WORK/park.so valgrind --tool=callgrind --callgrind-out-file="$OUTDIR/callgrind.out.%p" $CALLGRIND_OPTS \
     "$WORK/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &

@@ -1,96 +1,37 @@
 import NIOCore
 
-/// Splits a byte stream into PDUs like ``ISCSIPDUFramer`` (whose `decodeFrame` and
-/// `frameLength` it uses), without `ByteToMessageHandler`'s cumulation buffer.
-///
-/// `ByteToMessageHandler` appends every read to the bytes left over from the last one,
-/// so on a busy connection (where a read almost always ends inside a PDU) every byte
-/// received is copied once more, and the copy grows by reallocation. This handler
-/// decodes straight from the buffer the socket read into: only the PDU that straddles
-/// two reads is copied, into a buffer of exactly its length. Data segments therefore
-/// reach the connection as slices of the receive buffer.
-///
-/// Framing limits are the framer's: a data segment longer than MaxRecvDataSegmentLength
-/// is refused from its header, before anything of it is buffered. A framing error is
-/// passed on with `fireErrorCaught` and everything after it is dropped.
+/// A pipeline handler around ``ISCSIPDUStreamDecoder``: bytes in, ``ISCSIInboundFrame``s
+/// out (the initiator side's pipeline; the target's connection handler decodes itself).
+/// A framing error is passed on with `fireErrorCaught` and everything after it is
+/// dropped.
 public final class ISCSIPDUFrameDecoder: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ISCSIInboundFrame
 
     private let settings: ISCSIFramingSettings
-    /// The start of a PDU that has not fully arrived, in a buffer of its own.
-    private var partial: ByteBuffer?
-    /// A framing error ended the stream.
-    private var failed = false
+    private var stream = ISCSIPDUStreamDecoder()
 
     public init(settings: ISCSIFramingSettings) {
         self.settings = settings
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !failed else { return }
         var input = unwrapInboundIn(data)
         do {
-            if partial != nil {
-                guard let frame = try completePartial(from: &input) else { return }
+            while let frame = try stream.next(from: &input, settings: settings) {
                 context.fireChannelRead(wrapInboundOut(frame))
             }
-            while let frame = try ISCSIPDUFramer.decodeFrame(from: &input, settings: settings) {
-                context.fireChannelRead(wrapInboundOut(frame))
-            }
-            if input.readableBytes > 0 { keepPartial(input) }
         } catch {
-            failed = true
-            partial = nil
             context.fireErrorCaught(error)
         }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
-        // A partial PDU at EOF is dropped: there is nobody left to answer.
-        partial = nil
+        stream.reset()
         context.fireChannelInactive()
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        partial = nil
-    }
-
-    /// Moves bytes from `input` into the partial PDU until it is whole, and decodes it;
-    /// nil when `input` ran out first (everything it held is then in `partial`).
-    private func completePartial(from input: inout ByteBuffer) throws(ISCSIProtocolError) -> ISCSIInboundFrame? {
-        guard var buffer = partial else { return nil }
-        partial = nil
-        while true {
-            let wanted: Int
-            if let header = BasicHeaderSegment(buffer: buffer) {
-                wanted = try ISCSIPDUFramer.frameLength(of: header, settings: settings) - buffer.readableBytes
-            } else {
-                wanted = BasicHeaderSegment.length - buffer.readableBytes
-            }
-            if wanted <= 0 { break }
-            let count = min(wanted, input.readableBytes)
-            if count > 0 {
-                let chunk = input.readSlice(length: count)!
-                buffer.writeImmutableBuffer(chunk)
-            }
-            if count < wanted {
-                partial = buffer
-                return nil
-            }
-        }
-        return try ISCSIPDUFramer.decodeFrame(from: &buffer, settings: settings)
-    }
-
-    /// Copies the start of an incomplete PDU out of the receive buffer (so that buffer
-    /// is not pinned) into a buffer sized for the whole PDU when its header is known.
-    private func keepPartial(_ input: ByteBuffer) {
-        var capacity = max(input.readableBytes, BasicHeaderSegment.length)
-        if let header = BasicHeaderSegment(buffer: input), let length = try? ISCSIPDUFramer.frameLength(of: header, settings: settings) {
-            capacity = max(capacity, length)
-        }
-        var buffer = ByteBufferAllocator().buffer(capacity: capacity)
-        buffer.writeImmutableBuffer(input)
-        partial = buffer
+        stream.reset()
     }
 }

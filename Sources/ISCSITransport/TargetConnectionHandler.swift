@@ -12,8 +12,10 @@ import SCSIEngine
 /// complete commands to the `SCSITargetDevice` as tasks that start on the connection's
 /// event loop and resume there when the backend suspends.
 final class TargetConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ISCSIInboundFrame
-    /// PDUs are encoded here (`send`), not by an encoder handler in the pipeline.
+    /// PDUs are framed here (`frames`) and encoded here (`send`), not by decoder and
+    /// encoder handlers in the pipeline: each such handler cost every PDU a boxed
+    /// `NIOAny`, a dynamic cast and a pipeline step.
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// One SCSI task of this session, from its command PDU to its response. A class,
@@ -84,6 +86,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private let services: TargetServices
     private let portal: Portal
     private let framing: ISCSIFramingSettings
+    private var frames = ISCSIPDUStreamDecoder()
     private var logger: Logger
     private var phase: Phase
     private var context: ChannelHandlerContext?
@@ -149,6 +152,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             logger.info("session ended", metadata: ["tsih": "\(registration.tsih)", "tasks": "\(pending)"])
         }
         phase = .closing
+        frames.reset()
         context.fireChannelInactive()
     }
 
@@ -159,7 +163,20 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inReadBatch = true
-        switch unwrapInboundIn(data) {
+        var input = unwrapInboundIn(data)
+        do {
+            while let frame = try frames.next(from: &input, settings: framing) {
+                receive(frame)
+            }
+        } catch {
+            // The stream has lost its PDU boundaries (RFC 7143 §6.2): nothing after
+            // this can be answered, so the connection goes.
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: ISCSIInboundFrame) {
+        switch frame {
         case .pdu(let pdu):
             receive(pdu)
         case .reject(let reason, let header, let error):
@@ -421,7 +438,12 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.complete(tag, result) }
             return
         }
-        let run: @Sendable @concurrent () async -> Void = {
+        // Started at once on this thread (SE-0472): a command whose backend does not
+        // suspend (the RAM disk, a tmpfs file) completes and answers inside this call,
+        // without a job on the loop's queue; one that suspends resumes on the loop's
+        // executor. The closure is written here, not stored first, so no reabstraction
+        // thunk (an async frame each) stands between the task and the command.
+        _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop)) {
             let result = await device.execute(command)
             if let delay {
                 eventLoop.scheduleTask(in: delay) { handler.value.complete(tag, result) }
@@ -430,14 +452,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             } else {
                 eventLoop.execute { handler.value.complete(tag, result) }
             }
-        }
-        if #available(macOS 26.0, *) {
-            // Started at once on this thread (SE-0472): a command whose backend does not
-            // suspend (the RAM disk) completes and answers inside this call, without a
-            // job on the loop's queue; one that suspends resumes on the loop's executor.
-            _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop), operation: run)
-        } else {
-            _Concurrency.Task(executorPreference: loopTaskExecutor(eventLoop), operation: run)
         }
     }
 

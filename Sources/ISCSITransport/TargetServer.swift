@@ -35,10 +35,8 @@ public final class TargetServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let framing = ISCSIFramingSettings()
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ISCSIPDUFrameDecoder(settings: framing),
-                        TargetConnectionHandler(services: services, portal: portal, framing: framing, peer: channel.remoteAddress),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(
+                        TargetConnectionHandler(services: services, portal: portal, framing: framing, peer: channel.remoteAddress))
                 }
             }
             .bind(host: portal.host, port: portal.port)

@@ -342,18 +342,19 @@ public final class FileBlockDevice: BlockDevice {
 }
 
 /// Runs a swift-system call, turning its `Errno` into a `BlockStorageError` that says
-/// what we were doing and to which file.
-func systemCall<T>(_ code: BlockStorageError.Code, _ what: String, _ body: () throws -> T) throws -> T {
+/// what we were doing and to which file (`what` is only built on failure: the read and
+/// write paths call this per I/O).
+func systemCall<T>(_ code: BlockStorageError.Code, _ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as Errno {
-        throw BlockStorageError(code, "cannot \(what): \(error)")
+        throw BlockStorageError(code, "cannot \(what()): \(error)")
     }
 }
 
 /// Runs a libc call that returns -1 and sets errno on failure.
-func checkedCall(_ code: BlockStorageError.Code, _ what: String, _ body: () -> Int32) throws {
+func checkedCall(_ code: BlockStorageError.Code, _ what: @autoclosure () -> String, _ body: () -> Int32) throws {
     if body() == -1 {
-        throw BlockStorageError(code, "cannot \(what): \(Errno(rawValue: errno))")
+        throw BlockStorageError(code, "cannot \(what()): \(Errno(rawValue: errno))")
     }
 }

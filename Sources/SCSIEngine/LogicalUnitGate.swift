@@ -27,20 +27,25 @@ final class LogicalUnitGate: Sendable {
 
     /// Runs `body` alongside other shared holders.
     func withShared<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
-        await enter(exclusive: false)
+        if !tryEnter(exclusive: false) { await waitToEnter(exclusive: false) }
         defer { leave(exclusive: false) }
         return try await body()
     }
 
     /// Runs `body` with nothing else inside.
     func withExclusive<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
-        await enter(exclusive: true)
+        if !tryEnter(exclusive: true) { await waitToEnter(exclusive: true) }
         defer { leave(exclusive: true) }
         return try await body()
     }
 
-    private func enter(exclusive: Bool) async {
-        if state.withLockedValue({ $0.tryEnter(exclusive: exclusive) }) { return }
+    /// The uncontended case, without an await: every await is followed by a hop back to
+    /// the caller's executor, which costs a command about 600 instructions.
+    private func tryEnter(exclusive: Bool) -> Bool {
+        state.withLockedValue { $0.tryEnter(exclusive: exclusive) }
+    }
+
+    private func waitToEnter(exclusive: Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let entered = state.withLockedValue { state in
                 if state.tryEnter(exclusive: exclusive) { return true }

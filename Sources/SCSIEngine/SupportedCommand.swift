@@ -4,15 +4,20 @@ import SCSIProtocol
 /// (and service action) is implemented, by which handler, whether it needs an existing
 /// logical unit, and how it fares under reservations and asymmetric access states.
 struct SupportedCommand: Sendable {
-    /// How the dispatcher calls a handler.
+    /// How the dispatcher calls a handler. Handlers run where the command's task runs
+    /// (`nonisolated(nonsending)`, spelled out so that the thunks made from the method
+    /// references below can never be `@concurrent`: a hop to the generic executor and
+    /// back per command).
     enum Handler: Sendable {
         /// Served for any LUN, existing or not, and exempt from unit attention
         /// reporting: INQUIRY, REPORT LUNS, REQUEST SENSE (SAM-5 §5.14).
         case anyLogicalUnit(
-            @Sendable (SCSITargetDevice) -> (CommandContext, LogicalUnit?) async throws(SenseData) -> SCSICommandResult)
+            @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit?) async throws(SenseData)
+                -> SCSICommandResult)
         /// Needs an existing logical unit; a pending unit attention is reported first.
         case logicalUnit(
-            @Sendable (SCSITargetDevice) -> (CommandContext, LogicalUnit) async throws(SenseData) -> SCSICommandResult)
+            @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit) async throws(SenseData)
+                -> SCSICommandResult)
     }
 
     let name: String

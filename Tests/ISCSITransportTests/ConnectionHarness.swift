@@ -53,10 +53,8 @@ final class ConnectionHarness {
         let peer = try SocketAddress(ipAddress: "192.0.2.10", port: 50000)
         try await channel.eventLoop.submit {
             let framing = ISCSIFramingSettings()
-            try channel.pipeline.syncOperations.addHandlers([
-                ByteToMessageHandler(ISCSIPDUFramer(settings: framing)),
-                TargetConnectionHandler(services: services, portal: Self.portal, framing: framing, peer: peer),
-            ])
+            try channel.pipeline.syncOperations.addHandler(
+                TargetConnectionHandler(services: services, portal: Self.portal, framing: framing, peer: peer))
         }.get()
         try await channel.connect(to: peer).get()
         self.channel = channel
