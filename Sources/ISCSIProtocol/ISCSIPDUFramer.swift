@@ -9,17 +9,16 @@ public final class ISCSIFramingSettings: @unchecked Sendable {
     /// The 24-bit DataSegmentLength field's ceiling (RFC 7143 §11.2.1.3).
     public static let largestDataSegmentLength = (1 << 24) - 1
 
-    // The connection's event loop is the only thread that reads or writes these, and
-    // never inside another access to them: the run-time exclusivity check (three per
-    // PDU decoded or encoded) can only ever pass, so it is turned off.
+    // The connection's event loop is the only thread that reads or writes these.
+    // (Release builds skip run-time exclusivity checks everywhere: Package.swift.)
 
     /// CRC32C over BHS+AHS (HeaderDigest=CRC32C).
-    @exclusivity(unchecked) public var headerDigest = false
+    public var headerDigest = false
     /// CRC32C over the padded data segment (DataDigest=CRC32C).
-    @exclusivity(unchecked) public var dataDigest = false
+    public var dataDigest = false
     /// The longest data segment we accept from the peer: our declared
     /// MaxRecvDataSegmentLength (never less than the login-phase 8192).
-    @exclusivity(unchecked) public var maxReceiveDataSegmentLength = ISCSIFramingSettings.loginMaxDataSegmentLength
+    public var maxReceiveDataSegmentLength = ISCSIFramingSettings.loginMaxDataSegmentLength
 
     public init() {}
 }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import SCSIProtocol
 
@@ -12,9 +13,7 @@ extension SCSITargetDevice {
                 at: access.lba, blockCount: Int(access.blockCount), allocator: allocator)
             return SCSICommandResult(status: .good, dataIn: data)
         } catch {
-            logger.error(
-                "backend read failed", metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
-            throw SenseData(.unrecoveredReadError, information: access.lba)
+            throw backendFailure("read", error, unit: unit, lba: access.lba, sense: .unrecoveredReadError)
         }
     }
 
@@ -171,8 +170,7 @@ extension SCSITargetDevice {
         do {
             try await unit.device.write(data, at: lba, forceUnitAccess: forceUnitAccess || unit.writeCacheEnabled == false)
         } catch {
-            logger.error("backend write failed", metadata: ["lun": "\(unit.number)", "lba": "\(lba)", "error": "\(error)"])
-            throw SenseData(.writeError, information: lba)
+            throw backendFailure("write", error, unit: unit, lba: lba, sense: .writeError)
         }
     }
 
@@ -182,10 +180,7 @@ extension SCSITargetDevice {
         do {
             return try await unit.device.read(at: lba, blockCount: Int(blockCount), allocator: allocator)
         } catch {
-            logger.error(
-                "backend read for comparison failed",
-                metadata: ["lun": "\(unit.number)", "lba": "\(lba)", "error": "\(error)"])
-            throw SenseData(.unrecoveredReadError, information: lba)
+            throw backendFailure("read for comparison", error, unit: unit, lba: lba, sense: .unrecoveredReadError)
         }
     }
 
@@ -204,8 +199,18 @@ extension SCSITargetDevice {
         do {
             try await unit.device.flush()
         } catch {
-            logger.error("backend flush failed", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
-            throw SenseData(.writeError)
+            throw backendFailure("flush", error, unit: unit, lba: nil, sense: .writeError)
         }
+    }
+
+    /// Logs a backend failure and gives the sense it maps to (with the LBA in
+    /// INFORMATION). Not async, so none of it lands in the task frame of every command.
+    private func backendFailure(
+        _ operation: String, _ error: any Error, unit: LogicalUnit, lba: UInt64?, sense: SenseCondition
+    ) -> SenseData {
+        var metadata: Logger.Metadata = ["lun": "\(unit.number)", "error": "\(error)"]
+        if let lba { metadata["lba"] = "\(lba)" }
+        logger.error("backend \(operation) failed", metadata: metadata)
+        return SenseData(sense, information: lba)
     }
 }

@@ -88,23 +88,31 @@ public final class SCSITargetDevice: Sendable {
         let unit = LogicalUnitNumber(wireValue: command.lun).flatMap { units[$0] }
         let dataOutLength = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.blockSize) }
         do {
-            var result = try await dispatch(command, cdb: cdb, unit: unit)
+            var result = try await dispatch(CommandContext(command: command, cdb: cdb), unit: unit)
             if result.status == .reservationConflict { result.dataOutLengthUsed = dataOutLength }
             return result
         } catch {
-            // D_SENSE in the control mode page picks the format (SPC-4 §4.5.1).
-            var result = SCSICommandResult(
-                status: .checkCondition,
-                sense: unit?.descriptorSense == true ? error.descriptorFormat : error.fixedFormat)
-            result.dataOutLengthUsed = dataOutLength
-            logger.debug(
-                "CHECK CONDITION",
-                metadata: [
-                    "cdb": "\(cdb.operationCode)", "lun": "\(command.lun)", "nexus": "\(command.nexus)",
-                    "sense": "\(error.condition)",
-                ])
-            return result
+            return checkCondition(error, command: command, cdb: cdb, unit: unit, dataOutLength: dataOutLength)
         }
+    }
+
+    /// The CHECK CONDITION for a failed command. Kept out of `execute`: whatever an
+    /// async function holds is laid out in its task frame, paid for by every command.
+    private func checkCondition(
+        _ error: SenseData, command: SCSICommand, cdb: CommandDescriptorBlock, unit: LogicalUnit?, dataOutLength: Int?
+    ) -> SCSICommandResult {
+        // D_SENSE in the control mode page picks the format (SPC-4 §4.5.1).
+        var result = SCSICommandResult(
+            status: .checkCondition,
+            sense: unit?.descriptorSense == true ? error.descriptorFormat : error.fixedFormat)
+        result.dataOutLengthUsed = dataOutLength
+        logger.debug(
+            "CHECK CONDITION",
+            metadata: [
+                "cdb": "\(cdb.operationCode)", "lun": "\(command.lun)", "nexus": "\(command.nexus)",
+                "sense": "\(error.condition)",
+            ])
+        return result
     }
 
     /// Registers an I_T nexus at login so that it is owed POWER ON, RESET, OR BUS DEVICE
@@ -122,52 +130,73 @@ public final class SCSITargetDevice: Sendable {
     /// reported on any command but the three exempt ones), then the asymmetric access
     /// state of the nexus's target port group (SPC-4 §5.15.2.4, so an initiator learns
     /// of a state change before being refused by it), then reservations.
-    private func dispatch(
-        _ command: SCSICommand, cdb: CommandDescriptorBlock, unit: LogicalUnit?
+    private func dispatch(_ context: CommandContext, unit: LogicalUnit?) async throws(SenseData) -> SCSICommandResult {
+        let supported = try route(context.cdb)
+        switch supported.handler {
+        case .anyLogicalUnit(let handler):
+            return try await dispatchForAnyUnit(context, to: handler, supported, unit: unit)
+        case .logicalUnit(let handler):
+            guard let unit else {
+                throw SenseData(.logicalUnitNotSupported)
+            }
+            // Inside the gate, so an exclusive PERSISTENT RESERVE OUT cannot change the
+            // reservation between this check and the command's work.
+            await unit.gate.enter(exclusive: supported.exclusive)
+            defer { unit.gate.leave(exclusive: supported.exclusive) }
+            if try meetsReservationConflict(context.nexus, supported, cdb: context.cdb, unit: unit) {
+                return SCSICommandResult(status: .reservationConflict)
+            }
+            return try await handler(self)(context, unit)
+        }
+    }
+
+    /// INQUIRY, REPORT LUNS and REQUEST SENSE: answered for any LUN and never report a
+    /// unit attention (SAM-5 §5.14). Apart from `dispatch`, whose task frame every
+    /// command pays for.
+    @inline(never)
+    private func dispatchForAnyUnit(
+        _ context: CommandContext,
+        to handler: (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit?) async throws(SenseData)
+            -> SCSICommandResult,
+        _ supported: SupportedCommand, unit: LogicalUnit?
     ) async throws(SenseData) -> SCSICommandResult {
+        if let unit { try checkAccessState(supported.aluaAccess, unit: unit, nexus: context.nexus) }
+        return try await handler(self)(context, unit)
+    }
+
+    // The synchronous steps of `dispatch` are functions of their own, never inlined:
+    // whatever an async function holds is laid out in its task frame (dispatch's was
+    // 2.3 KB), and each command's frames beyond the task's first slab cost a malloc.
+
+    /// The table row for a valid CDB of a command this device server offers.
+    @inline(never)
+    private func route(_ cdb: CommandDescriptorBlock) throws(SenseData) -> SupportedCommand {
         try cdb.validate()
         let supported = try SupportedCommand.lookup(cdb)
         guard offers(supported) else {
             throw SenseData(.invalidCommandOperationCode, field: FieldPointer(.cdb, byte: 0))
         }
-        let context = CommandContext(command: command, cdb: cdb)
-        switch supported.handler {
-        case .anyLogicalUnit(let handler):
-            // INQUIRY, REPORT LUNS and REQUEST SENSE: answered for any LUN and never
-            // report a unit attention (SAM-5 §5.14).
-            if let unit { try checkAccessState(supported.aluaAccess, unit: unit, nexus: command.nexus) }
-            return try await handler(self)(context, unit)
-        case .logicalUnit(let handler):
-            guard let unit else {
-                throw SenseData(.logicalUnitNotSupported)
+        return supported
+    }
+
+    /// The unit attention, ALUA and reservation checks under one take of the unit's
+    /// lock: it is shared by every session of the unit, so each take is a chance to
+    /// contend. A pending unit attention or an ALUA refusal is thrown; true when the
+    /// command meets a reservation conflict.
+    @inline(never)
+    private func meetsReservationConflict(
+        _ nexus: ITNexus, _ supported: SupportedCommand, cdb: CommandDescriptorBlock, unit: LogicalUnit
+    ) throws(SenseData) -> Bool {
+        let access = supported.reservationAccess.resolved(for: cdb)
+        let admission = unit.withState { state -> Result<Bool, SenseData> in
+            if let attention = state.unitAttentions.take(for: nexus) {
+                return .failure(SenseData(attention))
             }
-            let access = supported.reservationAccess.resolved(for: cdb)
-            // Inside the gate, so an exclusive PERSISTENT RESERVE OUT cannot change the
-            // reservation between this check and the command's work. Typed as running
-            // where its caller runs: the untyped closure literal was `@concurrent`, a hop
-            // to the generic executor and back per command (seen in callgrind).
-            let body: nonisolated(nonsending) () async throws(SenseData) -> SCSICommandResult = {
-                // The three checks under one take of the unit's lock: it is shared by
-                // every session of the unit, so each take is a chance to contend.
-                // Success carries whether the command meets a reservation conflict.
-                let admission = unit.withState { state -> Result<Bool, SenseData> in
-                    if let attention = state.unitAttentions.take(for: command.nexus) {
-                        return .failure(SenseData(attention))
-                    }
-                    if let refusal = state.refusal(of: supported.aluaAccess, through: command.nexus) {
-                        return .failure(SenseData(refusal))
-                    }
-                    return .success(state.reservationConflict(for: command.nexus, access: access))
-                }
-                if try admission.get() {
-                    return SCSICommandResult(status: .reservationConflict)
-                }
-                return try await handler(self)(context, unit)
+            if let refusal = state.refusal(of: supported.aluaAccess, through: nexus) {
+                return .failure(SenseData(refusal))
             }
-            if supported.exclusive {
-                return try await unit.gate.withExclusive(body)
-            }
-            return try await unit.gate.withShared(body)
+            return .success(state.reservationConflict(for: nexus, access: access))
         }
+        return try admission.get()
     }
 }
