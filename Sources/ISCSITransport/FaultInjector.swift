@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// Faults an operator injects on a portal to test initiators' multipath handling
 /// (`swiftport fault ...`). Each stays until cleared.
@@ -69,9 +68,6 @@ public final class FaultInjector: Sendable {
         var acceptedConnections: [Portal: Int] = [:]
     }
     private let state = NIOLockedValueBox(State())
-    /// Whether any portal has a fault: every command asks for its portal's, and
-    /// without faults (production) the answer needs neither the lock nor a hash.
-    private let anyFaults = Synchronization.Atomic<Bool>(false)
 
     public init() {}
 
@@ -80,14 +76,12 @@ public final class FaultInjector: Sendable {
         state.withLockedValue { state in
             state.faults[portal] = faults.isEmpty ? nil : faults
             state.acceptedConnections[portal] = 0
-            anyFaults.store(!state.faults.isEmpty, ordering: .releasing)
         }
     }
 
     /// The faults in force on a portal.
     public func faults(on portal: Portal) -> PortalFaults {
-        guard anyFaults.load(ordering: .acquiring) else { return PortalFaults() }
-        return state.withLockedValue { $0.faults[portal] ?? PortalFaults() }
+        state.withLockedValue { $0.faults[portal] ?? PortalFaults() }
     }
 
     /// Every portal with a fault set.
