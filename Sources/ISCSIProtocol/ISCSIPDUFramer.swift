@@ -30,31 +30,12 @@ public enum ISCSIInboundFrame: Sendable {
     case reject(ISCSIRejectReason, header: BasicHeaderSegment, error: ISCSIProtocolError)
 }
 
-/// Splits a byte stream into PDUs (RFC 7143 §11.2): BHS, AHS, header digest, data
-/// segment padded to 4 bytes, data digest. It never waits for more than the header
-/// promises, and refuses a data segment longer than MaxRecvDataSegmentLength before
-/// reading it, so a peer cannot make it buffer unbounded input.
-public struct ISCSIPDUFramer: ByteToMessageDecoder {
-    public typealias InboundOut = ISCSIInboundFrame
-
-    private let settings: ISCSIFramingSettings
-
-    public init(settings: ISCSIFramingSettings) {
-        self.settings = settings
-    }
-
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.decodeFrame(from: &buffer, settings: settings) else { return .needMoreData }
-        context.fireChannelRead(Self.wrapInboundOut(frame))
-        return .continue
-    }
-
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // A partial PDU at EOF is dropped: there is nobody left to answer.
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        return .needMoreData
-    }
-
+/// How a byte stream splits into PDUs (RFC 7143 §11.2): BHS, AHS, header digest, data
+/// segment padded to 4 bytes, data digest. ``ISCSIPDUStreamDecoder`` applies these to
+/// a connection's reads: it never waits for more than the header promises, and a data
+/// segment longer than MaxRecvDataSegmentLength is refused before it is read, so a
+/// peer cannot make it buffer unbounded input.
+public enum ISCSIPDUFramer {
     /// The wire length of the PDU `header` starts: BHS, AHS, header digest, padded data
     /// segment and data digest. Throws for a data segment longer than we accept, so the
     /// caller never waits for (or buffers) it.
