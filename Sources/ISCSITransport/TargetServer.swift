@@ -3,8 +3,9 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// Listens on every portal and gives each accepted connection its own frame decoder
-/// and `TargetConnectionHandler`, which encodes what it sends (ARCHITECTURE.md §5).
+/// Listens on every portal and gives each accepted connection its own
+/// `TargetConnectionHandler`, which frames what it reads and encodes what it sends
+/// (ARCHITECTURE.md §5).
 public final class TargetServer: Sendable {
     private let services: TargetServices
     private let group: any EventLoopGroup

@@ -176,6 +176,7 @@ public final class FileBlockDevice: BlockDevice {
         _ buffer: inout ByteBuffer, to byteCount: Int, from offset: Int64, of descriptor: SystemPackage.FileDescriptor,
         path: String, onlyIfCached: Bool
     ) throws -> Bool {
+        let what = { "read \(byteCount) bytes at offset \(offset) of \(path)" }
         while buffer.readableBytes < byteCount {
             let done = buffer.readableBytes
             var wouldWait = false
@@ -192,12 +193,10 @@ public final class FileBlockDevice: BlockDevice {
                             return 0
                         }
                         if error == EINTR { return 0 }
-                        throw BlockStorageError(
-                            .readFailed,
-                            "cannot read \(byteCount) bytes at offset \(offset) of \(path): \(Errno(rawValue: error))")
+                        throw BlockStorageError(.readFailed, "cannot \(what()): \(Errno(rawValue: error))")
                     }
                 } else {
-                    count = try systemCall(.readFailed, "read \(byteCount) bytes at offset \(offset) of \(path)") {
+                    count = try systemCall(.readFailed, what()) {
                         try descriptor.read(fromAbsoluteOffset: offset + Int64(done), into: chunk)
                     }
                 }

@@ -155,10 +155,8 @@ public final class SCSITargetDevice: Sendable {
     /// command pays for.
     @inline(never)
     private func dispatchForAnyUnit(
-        _ context: CommandContext,
-        to handler: (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit?) async throws(SenseData)
-            -> SCSICommandResult,
-        _ supported: SupportedCommand, unit: LogicalUnit?
+        _ context: CommandContext, to handler: SupportedCommand.Handler.AnyUnitHandler, _ supported: SupportedCommand,
+        unit: LogicalUnit?
     ) async throws(SenseData) -> SCSICommandResult {
         if let unit { try checkAccessState(supported.aluaAccess, unit: unit, nexus: context.nexus) }
         return try await handler(self)(context, unit)

@@ -11,13 +11,16 @@ struct SupportedCommand: Sendable {
     enum Handler: Sendable {
         /// Served for any LUN, existing or not, and exempt from unit attention
         /// reporting: INQUIRY, REPORT LUNS, REQUEST SENSE (SAM-5 §5.14).
-        case anyLogicalUnit(
-            @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit?) async throws(SenseData)
-                -> SCSICommandResult)
+        case anyLogicalUnit(AnyUnitHandler)
         /// Needs an existing logical unit; a pending unit attention is reported first.
-        case logicalUnit(
-            @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit) async throws(SenseData)
-                -> SCSICommandResult)
+        case logicalUnit(UnitHandler)
+
+        typealias AnyUnitHandler = @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (
+            CommandContext, LogicalUnit?
+        ) async throws(SenseData) -> SCSICommandResult
+        typealias UnitHandler = @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (
+            CommandContext, LogicalUnit
+        ) async throws(SenseData) -> SCSICommandResult
     }
 
     let name: String
