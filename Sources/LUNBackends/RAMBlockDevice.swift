@@ -6,9 +6,14 @@ import Synchronization
 /// A sparse in-memory medium: pages are allocated on first write, never-written and
 /// unmapped blocks read as zeros, and the resident size is bounded.
 public final class RAMBlockDevice: BlockDevice {
-    /// Bytes per allocation page: large enough to keep the page table small, small
-    /// enough that a sparse disk stays sparse.
-    public static let pageSize = 64 << 10
+    /// Bytes per allocation page. A read inside one page is a slice of it, not a copy
+    /// (see ``read(at:blockCount:allocator:)``), so a page holds the largest read that
+    /// initiators usually make in one command (1 MiB, our MaxBurstLength) and sequential
+    /// reads of up to that size, aligned to their size, never span two.
+    public static let pageSize = 1 << 20
+
+    /// What a never-written page reads as: one shared buffer of zeros, sliced.
+    private static let zeroPage = ByteBuffer(repeating: 0, count: pageSize)
 
     /// Physical block size reported to initiators: a 512-byte-block RAM disk presents
     /// itself as 512e (4 KiB physical), so initiators align I/O to whole pages of the
@@ -17,7 +22,7 @@ public final class RAMBlockDevice: BlockDevice {
 
     /// Resident pages by page index, the bound on their number, and the medium's size.
     private struct Pages {
-        var pages: [UInt64: [UInt8]] = [:]
+        var pages: [UInt64: ByteBuffer] = [:]
         var maximumPages: Int
         var blockCount: UInt64
     }
@@ -62,7 +67,7 @@ public final class RAMBlockDevice: BlockDevice {
                 let pageSize = UInt64(Self.pageSize)
                 let tail = Int(newEnd % pageSize)
                 if tail > 0, state.pages[newEnd / pageSize] != nil {
-                    state.pages[newEnd / pageSize]!.replaceSubrange(tail..., with: repeatElement(0, count: Self.pageSize - tail))
+                    state.pages[newEnd / pageSize]!.zero(tail..<Self.pageSize)
                 }
                 let firstDropped = (newEnd + pageSize - 1) / pageSize
                 state.pages = state.pages.filter { $0.key < firstDropped }
@@ -80,24 +85,25 @@ public final class RAMBlockDevice: BlockDevice {
         pages.withLockedValue { $0.pages.count * Self.pageSize }
     }
 
+    /// A read inside one page shares the page's storage: the Data-In PDUs are slices of
+    /// it and nothing is copied until the socket write. A write to the page while such
+    /// a read is still queued for sending copies the page first (the buffer's
+    /// copy-on-write), so the read still sends what it read. A read across pages is
+    /// copied into one new buffer.
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
         let byteCount = blockCount * blockSize
+        let start = lba * UInt64(blockSize)
+        let offset = Int(start % UInt64(Self.pageSize))
+        if offset + byteCount <= Self.pageSize {
+            let page = pages.withLockedValue { $0.pages[start / UInt64(Self.pageSize)] } ?? Self.zeroPage
+            return page.getSlice(at: offset, length: byteCount)!
+        }
         var buffer = allocator.buffer(capacity: byteCount)
-        // Page bytes go straight into the buffer: no intermediate array per page.
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount) { destination in
-            pages.withLockedValue { state in
-                var written = 0
-                forEachPage(at: lba, byteCount: byteCount) { index, range in
-                    let target = UnsafeMutableRawBufferPointer(rebasing: destination[written..<(written + range.count)])
-                    if let page = state.pages[index] {
-                        page.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
-                    } else {
-                        target.initializeMemory(as: UInt8.self, repeating: 0)
-                    }
-                    written += range.count
-                }
+        pages.withLockedValue { state in
+            forEachPage(at: lba, byteCount: byteCount) { index, range in
+                let page = state.pages[index] ?? Self.zeroPage
+                buffer.writeImmutableBuffer(page.getSlice(at: range.lowerBound, length: range.count)!)
             }
-            return byteCount
         }
         return buffer
     }
@@ -119,12 +125,11 @@ public final class RAMBlockDevice: BlockDevice {
                                 .writeFailed,
                                 "RAM disk is full: \(state.maximumPages) pages of \(Self.pageSize) bytes resident; raise its memory limit")
                         }
-                        state.pages[index] = [UInt8](repeating: 0, count: Self.pageSize)
+                        state.pages[index] = ByteBuffer(repeating: 0, count: Self.pageSize)
                     }
-                    let chunk = UnsafeRawBufferPointer(rebasing: source[consumed..<(consumed + range.count)])
-                    state.pages[index]!.withUnsafeMutableBytes { page in
-                        UnsafeMutableRawBufferPointer(rebasing: page[range]).copyMemory(from: chunk)
-                    }
+                    // In place, unless a read's slice still shares the page (then copied).
+                    state.pages[index]!.setBytes(
+                        UnsafeRawBufferPointer(rebasing: source[consumed..<(consumed + range.count)]), at: range.lowerBound)
                     consumed += range.count
                 }
             }
@@ -141,7 +146,7 @@ public final class RAMBlockDevice: BlockDevice {
                 if range.count == Self.pageSize {
                     state.pages[index] = nil
                 } else if state.pages[index] != nil {
-                    state.pages[index]!.replaceSubrange(range, with: repeatElement(0, count: range.count))
+                    state.pages[index]!.zero(range)
                 }
             }
         }
@@ -158,6 +163,15 @@ public final class RAMBlockDevice: BlockDevice {
             let length = min(Self.pageSize - start, Int(end - offset))
             try body(index, start..<(start + length))
             offset += UInt64(length)
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Sets the bytes of `range` (absolute indices) to zero.
+    fileprivate mutating func zero(_ range: Range<Int>) {
+        withUnsafeMutableReadableBytes { bytes in
+            UnsafeMutableRawBufferPointer(rebasing: bytes[range]).initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 }

@@ -17,24 +17,45 @@ struct LUNBackendTests {
         #expect(ram.residentBytes == 0)
     }
 
+    /// 512-byte blocks per RAM disk page.
+    private let blocksPerPage = UInt64(RAMBlockDevice.pageSize / 512)
+
     @Test("RAM: a write spanning pages round-trips; unmap frees whole pages")
     func ramSpanningWrite() async throws {
-        let ram = RAMBlockDevice(blockCount: 1024)
+        let ram = RAMBlockDevice(blockCount: 3 * blocksPerPage)
         let bytes = pattern(blocks: 130)
-        try await ram.write(ByteBuffer(bytes: bytes), at: 100, forceUnitAccess: false)
-        let back = try await ram.read(at: 100, blockCount: 130, allocator: ByteBufferAllocator())
+        let lba = blocksPerPage - 30
+        try await ram.write(ByteBuffer(bytes: bytes), at: lba, forceUnitAccess: false)
+        let back = try await ram.read(at: lba, blockCount: 130, allocator: ByteBufferAllocator())
         #expect(Array(back.readableBytesView) == bytes)
         #expect(ram.residentBytes == 2 * RAMBlockDevice.pageSize)
-        try await ram.unmap(at: 0, blockCount: 1024)
+        // Across a written page into a never-written one: the rest reads as zeros.
+        let tail = try await ram.read(at: 2 * blocksPerPage - 1, blockCount: 2, allocator: ByteBufferAllocator())
+        #expect(tail.readableBytes == 1024 && tail.readableBytesView.allSatisfy { $0 == 0 })
+        try await ram.unmap(at: 0, blockCount: Int(3 * blocksPerPage))
         #expect(ram.residentBytes == 0)
+    }
+
+    @Test("RAM: a read inside a page keeps what it read when the page is written before it is sent")
+    func ramReadSliceIsStable() async throws {
+        let ram = RAMBlockDevice(blockCount: blocksPerPage)
+        let before = pattern(blocks: 8, seed: 1)
+        let after = pattern(blocks: 8, seed: 2)
+        try await ram.write(ByteBuffer(bytes: before), at: 16, forceUnitAccess: false)
+        let read = try await ram.read(at: 16, blockCount: 8, allocator: ByteBufferAllocator())
+        try await ram.write(ByteBuffer(bytes: after), at: 16, forceUnitAccess: false)
+        #expect(Array(read.readableBytesView) == before)
+        let reread = try await ram.read(at: 16, blockCount: 8, allocator: ByteBufferAllocator())
+        #expect(Array(reread.readableBytesView) == after)
+        #expect(ram.residentBytes == RAMBlockDevice.pageSize)
     }
 
     @Test("RAM: the resident bound turns into a write error, not a crash")
     func ramBound() async throws {
-        let ram = RAMBlockDevice(blockCount: 1024, maximumResidentBytes: UInt64(RAMBlockDevice.pageSize))
+        let ram = RAMBlockDevice(blockCount: 2 * blocksPerPage, maximumResidentBytes: UInt64(RAMBlockDevice.pageSize))
         try await ram.write(ByteBuffer(bytes: pattern(blocks: 1)), at: 0, forceUnitAccess: false)
         await #expect(throws: BlockStorageError.self) {
-            try await ram.write(ByteBuffer(bytes: pattern(blocks: 1)), at: 512, forceUnitAccess: false)
+            try await ram.write(ByteBuffer(bytes: pattern(blocks: 1)), at: blocksPerPage, forceUnitAccess: false)
         }
     }
 
