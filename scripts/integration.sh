@@ -24,6 +24,7 @@ admin_socket = "$WORK/admin.sock"
 log_level = "info"
 nop_in_interval = 5
 nop_in_timeout = 10
+event_loop_threads = 3
 
 [[target]]
 name = "$TARGET"
@@ -88,6 +89,8 @@ check daemon-refuses-bad-config daemon_refuses_bad_config
 
 start_daemon
 URL=iscsi://127.0.0.1:$PORT/$TARGET
+# NIO names the shared group's loop threads NIO-SGLTN-1-#N.
+check event-loop-threads sh -c "test \$(cat /proc/$SWIFTPORTD_PID/task/*/comm | grep -c '^NIO-SGLTN-1-') -eq 3"
 echo "-- discovery and identity (libiscsi tools)"
 check iscsi-ls sh -c "iscsi-ls -s iscsi://127.0.0.1:$PORT/ | tee /dev/stderr | grep -q 'Lun:1'"
 # The CHAP target's ACL admits only iscsi-inq's name, so SendTargets must hide it from iscsi-ls.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ISCSITransport
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TargetDaemon
@@ -35,6 +36,10 @@ struct SwiftportDaemon: AsyncParsableCommand {
             throw ExitCode(DaemonError.Code.badConfiguration.exitCode)
         }
 
+        if let threads = configuration.daemon.eventLoopThreads {
+            // Before anything uses the shared event loop group (a remote LUN's connection does).
+            NIOSingletons.groupLoopCountSuggestion = threads
+        }
         let level = Logger.Level(rawValue: logLevel ?? configuration.daemon.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

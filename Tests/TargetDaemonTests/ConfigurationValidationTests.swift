@@ -72,6 +72,7 @@ struct ConfigurationValidationTests {
             log_level = "debug"
             nop_in_interval = 0
             nop_in_timeout = 5
+            event_loop_threads = 1
             [daemon.iscsi]
             max_recv_data_segment_length = 8192
             max_burst_length = 524288
@@ -93,6 +94,7 @@ struct ConfigurationValidationTests {
         expected.logLevel = "debug"
         expected.nopInInterval = 0
         expected.nopInTimeout = 5
+        expected.eventLoopThreads = 1
         expected.maxRecvDataSegmentLength = 8192
         expected.maxBurstLength = 524_288
         expected.firstBurstLength = 65536
@@ -103,6 +105,10 @@ struct ConfigurationValidationTests {
         expected.dataDigest = ["CRC32C", "None"]
         #expect(configuration.daemon == expected)
         #expect(configuration.discoveryAuth == CHAPCredentials(username: "d", secret: "twelve-chars"))
+    }
+
+    @Test func eventLoopThreadsOutOfRangeNamesTheLine() {
+        expectSingleError("[daemon]\nevent_loop_threads = 0\n" + Self.minimalTarget, line: 2, "'event_loop_threads' must be between 1 and 1024, not 0")
     }
 
     @Test func unknownKeySuggestsTheClosestKnownKey() {

@@ -1,5 +1,5 @@
 extension DaemonSettings {
-    static let keys = ["state_dir", "admin_socket", "log_level", "nop_in_interval", "nop_in_timeout", "iscsi"]
+    static let keys = ["state_dir", "admin_socket", "log_level", "nop_in_interval", "nop_in_timeout", "event_loop_threads", "iscsi"]
     static let iscsiKeys = [
         "max_recv_data_segment_length", "max_burst_length", "first_burst_length", "immediate_data",
         "initial_r2t", "max_outstanding_r2t", "header_digest", "data_digest",
@@ -38,6 +38,7 @@ extension DaemonSettings {
         }
         nopInInterval = reader.integer("nop_in_interval", in: 0...3600, example: "30")?.value ?? nopInInterval
         nopInTimeout = reader.integer("nop_in_timeout", in: 1...3600, example: "30")?.value ?? nopInTimeout
+        eventLoopThreads = reader.integer("event_loop_threads", in: Self.eventLoopThreadRange, example: "2")?.value ?? eventLoopThreads
         if let iscsi = reader.table("iscsi", named: "[daemon.iscsi]", keys: Self.iscsiKeys) {
             readISCSI(iscsi)
         }

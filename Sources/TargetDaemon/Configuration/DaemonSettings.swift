@@ -21,6 +21,13 @@ public struct DaemonSettings: Sendable, Equatable {
     public var nopInInterval = 30
     /// Seconds to wait for the NOP-Out answer before dropping the connection.
     public var nopInTimeout = 30
+    /// Threads that run connections (event loops; a session stays on one); nil = one per
+    /// CPU the daemon may use (cgroup limits count). Fewer suits a host that also runs
+    /// the initiator: two loops sharing one free core with it keep waking each other
+    /// (BENCHMARKS.md, two sessions).
+    public var eventLoopThreads: Int?
+    /// The range ``eventLoopThreads`` accepts.
+    public static let eventLoopThreadRange = 1...1024
     /// MaxRecvDataSegmentLength the target declares (RFC 7143 §13.12). 256 KiB rather than
     /// the RFC's 8 KiB default: fewer PDUs per large I/O, and every initiator handles it.
     public var maxRecvDataSegmentLength = 262_144
