@@ -6,11 +6,16 @@
 # time. Prints a markdown table (median of REPS repetitions, ratios to tgtd's stores) and
 # the loopback TCP ceiling (iperf3). Loopback only; bounded (about 13 minutes by default).
 #
+# Two sessions are also run against a second swiftportd with one event loop
+# (event_loop_threads = 1, label sp-ram-1loop): the client takes one of the two cores,
+# and two loops sharing the other keep waking each other (BENCHMARKS.md).
+#
 # Memory: swiftportd's RSS idle (after start, before any I/O; one RAM LUN with nothing
 # written and one file LUN) and during a bounded 64-session 4 KiB randread run.
 #
 # Knobs: TIME [3] s per run, WARMUP [1], REPS [3], SIZE_MB [1024], CFG_FILTER [.] (regex
 # over "pattern bs qd sessions"), OUT [BENCH-RESULTS.md], PORT [3270], TGT_PORT [3271],
+# LOOP1_PORT [3272] (the one-loop swiftportd),
 # BUILD [.build-perf] (the release build's scratch path), SESSIONS64 [1] (0 skips the
 # 64-session step).
 set -euo pipefail
@@ -19,22 +24,23 @@ ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 TIME=${TIME:-3} WARMUP=${WARMUP:-1} REPS=${REPS:-3} SIZE_MB=${SIZE_MB:-1024}
 CFG_FILTER=${CFG_FILTER:-.} OUT=${OUT:-$ROOT/BENCH-RESULTS.md} BUILD=${BUILD:-.build-perf} SESSIONS64=${SESSIONS64:-1}
-PORT=${PORT:-3270} TGT_PORT=${TGT_PORT:-3271} TGT_CTRL=${TGT_CTRL:-21} IPERF_PORT=${IPERF_PORT:-5298}
+PORT=${PORT:-3270} TGT_PORT=${TGT_PORT:-3271} LOOP1_PORT=${LOOP1_PORT:-3272} TGT_CTRL=${TGT_CTRL:-21} IPERF_PORT=${IPERF_PORT:-5298}
 WORK=$(mktemp -d /tmp/swiftport-bench.XXXXXX)
 IQN=iqn.2026-11.io.swiftport:bench
-SP_PID= TGTD_PID= IPERF_PID=
+SP_PID= SP1_PID= TGTD_PID= IPERF_PID=
 
 cleanup() {
     # A failed step here (tgtd already gone) must not become the script's exit status.
     set +e
     [[ -n $SP_PID ]] && kill -TERM "$SP_PID" 2>/dev/null
+    [[ -n $SP1_PID ]] && kill -TERM "$SP1_PID" 2>/dev/null
     if [[ -n $TGTD_PID ]]; then tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1; sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null; fi
     [[ -n $IPERF_PID ]] && kill "$IPERF_PID" 2>/dev/null
     rm -f /dev/shm/swiftport-bench-*.img
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-for port in $PORT $TGT_PORT $IPERF_PORT; do
+for port in $PORT $TGT_PORT $LOOP1_PORT $IPERF_PORT; do
     if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
 done
 
@@ -56,6 +62,10 @@ path = "/dev/shm/swiftport-bench-sp-file.img"
 TOML
 "$ROOT/$BUILD/release/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/swiftportd.log" 2>&1 &
 SP_PID=$!
+mkdir "$WORK/loop1"
+bench_config "$WORK/loop1" "$IQN" "$LOOP1_PORT" "$SIZE_MB" 1
+"$ROOT/$BUILD/release/swiftportd" --config "$WORK/loop1/swiftport.toml" > "$WORK/loop1/swiftportd.log" 2>&1 &
+SP1_PID=$!
 tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
 TGTD_PID=$!
 sleep 2
@@ -72,15 +82,18 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$SP_PID/status"; }
 echo "{\"swiftportd_rss_kib_idle\": $(rss)}" >> "$WORK/limits.jsonl"
 
 declare -A URL=([sp-ram]="iscsi://127.0.0.1:$PORT/$IQN/0" [sp-file]="iscsi://127.0.0.1:$PORT/$IQN/1"
+    [sp-ram-1loop]="iscsi://127.0.0.1:$LOOP1_PORT/$IQN/0"
     [tgt-rdwr]="iscsi://127.0.0.1:$TGT_PORT/$IQN-tgt/1" [tgt-aio]="iscsi://127.0.0.1:$TGT_PORT/$IQN-tgt/2")
-declare -A PID=([sp-ram]=$SP_PID [sp-file]=$SP_PID [tgt-rdwr]=$TGTD_PID [tgt-aio]=$TGTD_PID)
+declare -A PID=([sp-ram]=$SP_PID [sp-file]=$SP_PID [sp-ram-1loop]=$SP1_PID [tgt-rdwr]=$TGTD_PID [tgt-aio]=$TGTD_PID)
 
 # Every LUN starts fully backed: the /dev/shm files were filled from /dev/urandom, and
-# the RAM LUN gets one sequential pass here, so no measured run pays for first-touch
+# the RAM LUNs get one sequential pass here, so no measured run pays for first-touch
 # page allocation on one target and not the other.
-"$BENCH" -p seqwrite -b 1m -q 8 -t 8 -r "${SIZE_MB}m" "${URL[sp-ram]}" > "$WORK/fill.json" 2>> "$WORK/bench.log"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ios"] >= int(sys.argv[2]) else "the RAM LUN fill covered only %d MiB" % d["ios"])' \
-    "$WORK/fill.json" "$SIZE_MB"
+for ram in sp-ram sp-ram-1loop; do
+    "$BENCH" -p seqwrite -b 1m -q 8 -t 8 -r "${SIZE_MB}m" "${URL[$ram]}" > "$WORK/fill.json" 2>> "$WORK/bench.log"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ios"] >= int(sys.argv[2]) else "the %s fill covered only %d MiB" % (sys.argv[3], d["ios"]))' \
+        "$WORK/fill.json" "$SIZE_MB" "$ram"
+done
 CFGS=()
 for qd in 1 32 128; do CFGS+=("randread 4k $qd 1" "randwrite 4k $qd 1"); done
 for bs in 128k 1m; do CFGS+=("seqread $bs 8 1" "seqwrite $bs 8 1"); done
@@ -92,7 +105,9 @@ for rep in $(seq 1 "$REPS"); do
     for cfg in "${CFGS[@]}"; do
         [[ $cfg =~ $CFG_FILTER ]] || continue
         read -r pattern bs qd sessions <<< "$cfg"
-        for backend in sp-ram sp-file tgt-rdwr tgt-aio; do
+        backends=(sp-ram sp-file tgt-rdwr tgt-aio)
+        [[ $sessions == 2 ]] && backends=(sp-ram sp-ram-1loop sp-file tgt-rdwr tgt-aio)
+        for backend in "${backends[@]}"; do
             out=$(timeout $((TIME + WARMUP + 60)) "$BENCH" -p "$pattern" -b "$bs" -q "$qd" -c "$sessions" -t "$TIME" -w "$WARMUP" \
                 -r "${SIZE_MB}m" -P "${PID[$backend]}" -l "$backend" "${URL[$backend]}" 2>> "$WORK/bench.log") || true
             [[ -n $out ]] || out="{\"label\":\"$backend\",\"pattern\":\"$pattern\",\"status\":\"FAIL\"}"

@@ -41,7 +41,7 @@ def main():
         by_target = groups[key]
         base_iops = med(by_target.get("tgt-rdwr", []), lambda r: r["iops"])
         base_cpu = {store: med(by_target.get(store, []), cpu_per_io) for store in tgtd_stores}
-        for label in ["sp-ram", "sp-file"] + tgtd_stores:
+        for label in ["sp-ram", "sp-ram-1loop", "sp-file"] + tgtd_stores:
             rows = by_target.get(label)
             if not rows:
                 continue
