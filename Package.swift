@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "ISCSITransport",
             dependencies: [
-                "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine",
+                "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "ISCSITransportTests",
             dependencies: [
-                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends",
+                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends", "BlockStorage",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict

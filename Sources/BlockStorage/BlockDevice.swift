@@ -18,6 +18,11 @@ public protocol BlockDevice: Sendable {
     /// the data must be on stable storage before this returns (SBC-3 §5.x FUA).
     func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws
 
+    /// Writes the segments of `data` back to back from `lba`, as one write of all of
+    /// them (a whole number of blocks; a segment need not be): the data of a write that
+    /// arrived in several PDUs, not copied together first.
+    func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws
+
     /// Makes every completed write durable (SYNCHRONIZE CACHE).
     func flush() async throws
 
@@ -37,6 +42,11 @@ public protocol BlockDevice: Sendable {
 extension BlockDevice {
     /// Backends are fully provisioned unless they say otherwise.
     public var supportsUnmap: Bool { false }
+
+    /// Backends that store one buffer at a time get the segments copied together.
+    public func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
+        try await write(data.contiguous(), at: lba, forceUnitAccess: forceUnitAccess)
+    }
 
     /// Backends have a fixed size unless they say otherwise.
     public func resize(toBlockCount blockCount: UInt64) async throws {

@@ -362,7 +362,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         }
         let task = Task(command: command)
         if command.isWrite, command.expectedDataTransferLength > 0 {
-            task.dataOut.append(command.data, expectedLength: Int(command.expectedDataTransferLength), allocator: context?.channel.allocator)
+            task.dataOut.append(command.data)
             task.transfer = WriteTransfer(
                 expectedLength: command.expectedDataTransferLength,
                 immediateLength: immediateLength,
@@ -391,7 +391,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             sendReject(.protocolError, header: dataOut.encodedHeader(), session: &session)
             return
         }
-        task.dataOut.append(dataOut.data, expectedLength: Int(task.command.expectedDataTransferLength), allocator: context?.channel.allocator)
+        task.dataOut.append(dataOut.data)
         task.transfer = transfer
         sendReadyToTransfer(task, session: &session)
         startIfReady(task, session: &session)
@@ -426,7 +426,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let tag = task.command.initiatorTaskTag
         task.executing = true
         let command = SCSICommand(
-            cdb: task.command.cdb, lun: task.command.lun, dataOut: task.dataOut.take(),
+            cdb: task.command.cdb, lun: task.command.lun, dataOutSegments: task.dataOut.take(),
             expectedDataTransferLength: task.command.expectedDataTransferLength, nexus: nexus
         )
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -212,6 +212,10 @@ public final class FileBlockDevice: BlockDevice {
     }
 
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
+        try await write(SegmentedBuffer(data), at: lba, forceUnitAccess: forceUnitAccess)
+    }
+
+    public func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         let offset = Int64(lba) * Int64(blockSize)
         if inlineAccess == .memoryBacked {
             return try Self.write(data, at: offset, of: descriptor, path: path, forceUnitAccess: forceUnitAccess)
@@ -221,12 +225,17 @@ public final class FileBlockDevice: BlockDevice {
         }
     }
 
+    /// One pwrite per segment, at consecutive offsets; then fdatasync for FUA.
     private static func write(
-        _ data: ByteBuffer, at offset: Int64, of descriptor: SystemPackage.FileDescriptor, path: String,
+        _ data: SegmentedBuffer, at offset: Int64, of descriptor: SystemPackage.FileDescriptor, path: String,
         forceUnitAccess: Bool
     ) throws {
-        _ = try systemCall(.writeFailed, "write \(data.readableBytes) bytes at offset \(offset) of \(path)") {
-            try descriptor.writeAll(toAbsoluteOffset: offset, data.readableBytesView)
+        var segmentOffset = offset
+        try data.forEachSegment { segment in
+            _ = try systemCall(.writeFailed, "write \(segment.readableBytes) bytes at offset \(segmentOffset) of \(path)") {
+                try descriptor.writeAll(toAbsoluteOffset: segmentOffset, segment.readableBytesView)
+            }
+            segmentOffset += Int64(segment.readableBytes)
         }
         if forceUnitAccess {
             try synchronize(descriptor, path: path, code: .writeFailed)

@@ -109,29 +109,38 @@ public final class RAMBlockDevice: BlockDevice {
     }
 
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
+        try await write(SegmentedBuffer(data), at: lba, forceUnitAccess: forceUnitAccess)
+    }
+
+    public func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         try pages.withLockedValue { state in
             // A write checked against the old size may race a shrink; it must not leave
             // data past the end for a later grow to expose.
-            guard lba * UInt64(blockSize) + UInt64(data.readableBytes) <= state.blockCount * UInt64(blockSize) else {
+            let start = lba * UInt64(blockSize)
+            guard start + UInt64(data.readableBytes) <= state.blockCount * UInt64(blockSize) else {
                 throw BlockStorageError(.writeFailed, "write at LBA \(lba) ends past the medium, which was just shrunk")
             }
-            // Copied from the Data-Out buffer into the page in place: no intermediate array.
-            try data.withUnsafeReadableBytes { source in
-                var consumed = 0
-                try forEachPage(at: lba, byteCount: source.count) { index, range in
-                    if state.pages[index] == nil {
-                        guard state.pages.count < state.maximumPages else {
-                            throw BlockStorageError(
-                                .writeFailed,
-                                "RAM disk is full: \(state.maximumPages) pages of \(Self.pageSize) bytes resident; raise its memory limit")
+            // Each segment is copied straight into the pages, in place.
+            var offset = start
+            try data.forEachSegment { segment in
+                try segment.withUnsafeReadableBytes { source in
+                    var consumed = 0
+                    try forEachPage(from: offset, byteCount: source.count) { index, range in
+                        if state.pages[index] == nil {
+                            guard state.pages.count < state.maximumPages else {
+                                throw BlockStorageError(
+                                    .writeFailed,
+                                    "RAM disk is full: \(state.maximumPages) pages of \(Self.pageSize) bytes resident; raise its memory limit")
+                            }
+                            state.pages[index] = ByteBuffer(repeating: 0, count: Self.pageSize)
                         }
-                        state.pages[index] = ByteBuffer(repeating: 0, count: Self.pageSize)
+                        // In place, unless a read's slice still shares the page (then copied).
+                        state.pages[index]!.setBytes(
+                            UnsafeRawBufferPointer(rebasing: source[consumed..<(consumed + range.count)]), at: range.lowerBound)
+                        consumed += range.count
                     }
-                    // In place, unless a read's slice still shares the page (then copied).
-                    state.pages[index]!.setBytes(
-                        UnsafeRawBufferPointer(rebasing: source[consumed..<(consumed + range.count)]), at: range.lowerBound)
-                    consumed += range.count
                 }
+                offset += UInt64(segment.readableBytes)
             }
         }
     }
@@ -152,10 +161,15 @@ public final class RAMBlockDevice: BlockDevice {
         }
     }
 
+    /// Walks the pages the blocks from `lba` touch (see ``forEachPage(from:byteCount:_:)``).
+    private func forEachPage(at lba: UInt64, byteCount: Int, _ body: (UInt64, Range<Int>) throws -> Void) rethrows {
+        try forEachPage(from: lba * UInt64(blockSize), byteCount: byteCount, body)
+    }
+
     /// Walks the pages a byte range touches, giving each page index and the byte range
     /// within that page, in order.
-    private func forEachPage(at lba: UInt64, byteCount: Int, _ body: (UInt64, Range<Int>) throws -> Void) rethrows {
-        var offset = lba * UInt64(blockSize)
+    private func forEachPage(from start: UInt64, byteCount: Int, _ body: (UInt64, Range<Int>) throws -> Void) rethrows {
+        var offset = start
         let end = offset + UInt64(byteCount)
         while offset < end {
             let index = offset / UInt64(Self.pageSize)
@@ -171,7 +185,7 @@ extension ByteBuffer {
     /// Sets the bytes of `range` (absolute indices) to zero.
     fileprivate mutating func zero(_ range: Range<Int>) {
         withUnsafeMutableReadableBytes { bytes in
-            UnsafeMutableRawBufferPointer(rebasing: bytes[range]).initializeMemory(as: UInt8.self, repeating: 0)
+            _ = UnsafeMutableRawBufferPointer(rebasing: bytes[range]).initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 }

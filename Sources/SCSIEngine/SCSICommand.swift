@@ -1,3 +1,4 @@
+import BlockStorage
 import NIOCore
 
 /// The I_T nexus a command arrived on (SAM-5 §4.7): which initiator port, through
@@ -26,21 +27,32 @@ public struct SCSICommand: Sendable {
     public var cdb: [UInt8]
     /// The 64-bit SAM LUN field as it came on the wire.
     public var lun: UInt64
-    /// Data-Out payload for write-type commands, already gathered by the port layer.
-    public var dataOut: ByteBuffer?
+    /// Data-Out payload for write-type commands in the buffers it arrived in (one per
+    /// PDU, in order): media writes store them as they are.
+    public var dataOutSegments: SegmentedBuffer?
     /// Expected Data Transfer Length from the transport (bytes the initiator allocated
     /// for Data-In, or sent as Data-Out).
     public var expectedDataTransferLength: UInt32
     /// Who sent it.
     public var nexus: ITNexus
 
-    public init(cdb: [UInt8], lun: UInt64, dataOut: ByteBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus) {
+    public init(cdb: [UInt8], lun: UInt64, dataOutSegments: SegmentedBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus) {
         self.cdb = cdb
         self.lun = lun
-        self.dataOut = dataOut
+        self.dataOutSegments = dataOutSegments
         self.expectedDataTransferLength = expectedDataTransferLength
         self.nexus = nexus
     }
+
+    public init(cdb: [UInt8], lun: UInt64, dataOut: ByteBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus) {
+        self.init(
+            cdb: cdb, lun: lun, dataOutSegments: dataOut.map(SegmentedBuffer.init), expectedDataTransferLength: expectedDataTransferLength,
+            nexus: nexus)
+    }
+
+    /// The Data-Out payload in one buffer, for what reads it as a whole (parameter
+    /// lists, comparisons): copied together when it arrived in several PDUs.
+    public var dataOut: ByteBuffer? { dataOutSegments?.contiguous() }
 }
 
 /// SCSI status byte values (SAM-5 §5.3).

@@ -1,3 +1,4 @@
+import BlockStorage
 import Logging
 import NIOCore
 import SCSIProtocol
@@ -31,10 +32,10 @@ extension SCSITargetDevice {
         // transfer length, only the whole blocks it sent are written and the port layer
         // reports the rest as residual overflow (RFC 7143 §11.4.5.1; what libiscsi's
         // iSCSIResiduals suite and tgt expect).
-        let available = (context.command.dataOut?.readableBytes ?? 0) / blockSize * blockSize
+        let available = (context.command.dataOutSegments?.readableBytes ?? 0) / blockSize * blockSize
         let written = min(byteCount, available)
-        if written > 0 {
-            try await write(try dataOut(context, byteCount: written), at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
+        if written > 0, let data = context.command.dataOutSegments?.prefix(written) {
+            try await write(data, at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
         }
         return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
     }
@@ -167,6 +168,11 @@ extension SCSITargetDevice {
 
     /// One backend write, with backend failures mapped to MEDIUM ERROR / WRITE ERROR.
     func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool, unit: LogicalUnit) async throws(SenseData) {
+        try await write(SegmentedBuffer(data), at: lba, forceUnitAccess: forceUnitAccess, unit: unit)
+    }
+
+    /// One backend write of the segments as they arrived (see ``SegmentedBuffer``).
+    func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool, unit: LogicalUnit) async throws(SenseData) {
         do {
             try await unit.device.write(data, at: lba, forceUnitAccess: forceUnitAccess || unit.writeCacheEnabled == false)
         } catch {

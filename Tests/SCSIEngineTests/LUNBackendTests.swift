@@ -36,6 +36,39 @@ struct LUNBackendTests {
         #expect(ram.residentBytes == 0)
     }
 
+    /// `bytes` cut at `cuts` (byte offsets that need not fall on block boundaries).
+    private func segmented(_ bytes: [UInt8], cuts: [Int]) -> SegmentedBuffer {
+        let bounds = [0] + cuts + [bytes.count]
+        var data = SegmentedBuffer(ByteBuffer(bytes: bytes[bounds[0]..<bounds[1]]))
+        for (start, end) in zip(bounds.dropFirst(), bounds.dropFirst(2)) { data.append(ByteBuffer(bytes: bytes[start..<end])) }
+        return data
+    }
+
+    @Test("RAM: a write in segments (cut inside blocks) lands back to back, across pages")
+    func ramSegmentedWrite() async throws {
+        let ram = RAMBlockDevice(blockCount: 3 * blocksPerPage)
+        let bytes = pattern(blocks: 40, seed: 5)
+        let lba = blocksPerPage - 10
+        try await ram.write(segmented(bytes, cuts: [700, 5120, 5121, 9000]), at: lba, forceUnitAccess: false)
+        let back = try await ram.read(at: lba, blockCount: 40, allocator: ByteBufferAllocator())
+        #expect(Array(back.readableBytesView) == bytes)
+        #expect(ram.residentBytes == 2 * RAMBlockDevice.pageSize)
+    }
+
+    @Test("file: a write in segments (cut inside blocks) lands back to back")
+    func fileSegmentedWrite() async throws {
+        let path = NSTemporaryDirectory() + "swiftport-segments-\(UUID().uuidString).img"
+        defer { unlink(path) }
+        let device = try await FileBlockDevice.open(path: path, blockCount: 64, threadPool: .singleton)
+        let bytes = pattern(blocks: 20, seed: 6)
+        try await device.write(segmented(bytes, cuts: [1, 4096, 6000]), at: 3, forceUnitAccess: true)
+        let back = try await device.read(at: 3, blockCount: 20, allocator: ByteBufferAllocator())
+        #expect(Array(back.readableBytesView) == bytes)
+        let before = try await device.read(at: 2, blockCount: 1, allocator: ByteBufferAllocator())
+        #expect(before.readableBytesView.allSatisfy { $0 == 0 }, "nothing written before the LBA")
+        try await device.close()
+    }
+
     @Test("RAM: a read inside a page keeps what it read when the page is written before it is sent")
     func ramReadSliceIsStable() async throws {
         let ram = RAMBlockDevice(blockCount: blocksPerPage)
