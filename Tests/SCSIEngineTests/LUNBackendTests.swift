@@ -55,18 +55,25 @@ struct LUNBackendTests {
         #expect(ram.residentBytes == 2 * RAMBlockDevice.pageSize)
     }
 
+    /// A new file LUN of `blockCount` blocks in the temporary directory, with its path;
+    /// the file is removed afterwards.
+    private func withTemporaryFile(blockCount: UInt64, _ body: (FileBlockDevice, String) async throws -> Void) async throws {
+        let path = NSTemporaryDirectory() + "swiftport-file-\(UUID().uuidString).img"
+        defer { unlink(path) }
+        try await body(try await FileBlockDevice.open(path: path, blockCount: blockCount, threadPool: .singleton), path)
+    }
+
     @Test("file: a write in segments (cut inside blocks) lands back to back")
     func fileSegmentedWrite() async throws {
-        let path = NSTemporaryDirectory() + "swiftport-segments-\(UUID().uuidString).img"
-        defer { unlink(path) }
-        let device = try await FileBlockDevice.open(path: path, blockCount: 64, threadPool: .singleton)
-        let bytes = pattern(blocks: 20, seed: 6)
-        try await device.write(segmented(bytes, cuts: [1, 4096, 6000]), at: 3, forceUnitAccess: true)
-        let back = try await device.read(at: 3, blockCount: 20, allocator: ByteBufferAllocator())
-        #expect(Array(back.readableBytesView) == bytes)
-        let before = try await device.read(at: 2, blockCount: 1, allocator: ByteBufferAllocator())
-        #expect(before.readableBytesView.allSatisfy { $0 == 0 }, "nothing written before the LBA")
-        try await device.close()
+        try await withTemporaryFile(blockCount: 64) { device, _ in
+            let bytes = pattern(blocks: 20, seed: 6)
+            try await device.write(segmented(bytes, cuts: [1, 4096, 6000]), at: 3, forceUnitAccess: true)
+            let back = try await device.read(at: 3, blockCount: 20, allocator: ByteBufferAllocator())
+            #expect(Array(back.readableBytesView) == bytes)
+            let before = try await device.read(at: 2, blockCount: 1, allocator: ByteBufferAllocator())
+            #expect(before.readableBytesView.allSatisfy { $0 == 0 }, "nothing written before the LBA")
+            try await device.close()
+        }
     }
 
     @Test("RAM: a read inside a page keeps what it read when the page is written before it is sent")
@@ -111,20 +118,19 @@ struct LUNBackendTests {
 
     @Test("file: FUA write, flush and reopen keep the data; size is preserved")
     func fileFUAAndFlush() async throws {
-        let path = NSTemporaryDirectory() + "swiftport-file-\(UUID().uuidString).img"
-        defer { unlink(path) }
-        let device = try await FileBlockDevice.open(path: path, blockCount: 256, threadPool: .singleton)
-        let bytes = pattern(blocks: 2, seed: 3)
-        try await device.write(ByteBuffer(bytes: bytes), at: 254, forceUnitAccess: true)
-        try await device.flush()
-        try await device.unmap(at: 0, blockCount: 8)
-        try await device.close()
-        let reopened = try await FileBlockDevice.open(path: path, threadPool: .singleton)
-        #expect(reopened.geometry.blockSize == 512 && reopened.geometry.blockCount == 256)
-        #expect(reopened.geometry.physicalBlockSize % 512 == 0)
-        let back = try await reopened.read(at: 254, blockCount: 2, allocator: ByteBufferAllocator())
-        #expect(Array(back.readableBytesView) == bytes)
-        try await reopened.close()
+        try await withTemporaryFile(blockCount: 256) { device, path in
+            let bytes = pattern(blocks: 2, seed: 3)
+            try await device.write(ByteBuffer(bytes: bytes), at: 254, forceUnitAccess: true)
+            try await device.flush()
+            try await device.unmap(at: 0, blockCount: 8)
+            try await device.close()
+            let reopened = try await FileBlockDevice.open(path: path, threadPool: .singleton)
+            #expect(reopened.geometry.blockSize == 512 && reopened.geometry.blockCount == 256)
+            #expect(reopened.geometry.physicalBlockSize % 512 == 0)
+            let back = try await reopened.read(at: 254, blockCount: 2, allocator: ByteBufferAllocator())
+            #expect(Array(back.readableBytesView) == bytes)
+            try await reopened.close()
+        }
     }
 
     // The pool is shut down after open, so a call that still reaches it fails: what
