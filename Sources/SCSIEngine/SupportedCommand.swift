@@ -177,14 +177,20 @@ struct SupportedCommand: Sendable {
                   exclusive: true, aluaAccess: .standby)
         }
 
-    private static let byOperationCode: [SCSIOperationCode: [SupportedCommand]] =
-        Dictionary(grouping: table, by: \.operationCode)
+    /// The rows of each operation code, indexed by its value (an array, not a
+    /// dictionary: no hashing on every command).
+    private static let byOperationCode: [[SupportedCommand]] = {
+        var rows = [[SupportedCommand]](repeating: [], count: 256)
+        for row in table { rows[Int(row.operationCode.rawValue)].append(row) }
+        return rows
+    }()
 
     /// Finds the row for `cdb`: an unknown operation code is INVALID COMMAND OPERATION
     /// CODE; an unknown service action of a known one is INVALID FIELD IN CDB pointing
     /// at the SERVICE ACTION field (SPC-4 §4.2.5.1).
     static func lookup(_ cdb: CommandDescriptorBlock) throws(SenseData) -> SupportedCommand {
-        guard let rows = byOperationCode[cdb.operationCode] else {
+        let rows = byOperationCode[Int(cdb.operationCode.rawValue)]
+        guard !rows.isEmpty else {
             throw SenseData(.invalidCommandOperationCode, field: FieldPointer(.cdb, byte: 0))
         }
         guard let row = rows.first(where: { $0.serviceAction == nil || $0.serviceAction == cdb.serviceAction }) else {
