@@ -22,7 +22,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// so that updating a task in the session's table never copies it or its data.
     private final class Task {
         let command: SCSICommandRequest
-        /// Write data gathered so far (immediate data and Data-Out).
+        /// Write data received so far (immediate data and Data-Out), as it arrived.
         var dataOut: DataOutBuffer
         var transfer: WriteTransfer?
         /// Reached its turn in CmdSN order.
