@@ -33,7 +33,7 @@ public struct SegmentedBuffer: Sendable {
     /// The first `byteCount` bytes, as slices of the segments (nothing copied); nil
     /// when there are fewer.
     public func prefix(_ byteCount: Int) -> SegmentedBuffer? {
-        guard byteCount <= readableBytes else { return nil }
+        guard byteCount < readableBytes else { return byteCount == readableBytes ? self : nil }
         guard byteCount > first.readableBytes else { return SegmentedBuffer(first.getSlice(at: first.readerIndex, length: byteCount)!) }
         var prefix = SegmentedBuffer(first)
         for segment in rest where prefix.readableBytes < byteCount {
