@@ -30,6 +30,8 @@ let package = Package(
     targets: [
         // CRC32C (RFC 7143 §13.1 digests): SSE4.2 with runtime dispatch, portable fallback.
         .target(name: "CCRC32C"),
+        // Non-temporal copies into RAM LUN pages (x86-64 SSE2, memcpy elsewhere).
+        .target(name: "CStreamingCopy"),
         .target(
             name: "ISCSIProtocol",
             dependencies: ["CCRC32C", .product(name: "NIOCore", package: "swift-nio")],
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "LUNBackends",
             dependencies: [
-                "BlockStorage",
+                "BlockStorage", "CStreamingCopy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -144,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SCSIEngineTests",
-            dependencies: ["SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "ISCSITestSupport"],
+            dependencies: ["SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "CStreamingCopy", "ISCSITestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

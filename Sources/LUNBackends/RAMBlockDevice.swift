@@ -1,4 +1,5 @@
 import BlockStorage
+import CStreamingCopy
 import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
@@ -134,9 +135,12 @@ public final class RAMBlockDevice: BlockDevice {
                             }
                             state.pages[index] = ByteBuffer(repeating: 0, count: Self.pageSize)
                         }
-                        // In place, unless a read's slice still shares the page (then copied).
-                        state.pages[index]!.setBytes(
-                            UnsafeRawBufferPointer(rebasing: source[consumed..<(consumed + range.count)]), at: range.lowerBound)
+                        // In place, unless a read's slice still shares the page (then
+                        // copied first); past the cache, since the page is cold.
+                        state.pages[index]!.withUnsafeMutableReadableBytes { page in
+                            swiftport_streaming_copy(
+                                page.baseAddress! + range.lowerBound, source.baseAddress! + consumed, range.count)
+                        }
                         consumed += range.count
                     }
                 }

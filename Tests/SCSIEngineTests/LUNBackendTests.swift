@@ -1,4 +1,5 @@
 import BlockStorage
+import CStreamingCopy
 import Foundation
 @testable import LUNBackends
 import NIOCore
@@ -88,6 +89,22 @@ struct LUNBackendTests {
         let reread = try await ram.read(at: 16, blockCount: 8, allocator: ByteBufferAllocator())
         #expect(Array(reread.readableBytesView) == after)
         #expect(ram.residentBytes == RAMBlockDevice.pageSize)
+    }
+
+    @Test("streaming copy: every length and alignment copies exactly its bytes", arguments: [0, 1, 15, 17, 63])
+    func streamingCopy(misalignment: Int) {
+        let source = pattern(blocks: 9, seed: 7)
+        for count in [0, 1, 1023, 1024, 1025, 4096, 4096 + 37] {
+            var destination = [UInt8](repeating: 0xEE, count: source.count + 128)
+            destination.withUnsafeMutableBytes { to in
+                source.withUnsafeBytes { from in
+                    swiftport_streaming_copy(to.baseAddress! + misalignment, from.baseAddress! + 3, count)
+                }
+            }
+            #expect(Array(destination[misalignment..<(misalignment + count)]) == Array(source[3..<(3 + count)]), "count \(count)")
+            #expect(destination[..<misalignment].allSatisfy { $0 == 0xEE }, "nothing before, count \(count)")
+            #expect(destination[(misalignment + count)...].allSatisfy { $0 == 0xEE }, "nothing after, count \(count)")
+        }
     }
 
     @Test("RAM: the resident bound turns into a write error, not a crash")
