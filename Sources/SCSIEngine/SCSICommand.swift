@@ -49,10 +49,6 @@ public struct SCSICommand: Sendable {
             cdb: cdb, lun: lun, dataOutSegments: dataOut.map(SegmentedBuffer.init), expectedDataTransferLength: expectedDataTransferLength,
             nexus: nexus)
     }
-
-    /// The Data-Out payload in one buffer, for what reads it as a whole (parameter
-    /// lists, comparisons): copied together when it arrived in several PDUs.
-    public var dataOut: ByteBuffer? { dataOutSegments?.contiguous() }
 }
 
 /// SCSI status byte values (SAM-5 §5.3).

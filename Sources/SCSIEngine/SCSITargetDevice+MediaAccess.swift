@@ -34,8 +34,8 @@ extension SCSITargetDevice {
         // iSCSIResiduals suite and tgt expect).
         let available = (context.command.dataOutSegments?.readableBytes ?? 0) / blockSize * blockSize
         let written = min(byteCount, available)
-        if written > 0, let data = context.command.dataOutSegments?.prefix(written) {
-            try await write(data, at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
+        if written > 0 {
+            try await write(try dataOutSegments(context, byteCount: written), at: access.lba, forceUnitAccess: access.forceUnitAccess, unit: unit)
         }
         return SCSICommandResult(status: .good, dataOutLengthUsed: byteCount)
     }
@@ -153,17 +153,22 @@ extension SCSITargetDevice {
         }
     }
 
-    /// The first `byteCount` Data-Out bytes. A Data-Out shorter than the CDB requires
-    /// is answered the way LIO does: INVALID FIELD IN COMMAND INFORMATION UNIT, never
-    /// a partial write.
-    func dataOut(_ context: CommandContext, byteCount: Int) throws(SenseData) -> ByteBuffer {
-        guard byteCount > 0 else { return ByteBuffer() }
-        guard let buffer = context.command.dataOut,
-              let slice = buffer.getSlice(at: buffer.readerIndex, length: byteCount)
-        else {
+    /// The first `byteCount` Data-Out bytes, in the buffers they arrived in. A Data-Out
+    /// shorter than the CDB requires is answered the way LIO does: INVALID FIELD IN
+    /// COMMAND INFORMATION UNIT, never a partial write.
+    func dataOutSegments(_ context: CommandContext, byteCount: Int) throws(SenseData) -> SegmentedBuffer {
+        guard byteCount > 0 else { return SegmentedBuffer(ByteBuffer()) }
+        guard let segments = context.command.dataOutSegments?.prefix(byteCount) else {
             throw SenseData(.invalidFieldInCommandInformationUnit)
         }
-        return slice
+        return segments
+    }
+
+    /// The first `byteCount` Data-Out bytes in one buffer, for what reads them as a
+    /// whole (parameter lists, comparisons): copied together only when they arrived in
+    /// several PDUs.
+    func dataOut(_ context: CommandContext, byteCount: Int) throws(SenseData) -> ByteBuffer {
+        try dataOutSegments(context, byteCount: byteCount).contiguous(allocator: allocator)
     }
 
     /// One backend write, with backend failures mapped to MEDIUM ERROR / WRITE ERROR.
