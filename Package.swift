@@ -154,6 +154,7 @@ let package = Package(
             dependencies: [
                 "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends", "BlockStorage",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -20,7 +20,7 @@ extension SCSITargetDevice {
     public func taskManagement(_ function: TaskManagementFunction, lun: UInt64, nexus: ITNexus) async -> TaskManagementOutcome {
         switch function {
         case .abortTaskSet, .clearTaskSet, .logicalUnitReset:
-            guard let unit = LogicalUnitNumber(wireValue: lun).flatMap({ units[$0] }) else {
+            guard let unit = unit(addressedBy: lun) else {
                 return .logicalUnitDoesNotExist
             }
             switch function {

@@ -28,6 +28,9 @@ public final class SCSITargetDevice: Sendable {
     /// Explicit ALUA (SPC-4 §5.15.2.8): initiators may change states with SET TARGET PORT
     /// GROUPS. Off, only the device server (the operator) changes them (implicit ALUA).
     public let explicitALUA: Bool
+    /// `units` indexed by LUN number (up to the highest configured): the per-command
+    /// lookup, without hashing.
+    private let unitsByNumber: [LogicalUnit?]
 
     /// Builds the device server. LUN numbers must be unique: a duplicate is our
     /// caller's configuration bug, which the config parser rejects first.
@@ -67,13 +70,25 @@ public final class SCSITargetDevice: Sendable {
         self.reservationStore = reservationStore
         self.targetPortGroups = targetPortGroups
         self.explicitALUA = explicitALUA
-        self.units = Dictionary(
+        let units = Dictionary(
             logicalUnits.map { descriptor in
                 let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
                 let unit = LogicalUnit(descriptor, reservations: reservations, targetPortGroups: targetPortGroups)
                 return (LogicalUnitNumber(rawValue: descriptor.lun), unit)
             },
             uniquingKeysWith: { first, _ in first })
+        var unitsByNumber = [LogicalUnit?](repeating: nil, count: Int(units.keys.map(\.rawValue).max() ?? 0) + 1)
+        for (number, unit) in units { unitsByNumber[Int(number.rawValue)] = unit }
+        self.units = units
+        self.unitsByNumber = unitsByNumber
+    }
+
+    /// The logical unit that a command's LUN field (its 8-byte wire form) addresses.
+    func unit(addressedBy wireLUN: UInt64) -> LogicalUnit? {
+        guard let number = LogicalUnitNumber(wireValue: wireLUN), Int(number.rawValue) < unitsByNumber.count else {
+            return nil
+        }
+        return unitsByNumber[Int(number.rawValue)]
     }
 
     /// The LUNs of this target in ascending order.
@@ -85,7 +100,7 @@ public final class SCSITargetDevice: Sendable {
     /// sense data, never as a thrown error or a trap.
     public func execute(_ command: SCSICommand) async -> SCSICommandResult {
         let cdb = CommandDescriptorBlock(command.cdb)
-        let unit = LogicalUnitNumber(wireValue: command.lun).flatMap { units[$0] }
+        let unit = unit(addressedBy: command.lun)
         let dataOutLength = unit.flatMap { Self.dataOutLength(of: cdb, blockSize: $0.blockSize) }
         do {
             var result = try await dispatch(CommandContext(command: command, cdb: cdb), unit: unit)

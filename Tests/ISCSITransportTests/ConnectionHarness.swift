@@ -1,3 +1,4 @@
+import BlockStorage
 import ISCSIProtocol
 import ISCSISession
 import LUNBackends
@@ -36,13 +37,14 @@ final class ConnectionHarness {
     private(set) var tsih = TSIH.new
     private(set) var loginResponses: [LoginResponse] = []
 
-    init(blockCount: UInt64 = 2048, nopInInterval: TimeAmount? = nil) async throws {
+    /// LUN 0 is `blockDevice`, by default a RAM disk of `blockCount` blocks.
+    init(blockCount: UInt64 = 2048, blockDevice: (any BlockDevice)? = nil, nopInInterval: TimeAmount? = nil) async throws {
         let logger = Logger(label: "transport-test") { _ in SwiftLogNoOpLogHandler() }
         let device = SCSITargetDevice(
             targetName: Self.targetName,
             logicalUnits: [
                 LogicalUnitDescriptor(
-                    lun: 0, device: RAMBlockDevice(blockSize: Self.blockSize, blockCount: blockCount), product: "RAM-DISK",
+                    lun: 0, device: blockDevice ?? RAMBlockDevice(blockSize: Self.blockSize, blockCount: blockCount), product: "RAM-DISK",
                     revision: "0001", serial: "SPTEST0", naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: Self.targetName))
             ],
             logger: logger)

@@ -1,5 +1,8 @@
+import BlockStorage
 import ISCSIProtocol
 import ISCSISession
+import LUNBackends
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -90,6 +93,26 @@ struct TargetConnectionHandlerTests {
         #expect(pdu.data.readableBytes == 4096)
         #expect(pdu.data.readableBytesView.allSatisfy { $0 == 0 }, "a fresh RAM disk reads zeros")
         #expect(try await harness.nothingPending(), "no separate SCSI Response after phase collapse")
+    }
+
+    @Test("a backend that suspends: the command resumes on the connection's loop and is answered")
+    func suspendingBackend() async throws {
+        let disk = YieldingRAMDisk(RAMBlockDevice(blockSize: ConnectionHarness.blockSize, blockCount: 64))
+        let harness = try await ConnectionHarness(blockDevice: disk)
+        disk.connectionLoop.withLockedValue { $0 = harness.channel.eventLoop }
+        try await harness.login()
+        try await clearUnitAttention(harness)
+        let payload = ByteBuffer.pattern(1024, seed: 3)
+        let writeTag = try await harness.command(CDB.write10(lba: 8, blocks: 2), write: true, expectedLength: 1024, immediateData: payload)
+        let written = try response(try await harness.nextPDU())
+        #expect(written.initiatorTaskTag == writeTag)
+        #expect(written.status == 0)
+        let readTag = try await harness.command(CDB.read10(lba: 8, blocks: 2), read: true, expectedLength: 1024)
+        let read = try dataIn(try await harness.nextPDU())
+        #expect(read.initiatorTaskTag == readTag)
+        #expect(read.status == 0)
+        #expect(read.data == payload)
+        #expect(disk.resumedOnConnectionLoop.withLockedValue { $0 } == [true, true], "both commands suspended and resumed on the loop")
     }
 
     @Test("READ(10) split by the initiator's MaxRecvDataSegmentLength; status only on the last Data-In")
@@ -333,5 +356,47 @@ struct TargetConnectionHandlerTests {
             return
         }
         #expect(reject.reason == ISCSIRejectReason.protocolError.rawValue)
+    }
+}
+
+/// A RAM disk that yields in every read and write, as a backend on a thread pool or
+/// the network suspends: the command's task resumes through its executor.
+private final class YieldingRAMDisk: BlockDevice {
+    private let ram: RAMBlockDevice
+    /// The loop of the connection the commands come from.
+    let connectionLoop = NIOLockedValueBox<(any EventLoop)?>(nil)
+    /// For each read and write, whether it continued on that loop after yielding.
+    let resumedOnConnectionLoop = NIOLockedValueBox<[Bool]>([])
+
+    init(_ ram: RAMBlockDevice) {
+        self.ram = ram
+    }
+
+    var geometry: BlockGeometry { ram.geometry }
+
+    private func suspend() async {
+        await Task.yield()
+        let onLoop = connectionLoop.withLockedValue { $0?.inEventLoop ?? false }
+        resumedOnConnectionLoop.withLockedValue { $0.append(onLoop) }
+    }
+
+    func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
+        await suspend()
+        return try await ram.read(at: lba, blockCount: blockCount, allocator: allocator)
+    }
+
+    func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
+        try await write(SegmentedBuffer(data), at: lba, forceUnitAccess: forceUnitAccess)
+    }
+
+    func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
+        await suspend()
+        try await ram.write(data, at: lba, forceUnitAccess: forceUnitAccess)
+    }
+
+    func flush() async throws {}
+
+    func unmap(at lba: UInt64, blockCount: Int) async throws {
+        try await ram.unmap(at: lba, blockCount: blockCount)
     }
 }

@@ -64,6 +64,28 @@ struct LUNBackendTests {
         try await body(try await FileBlockDevice.open(path: path, blockCount: blockCount, threadPool: .singleton), path)
     }
 
+    @Test("a command reaches its unit by number, peripheral and flat LUN space alike; a gap or a number past the last is not supported")
+    func unitsByNumber() async throws {
+        try await withTemporaryFile(blockCount: 64) { file, _ in
+            let target = TestFixture.target([
+                TestFixture.descriptor(lun: 0, device: RAMBlockDevice(blockCount: 2048)),
+                TestFixture.descriptor(lun: 5, device: file),
+                TestFixture.descriptor(lun: 300, device: RAMBlockDevice(blockCount: 4096)),
+            ])
+            for (lun, lastLBA) in [(UInt16(0), 2047), (5, 63), (300, 4095)] {
+                await TestFixture.ready(target, lun: lun)
+                let capacity = await target.execute(TestFixture.command(CDB.readCapacity10, lun: lun))
+                #expect(capacity.status == .good)
+                #expect(Array(capacity.data.prefix(4)) == UInt32(lastLBA).bigEndianBytes, "LUN \(lun)")
+            }
+            for absent in [UInt16(7), 301, 16383] {
+                let result = await target.execute(TestFixture.command(CDB.readCapacity10, lun: absent))
+                #expect(result.senseCode.map { [$0.0, $0.1, $0.2] } == [0x05, 0x25, 0x00], "LUN \(absent): LOGICAL UNIT NOT SUPPORTED")
+            }
+            try await file.close()
+        }
+    }
+
     @Test("file: a write in segments (cut inside blocks) lands back to back")
     func fileSegmentedWrite() async throws {
         try await withTemporaryFile(blockCount: 64) { device, _ in
