@@ -1,5 +1,12 @@
 # Shared by scripts/bench.sh and scripts/bench-profile.sh (sourced, not run).
 
+# bench_build SCRATCH: the release daemon as it is deployed (README, "Installing"): with
+# the Swift runtime linked in, so its calls into the runtime bind directly instead of
+# through the PLT and __tls_get_addr (BENCHMARKS.md).
+bench_build() {
+    swift build -c release --static-swift-stdlib --product swiftportd --scratch-path "$1"
+}
+
 # bench_config WORK IQN PORT RAM_MB [LOOPS]: writes WORK/swiftport.toml, one target on
 # 127.0.0.1:PORT with a RAM LUN 0 of RAM_MB MiB, and the negotiation limits both
 # benchmark scripts (and the tgtd they compare with) use: 256 KiB PDUs, 1 MiB bursts,

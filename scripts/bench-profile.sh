@@ -19,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+source "$ROOT/scripts/bench-lib.sh"
 SHARED=${SHARED:-$ROOT/../shared}
 PATTERNS=${PATTERNS:-randwrite randread} BS=${BS:-4k} QD=${QD:-32} TIME=${TIME:-6}
 RANGE_MB=${RANGE_MB:-16} BACKEND=${BACKEND:-ram} PORT=${PORT:-3280} BUILD=${BUILD:-.build-perf}
@@ -38,14 +39,13 @@ if ss -Hltn "sport = :$PORT" | grep -q .; then echo "port $PORT is in use; set P
 mkdir -p "$OUTDIR"
 
 if [[ $SKIP_BUILD != 1 ]]; then
-    swift build -c release --product swiftportd --scratch-path "$BUILD" >&2
+    bench_build "$BUILD" >&2
 fi
 BENCH_DIR=$WORK/bench
 cp -r "$SHARED/bench" "$BENCH_DIR" && chmod -R u+w "$BENCH_DIR" && make -s -C "$BENCH_DIR" iscsi-bench
 BENCH=$BENCH_DIR/iscsi-bench
 
 # The negotiation limits of scripts/bench.sh, so the PDU flow is the benchmark's.
-source "$ROOT/scripts/bench-lib.sh"
 bench_config "$WORK" "$IQN" "$PORT" "$RANGE_MB"
 case $BACKEND in
     ram) LUN=0 ;;

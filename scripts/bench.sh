@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+source "$ROOT/scripts/bench-lib.sh"
 SHARED=${SHARED:-$ROOT/../shared}
 TIME=${TIME:-3} WARMUP=${WARMUP:-1} REPS=${REPS:-3} SIZE_MB=${SIZE_MB:-1024}
 CFG_FILTER=${CFG_FILTER:-.} OUT=${OUT:-$ROOT/BENCH-RESULTS.md} BUILD=${BUILD:-.build-perf} SESSIONS64=${SESSIONS64:-1}
@@ -45,14 +46,13 @@ for port in $PORT $TGT_PORT $LOOP1_PORT $IPERF_PORT; do
 done
 
 scripts/install-deps.sh
-swift build -c release --product swiftportd --scratch-path "$BUILD"
+bench_build "$BUILD"
 cp -r "$SHARED/bench" "$WORK/bench" && chmod -R u+w "$WORK/bench" && make -s -C "$WORK/bench" iscsi-bench
 BENCH=$WORK/bench/iscsi-bench
 
 for name in sp-file tgt-rdwr tgt-aio; do head -c "${SIZE_MB}M" /dev/urandom > "/dev/shm/swiftport-bench-$name.img"; done
 
 # The same negotiation limits on both targets (bench-lib.sh).
-source "$ROOT/scripts/bench-lib.sh"
 bench_config "$WORK" "$IQN" "$PORT" "$SIZE_MB"
 cat >> "$WORK/swiftport.toml" <<TOML
 [[target.lun]]
