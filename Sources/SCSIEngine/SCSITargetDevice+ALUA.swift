@@ -133,7 +133,7 @@ extension SCSITargetDevice {
         }
         let selected: [LogicalUnit]
         if let lun {
-            guard let unit = units[LogicalUnitNumber(rawValue: lun)] else {
+            guard let unit = unit(numbered: lun) else {
                 throw SCSIEngineError(
                     .unknownLogicalUnit,
                     "target \(targetName) has no LUN \(lun); its LUNs are "
@@ -141,7 +141,7 @@ extension SCSITargetDevice {
             }
             selected = [unit]
         } else {
-            selected = units.keys.sorted().compactMap { units[$0] }
+            selected = units
         }
         let change = TargetPortGroupStates.Change(targetPortGroup: tag, state: state, preferred: preferred)
         for unit in selected {
@@ -151,7 +151,7 @@ extension SCSITargetDevice {
 
     /// Every logical unit's state through every target port group, by LUN then group.
     public var aluaStatus: [ALUAGroupStatus] {
-        units.keys.sorted().compactMap { units[$0] }.flatMap { unit in
+        units.flatMap { unit in
             let states = unit.withState { $0.accessStates }
             return targetPortGroups.compactMap { group in
                 states[group.tag].map {

@@ -92,7 +92,7 @@ extension SCSITargetDevice {
             let designatorLength = Int(list[offset + 7])
             let designator = Array(list.bytes[min(list.bytes.count, offset + 8)..<min(list.bytes.count, offset + 8 + designatorLength)])
             let unit = designatorType == DesignationDescriptor.DesignatorType.naa.rawValue
-                ? units.values.first { $0.descriptor.naaIdentifier == designator } : nil
+                ? units.first { $0.descriptor.naaIdentifier == designator } : nil
             targets.append(unit)
             offset += Self.copyTargetDescriptorLength
         }

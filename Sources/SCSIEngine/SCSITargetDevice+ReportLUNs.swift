@@ -12,7 +12,7 @@ extension SCSITargetDevice {
         let cdb = context.cdb
         let numbers: [LogicalUnitNumber]
         switch cdb[2] {
-        case 0x00, 0x02: numbers = units.keys.sorted()
+        case 0x00, 0x02: numbers = units.map(\.number)
         case 0x01: numbers = []
         default: throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 2))
         }

@@ -11,7 +11,7 @@ extension SCSITargetDevice {
     /// - Throws: ``SCSIEngineError`` `unknownLogicalUnit`, or `resizeFailed` with the
     ///   backend's reason (a read-only unit, an empty size, a backend that cannot resize).
     public func resize(lun: UInt16, toBlockCount blockCount: UInt64) async throws(SCSIEngineError) -> BlockGeometry {
-        guard let unit = units[LogicalUnitNumber(rawValue: lun)] else {
+        guard let unit = unit(numbered: lun) else {
             throw SCSIEngineError(
                 .unknownLogicalUnit,
                 "target \(targetName) has no LUN \(lun); its LUNs are " + logicalUnitNumbers.map(String.init).joined(separator: ", "))
@@ -39,6 +39,6 @@ extension SCSITargetDevice {
 
     /// The current geometry of every logical unit, by LUN.
     public var logicalUnitGeometries: [UInt16: BlockGeometry] {
-        Dictionary(uniqueKeysWithValues: units.map { ($0.key.rawValue, $0.value.geometry) })
+        Dictionary(uniqueKeysWithValues: units.map { ($0.number.rawValue, $0.geometry) })
     }
 }

@@ -32,11 +32,11 @@ extension SCSITargetDevice {
                 break
             }
         case .targetWarmReset:
-            for unit in units.values {
+            for unit in units {
                 reset(unit, as: .powerOnResetOrBusDeviceResetOccurred)
             }
         case .targetColdReset:
-            for unit in units.values {
+            for unit in units {
                 unit.resetModeParameters()
                 unit.withState {
                     $0.unitAttentions.forgetAllNexuses()
@@ -66,7 +66,7 @@ extension SCSITargetDevice {
     /// (SPC-2 §5.5.1, I_T nexus loss). Registrations and persistent reservations
     /// survive (SPC-4 §5.12.1). The port layer calls it once per lost nexus.
     public func nexusLogout(_ nexus: ITNexus) {
-        for unit in units.values {
+        for unit in units {
             unit.withState { state in
                 if state.spc2ReservationHolder == nexus { state.spc2ReservationHolder = nil }
             }

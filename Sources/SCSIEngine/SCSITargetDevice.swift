@@ -14,7 +14,8 @@ import SCSIProtocol
 public final class SCSITargetDevice: Sendable {
     /// The iSCSI target name, reported as the SCSI name string of the target device.
     public let targetName: String
-    let units: [LogicalUnitNumber: LogicalUnit]
+    /// The logical units in ascending LUN order.
+    let units: [LogicalUnit]
     let logger: Logger
     let allocator = ByteBufferAllocator()
     /// Where persistent reservations with APTPL are kept; nil: APTPL is not supported
@@ -28,7 +29,7 @@ public final class SCSITargetDevice: Sendable {
     /// Explicit ALUA (SPC-4 §5.15.2.8): initiators may change states with SET TARGET PORT
     /// GROUPS. Off, only the device server (the operator) changes them (implicit ALUA).
     public let explicitALUA: Bool
-    /// `units` indexed by LUN number (up to the highest configured): the per-command
+    /// `units` indexed by LUN number, up to the highest configured: the per-command
     /// lookup, without hashing.
     private let unitsByNumber: [LogicalUnit?]
 
@@ -70,30 +71,29 @@ public final class SCSITargetDevice: Sendable {
         self.reservationStore = reservationStore
         self.targetPortGroups = targetPortGroups
         self.explicitALUA = explicitALUA
-        let units = Dictionary(
-            logicalUnits.map { descriptor in
-                let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
-                let unit = LogicalUnit(descriptor, reservations: reservations, targetPortGroups: targetPortGroups)
-                return (LogicalUnitNumber(rawValue: descriptor.lun), unit)
-            },
-            uniquingKeysWith: { first, _ in first })
-        var unitsByNumber = [LogicalUnit?](repeating: nil, count: Int(units.keys.map(\.rawValue).max() ?? 0) + 1)
-        for (number, unit) in units { unitsByNumber[Int(number.rawValue)] = unit }
-        self.units = units
+        var unitsByNumber = [LogicalUnit?](repeating: nil, count: Int(logicalUnits.map(\.lun).max() ?? 0) + 1)
+        for descriptor in logicalUnits where unitsByNumber[Int(descriptor.lun)] == nil {
+            let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
+            unitsByNumber[Int(descriptor.lun)] = LogicalUnit(
+                descriptor, reservations: reservations, targetPortGroups: targetPortGroups)
+        }
         self.unitsByNumber = unitsByNumber
+        self.units = unitsByNumber.compactMap { $0 }
+    }
+
+    /// The logical unit numbered `lun`.
+    func unit(numbered lun: UInt16) -> LogicalUnit? {
+        Int(lun) < unitsByNumber.count ? unitsByNumber[Int(lun)] : nil
     }
 
     /// The logical unit that a command's LUN field (its 8-byte wire form) addresses.
     func unit(addressedBy wireLUN: UInt64) -> LogicalUnit? {
-        guard let number = LogicalUnitNumber(wireValue: wireLUN), Int(number.rawValue) < unitsByNumber.count else {
-            return nil
-        }
-        return unitsByNumber[Int(number.rawValue)]
+        LogicalUnitNumber(wireValue: wireLUN).flatMap { unit(numbered: $0.rawValue) }
     }
 
     /// The LUNs of this target in ascending order.
     public var logicalUnitNumbers: [UInt16] {
-        units.keys.sorted().map(\.rawValue)
+        units.map(\.number.rawValue)
     }
 
     /// Executes one command to completion. Failures come back as CHECK CONDITION with
@@ -135,7 +135,7 @@ public final class SCSITargetDevice: Sendable {
     /// (SAM-5 §5.14). Calling it again for a known nexus does nothing; a nexus that sends
     /// a command without logging in is registered then.
     public func nexusLogin(_ nexus: ITNexus) {
-        for unit in units.values {
+        for unit in units {
             unit.withState { $0.unitAttentions.register(nexus) }
         }
     }
