@@ -38,19 +38,14 @@ final class ConnectionHarness {
     private(set) var loginResponses: [LoginResponse] = []
 
     /// LUN 0 is `blockDevice`, by default a RAM disk of `blockCount` blocks.
-    init(blockCount: UInt64 = 2048, blockDevice: (any BlockDevice)? = nil, nopInInterval: TimeAmount? = nil) async throws {
-        let logger = Logger(label: "transport-test") { _ in SwiftLogNoOpLogHandler() }
-        let device = SCSITargetDevice(
-            targetName: Self.targetName,
-            logicalUnits: [
-                LogicalUnitDescriptor(
-                    lun: 0, device: blockDevice ?? RAMBlockDevice(blockSize: Self.blockSize, blockCount: blockCount), product: "RAM-DISK",
-                    revision: "0001", serial: "SPTEST0", naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: Self.targetName))
-            ],
-            logger: logger)
-        let target = ExportedTarget(
-            name: Self.targetName, device: device, portalGroups: [.init(tag: 1, portals: [Self.portal])])
-        let services = TargetServices(targets: [target], nopInInterval: nopInInterval, logger: logger)
+    convenience init(blockCount: UInt64 = 2048, blockDevice: (any BlockDevice)? = nil, nopInInterval: TimeAmount? = nil) async throws {
+        let target = Self.makeTarget(blockDevice: blockDevice ?? RAMBlockDevice(blockSize: Self.blockSize, blockCount: blockCount))
+        try await self.init(services: Self.makeServices(target, nopInInterval: nopInInterval))
+    }
+
+    /// A connection to `services`' first target: harnesses made from the same services
+    /// are sessions of one target, sharing its device server and session table.
+    init(services: TargetServices) async throws {
         let channel = NIOAsyncTestingChannel()
         let peer = try SocketAddress(ipAddress: "192.0.2.10", port: 50000)
         try await channel.eventLoop.submit {
@@ -60,9 +55,28 @@ final class ConnectionHarness {
         }.get()
         try await channel.connect(to: peer).get()
         self.channel = channel
-        self.device = device
+        self.device = services.targets[0].device
         inboundSettings.maxReceiveDataSegmentLength = ISCSIFramingSettings.largestDataSegmentLength
     }
+
+    /// The test target with `blockDevice` as LUN 0.
+    static func makeTarget(blockDevice: any BlockDevice) -> ExportedTarget {
+        let device = SCSITargetDevice(
+            targetName: targetName,
+            logicalUnits: [
+                LogicalUnitDescriptor(
+                    lun: 0, device: blockDevice, product: "RAM-DISK",
+                    revision: "0001", serial: "SPTEST0", naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: targetName))
+            ],
+            logger: logger)
+        return ExportedTarget(name: targetName, device: device, portalGroups: [.init(tag: 1, portals: [portal])])
+    }
+
+    static func makeServices(_ target: ExportedTarget, nopInInterval: TimeAmount? = nil) -> TargetServices {
+        TargetServices(targets: [target], nopInInterval: nopInInterval, logger: logger)
+    }
+
+    private static let logger = Logger(label: "transport-test") { _ in SwiftLogNoOpLogHandler() }
 
     // MARK: - Sending
 
@@ -106,11 +120,36 @@ final class ConnectionHarness {
         return command.initiatorTaskTag
     }
 
+    /// Sends a Task Management Function Request (immediate, as initiators send them);
+    /// returns its task tag.
+    @discardableResult
+    func taskManagement(_ function: TaskManagementFunctionCode, referencedTaskTag: InitiatorTaskTag = .reserved, refCmdSN: SequenceNumber? = nil) async throws -> InitiatorTaskTag {
+        var request = TaskManagementRequest()
+        request.function = function.rawValue
+        request.initiatorTaskTag = makeTag()
+        request.referencedTaskTag = referencedTaskTag
+        request.cmdSN = cmdSN
+        request.expStatSN = expStatSN
+        request.refCmdSN = refCmdSN ?? cmdSN
+        try await send(.taskManagementRequest(request))
+        return request.initiatorTaskTag
+    }
+
     // MARK: - Receiving
 
     /// The next PDU the target sent, waiting (bounded) for the engine's task to hop back.
     func nextPDU(sourceLocation: SourceLocation = #_sourceLocation) async throws -> ISCSIPDU {
-        for _ in 0..<600 {
+        guard let pdu = try await nextPDU(within: .seconds(3), sourceLocation: sourceLocation) else {
+            Issue.record("no PDU from the target within 3 s", sourceLocation: sourceLocation)
+            throw HarnessError.timeout
+        }
+        return pdu
+    }
+
+    /// The next PDU the target sends within `limit`, or nil when it sends none.
+    func nextPDU(within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ISCSIPDU? {
+        let deadline = ContinuousClock.now + limit
+        while true {
             if let frame = try ISCSIPDUFramer.decodeFrame(from: &received, settings: inboundSettings) {
                 guard case .pdu(let pdu) = frame else {
                     Issue.record("the target sent an undecodable PDU: \(frame)", sourceLocation: sourceLocation)
@@ -123,11 +162,10 @@ final class ConnectionHarness {
                 received.writeBuffer(&more)
                 continue
             }
+            guard ContinuousClock.now < deadline else { return nil }
             await channel.testingEventLoop.run()
             try await Task.sleep(for: .milliseconds(5))
         }
-        Issue.record("no PDU from the target within 3 s", sourceLocation: sourceLocation)
-        throw HarnessError.timeout
     }
 
     /// Whether nothing more is waiting to be read right now.
@@ -156,9 +194,12 @@ final class ConnectionHarness {
 
     /// Logs in with `InitiatorLoginStateMachine` over the channel; returns its outcome.
     @discardableResult
-    func login(targetName: String? = ConnectionHarness.targetName, policy: NegotiationPolicy = NegotiationPolicy()) async throws -> OperationalParameters {
+    func login(
+        targetName: String? = ConnectionHarness.targetName, policy: NegotiationPolicy = NegotiationPolicy(),
+        isid: ISID = ISID(rawValue: 0x4000_0000_0001)
+    ) async throws -> OperationalParameters {
         var initiator = InitiatorLoginStateMachine(
-            configuration: .init(initiatorName: Self.initiatorName, targetName: targetName, isid: ISID(rawValue: 0x4000_0000_0001),
+            configuration: .init(initiatorName: Self.initiatorName, targetName: targetName, isid: isid,
                                  initiatorTaskTag: InitiatorTaskTag(0xAB), cmdSN: cmdSN, expStatSN: expStatSN, policy: policy),
             randomBytes: { [UInt8](repeating: 0x42, count: $0) })
         var action = initiator.start()
