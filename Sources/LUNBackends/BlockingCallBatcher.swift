@@ -39,11 +39,27 @@ final class BlockingCallBatcher: Sendable {
 
     /// Runs `body` on a pool thread and returns its result. Off an event loop (tests,
     /// administration) the call is handed over at once.
+    ///
+    /// A call whose task is cancelled (its SCSI task was aborted) before a pool thread
+    /// starts it is dropped and throws `CancellationError`: the port layer then answers
+    /// the abort without waiting for I/O that would only be thrown away. Once started,
+    /// a call runs to its end.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let cancelled = NIOLockedValueBox(false)
+        return try await withTaskCancellationHandler {
+            try await submit(body, unless: cancelled)
+        } onCancel: {
+            cancelled.withLockedValue { $0 = true }
+        }
+    }
+
+    private func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T, unless cancelled: NIOLockedValueBox<Bool>) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let call: Call = { state in
                 let result: Result<T, any Error> =
-                    state == .active ? Result(catching: body) : .failure(NIOThreadPoolError.ThreadPoolInactive())
+                    state != .active ? .failure(NIOThreadPoolError.ThreadPoolInactive())
+                    : cancelled.withLockedValue({ $0 }) ? .failure(CancellationError())
+                    : Result(catching: body)
                 return { continuation.resume(with: result) }
             }
             guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
