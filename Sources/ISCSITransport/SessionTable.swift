@@ -20,6 +20,8 @@ public final class SessionTable: Sendable {
         public var portal: String
         /// Closes the session's connection (used for reinstatement and shutdown).
         public var close: @Sendable () -> Void
+        /// Tells when the session's tasks have all left the device server.
+        var drain: SessionDrain
     }
 
     private struct State {
@@ -30,19 +32,21 @@ public final class SessionTable: Sendable {
 
     public init() {}
 
-    /// Registers a new session, closing any session it reinstates. Returns its TSIH.
-    public func open(key: Key, peer: String, portal: String, close: @escaping @Sendable () -> Void) -> TSIH {
+    /// Registers a new session, closing any session it reinstates. Returns its TSIH and
+    /// the drains of the reinstated sessions: the login completes only once they have
+    /// drained (RFC 7143 §6.3.5).
+    func open(key: Key, peer: String, portal: String, drain: SessionDrain, close: @escaping @Sendable () -> Void) -> (TSIH, reinstated: [SessionDrain]) {
         let (tsih, replaced) = state.withLockedValue { state -> (TSIH, [Entry]) in
             let replaced = state.sessions.values.filter { $0.key == key }
             for old in replaced { state.sessions[old.tsih.rawValue] = nil }
             var candidate = state.nextTSIH
             while candidate == 0 || state.sessions[candidate] != nil { candidate &+= 1 }
             state.nextTSIH = candidate &+ 1
-            state.sessions[candidate] = Entry(tsih: TSIH(candidate), key: key, peer: peer, portal: portal, close: close)
+            state.sessions[candidate] = Entry(tsih: TSIH(candidate), key: key, peer: peer, portal: portal, close: close, drain: drain)
             return (TSIH(candidate), replaced)
         }
         for old in replaced { old.close() }
-        return tsih
+        return (tsih, replaced.map(\.drain))
     }
 
     /// Whether a TSIH names a live session.
@@ -50,9 +54,14 @@ public final class SessionTable: Sendable {
         state.withLockedValue { $0.sessions[tsih.rawValue] != nil }
     }
 
-    /// Forgets a session whose connection ended.
-    public func close(_ tsih: TSIH) {
-        _ = state.withLockedValue { $0.sessions.removeValue(forKey: tsih.rawValue) }
+    /// Forgets a session whose connection ended and whose tasks have all left the
+    /// device server. Until then its entry stays, so a login that reinstates it waits.
+    /// A session already replaced by one reinstating it is gone from the table, and its
+    /// TSIH may name another session by now: `drain` tells them apart.
+    func close(_ tsih: TSIH, drain: SessionDrain) {
+        state.withLockedValue { state in
+            if state.sessions[tsih.rawValue]?.drain === drain { state.sessions[tsih.rawValue] = nil }
+        }
     }
 
     /// A snapshot of every session, for `swiftport sessions`.
@@ -61,21 +70,13 @@ public final class SessionTable: Sendable {
     }
 
     /// Closes the sessions whose connection came in through a portal (portal disabled).
+    /// Each leaves the table once its tasks have drained.
     public func closeAll(onPortal portal: String) {
-        let matching = state.withLockedValue { state -> [Entry] in
-            let matching = state.sessions.values.filter { $0.portal == portal }
-            for entry in matching { state.sessions[entry.tsih.rawValue] = nil }
-            return matching
-        }
-        for entry in matching { entry.close() }
+        for entry in entries where entry.portal == portal { entry.close() }
     }
 
     /// Closes every session (daemon shutdown).
     public func closeAll() {
-        let all = state.withLockedValue { state -> [Entry] in
-            defer { state.sessions = [:] }
-            return Array(state.sessions.values)
-        }
-        for entry in all { entry.close() }
+        for entry in entries { entry.close() }
     }
 }

@@ -29,6 +29,13 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         var delivered = false
         /// Handed to the device server.
         var executing = false
+        /// Its Swift task in the device server, cancelled when the task is aborted
+        /// (nil once it is back, or when it never suspended).
+        var execution: _Concurrency.Task<Void, Never>?
+        /// Aborted while in the device server: its result is dropped when it leaves.
+        var aborted = false
+        /// Delivered, but held back by an ORDERED task (see `Session.heldByOrdered`).
+        var held = false
         /// R2Ts sent, for ExpDataSN in the response (§11.4.8).
         var r2tCount: UInt32 = 0
 
@@ -51,8 +58,30 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         // Boxed: the login machine is large, and without the box every read of `phase`
         // on the per-PDU path copies the whole enum through its value witness.
         indirect case login(TargetLoginStateMachine)
+        /// The login is complete but reinstates a session whose tasks are still in the
+        /// device server: its last response waits until they have left (§6.3.5).
+        case awaitingReinstatement
         case fullFeature(Session)
         case closing
+    }
+
+    /// A task management function that waits for the tasks it aborted to leave the
+    /// device server before it is answered (SAM-5 §7, RFC 7143 §11.6.2).
+    private final class PendingTaskManagement {
+        var response: TaskManagementResponse
+        /// Aborted tasks still in the device server.
+        var awaiting: Set<InitiatorTaskTag>
+        /// What the device server answered; nil while it is still at work.
+        var outcome: TaskManagementResponseCode?
+        /// TARGET COLD RESET closes the connection once answered (§11.5.1).
+        let closeAfter: Bool
+
+        init(response: TaskManagementResponse, awaiting: Set<InitiatorTaskTag>, outcome: TaskManagementResponseCode?, closeAfter: Bool) {
+            self.response = response
+            self.awaiting = awaiting
+            self.outcome = outcome
+            self.closeAfter = closeAfter
+        }
     }
 
     /// Full Feature Phase state. A class, so that the task table is updated in place
@@ -70,6 +99,14 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         var tasks: [InitiatorTaskTag: Task] = [:]
         /// Text response still to be sent in continuation PDUs (§11.10.2).
         var pendingText: (tag: TargetTransferTag, initiatorTaskTag: InitiatorTaskTag, rest: [UInt8])?
+        /// Task management functions waiting for their aborted tasks, in arrival order.
+        var pendingTaskManagement: [PendingTaskManagement] = []
+        /// Delivered tasks, in CmdSN order, that may not reach the device server yet:
+        /// ORDERED tasks whose logical unit still has earlier tasks of this session
+        /// waiting for data, and the tasks of that unit after them (SAM-5 §8.6.3). The
+        /// device server orders what it has been handed; this keeps the hand-over in
+        /// order. Empty unless ORDERED tasks are used.
+        var heldByOrdered: [Task] = []
         var parameters: OperationalParameters { login.parameters }
 
         init(login: LoginResult, tsih: TSIH, target: ExportedTarget?, nexus: ITNexus?, window: CommandWindow<Ordered>, statSN: SequenceNumber) {
@@ -104,8 +141,14 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var outstandingPing: (tag: TargetTransferTag, deadline: NIODeadline)?
     private var pingTimer: RepeatedTask?
     /// The session this connection registered and its I_T nexus, released when the
-    /// connection ends whatever phase it ends in (logout, reset, error).
+    /// connection has ended, whatever phase it ends in (logout, reset, error), and its
+    /// tasks have left the device server.
     private var registration: (tsih: TSIH, target: ExportedTarget?, nexus: ITNexus?)?
+    private let drain = SessionDrain()
+    /// Tasks handed to the device server and not yet back, whatever the phase.
+    private var tasksInDeviceServer = 0
+    /// Sessions this login reinstates that still have tasks in the device server.
+    private var reinstatedStillDraining = 0
 
     init(services: TargetServices, portal: Portal, framing: ISCSIFramingSettings, peer: SocketAddress?) {
         self.services = services
@@ -141,19 +184,34 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         pingTimer?.cancel()
-        if let registration {
-            services.sessions.close(registration.tsih)
-            // I_T nexus loss (SAM-5 §6.3.4): the device server drops what the nexus held.
-            // Tasks still running finish in the device server; their results are dropped
-            // here, so no half-done state is left in the session (ERL 0).
-            if let target = registration.target, let nexus = registration.nexus { target.device.nexusLogout(nexus) }
-            var pending = 0
-            if case .fullFeature(let session) = phase { pending = session.tasks.count }
-            logger.info("session ended", metadata: ["tsih": "\(registration.tsih)", "tasks": "\(pending)"])
+        enterClosing()
+        frames.reset()
+        logger.info("connection ended", metadata: ["inDeviceServer": "\(tasksInDeviceServer)"])
+        endSessionIfDrained()
+        context.fireChannelInactive()
+    }
+
+    /// At ERL 0 the session's tasks end with its connection (§7.1.4): those in the
+    /// device server are cancelled, and the session is gone only once they are out.
+    private func enterClosing() {
+        if case .fullFeature(let session) = phase {
+            for task in session.tasks.values { task.execution?.cancel() }
         }
         phase = .closing
-        frames.reset()
-        context.fireChannelInactive()
+    }
+
+    /// Once the connection has ended and no task is left in the device server: the I_T
+    /// nexus is lost (SAM-5 §6.3.4) and the session leaves the table, which lets a
+    /// login that reinstates it complete.
+    private func endSessionIfDrained() {
+        guard case .closing = phase, tasksInDeviceServer == 0 else { return }
+        if let registration {
+            if let target = registration.target, let nexus = registration.nexus { target.device.nexusLogout(nexus) }
+            services.sessions.close(registration.tsih, drain: drain)
+            logger.info("session ended", metadata: ["tsih": "\(registration.tsih)"])
+            self.registration = nil
+        }
+        drain.markDrained()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -201,7 +259,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     private func receive(_ pdu: ISCSIPDU) {
         switch phase {
-        case .closing:
+        case .closing, .awaitingReinstatement:
             return
         case .login(var machine):
             guard case .loginRequest(let request) = pdu else {
@@ -259,6 +317,16 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         case .scsi(let tag):
             guard let task = session.tasks[tag] else { return }  // aborted while waiting
             task.delivered = true
+            let lun = task.command.lun
+            if task.command.attribute == .headOfQueue {
+                // Starts before the dormant tasks (SAM-5 §8.6.4).
+            } else if session.heldByOrdered.contains(where: { $0.command.lun == lun })
+                || task.command.attribute == .ordered && hasEarlierUnstartedTask(onLUN: lun, session: session, other: task)
+            {
+                task.held = true
+                session.heldByOrdered.append(task)
+                return
+            }
             startIfReady(task, session: &session)
         case .nop(let nop):
             var reply = NOPIn()
@@ -302,10 +370,42 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let target = result.targetName.flatMap { name in services.targets.first { $0.name == name } }
         let key = SessionTable.Key(initiatorName: result.initiatorName, isid: result.isid, targetName: result.targetName ?? "")
         let channel = context.channel
-        let tsih = services.sessions.open(key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description) {
+        let (tsih, reinstated) = services.sessions.open(
+            key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description, drain: drain
+        ) {
             channel.close(promise: nil)
         }
         response.tsih = tsih
+        let nexus = target.map { target in
+            let tag = target.portalGroup(containing: portal)?.tag ?? 1
+            return ITNexus(initiatorPortName: result.initiatorPortName, relativeTargetPortIdentifier: tag, targetPortGroup: tag)
+        }
+        registration = (tsih, target, nexus)
+        guard !reinstated.isEmpty else {
+            startFullFeaturePhase(response, result, target: target, nexus: nexus)
+            return
+        }
+        // Reinstatement (§6.3.5): the old session's tasks must have left the device
+        // server before the new session may act for the same initiator port.
+        phase = .awaitingReinstatement
+        logger.info("reinstating session: waiting for the old session's tasks", metadata: ["tsih": "\(tsih)"])
+        reinstatedStillDraining = reinstated.count
+        let response = response
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        for old in reinstated {
+            old.whenDrained {
+                eventLoop.execute {
+                    handler.value.reinstatedStillDraining -= 1
+                    guard handler.value.reinstatedStillDraining == 0, case .awaitingReinstatement = handler.value.phase else { return }
+                    handler.value.startFullFeaturePhase(response, result, target: target, nexus: nexus)
+                }
+            }
+        }
+    }
+
+    private func startFullFeaturePhase(_ response: LoginResponse, _ result: LoginResult, target: ExportedTarget?, nexus: ITNexus?) {
+        guard let context, let tsih = registration?.tsih else { return }
         send(.loginResponse(response))
         context.flush()
 
@@ -314,14 +414,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         framing.dataDigest = result.parameters.dataDigest
         framing.maxReceiveDataSegmentLength = max(result.parameters.localMaxRecvDataSegmentLength, ISCSIFramingSettings.loginMaxDataSegmentLength)
 
-        var nexus: ITNexus?
-        if let target {
-            let tag = target.portalGroup(containing: portal)?.tag ?? 1
-            let itNexus = ITNexus(initiatorPortName: result.initiatorPortName, relativeTargetPortIdentifier: tag, targetPortGroup: tag)
-            target.device.nexusLogin(itNexus)
-            nexus = itNexus
-        }
-        registration = (tsih, target, nexus)
+        if let target, let nexus { target.device.nexusLogin(nexus) }
         phase = .fullFeature(Session(
             login: result, tsih: tsih, target: target, nexus: nexus,
             window: CommandWindow(expCmdSN: result.expectedCmdSN, depth: services.commandWindow),
@@ -420,15 +513,22 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// Hands a task to the device server once it is in order and its data is complete.
     /// The task is in `session.tasks`.
     private func startIfReady(_ task: Task, session: inout Session) {
+        guard !task.held else {
+            releaseHeldTasks(session: &session)
+            return
+        }
         guard task.delivered, !task.executing, task.transfer?.isComplete ?? true,
             let device = session.device, let nexus = session.nexus, let context
         else { return }
         let tag = task.command.initiatorTaskTag
         task.executing = true
+        tasksInDeviceServer += 1
         let command = SCSICommand(
             cdb: task.command.cdb, lun: task.command.lun, dataOutSegments: task.dataOut.take(),
-            expectedDataTransferLength: task.command.expectedDataTransferLength, nexus: nexus
+            expectedDataTransferLength: task.command.expectedDataTransferLength, nexus: nexus,
+            taskAttribute: Self.taskAttributes[Int(task.command.attribute.rawValue)]
         )
+        defer { if !session.heldByOrdered.isEmpty { releaseHeldTasks(session: &session) } }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let faults = services.faults.faults(on: portal)
@@ -443,7 +543,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         // without a job on the loop's queue; one that suspends resumes on the loop's
         // executor. The closure is written here, not stored first, so no reabstraction
         // thunk (an async frame each) stands between the task and the command.
-        _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop)) {
+        let execution = _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop)) {
             let result = await device.execute(command)
             if let delay {
                 eventLoop.scheduleTask(in: delay) { handler.value.complete(tag, result) }
@@ -452,6 +552,44 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             } else {
                 eventLoop.execute { handler.value.complete(tag, result) }
             }
+        }
+        // Kept only while the task is out: one that completed inside the call is back.
+        if task.executing { task.execution = execution }
+    }
+
+    /// The SAM-5 task attribute of each iSCSI ATTR value (RFC 7143 §11.3.1): untagged
+    /// runs as SIMPLE.
+    private static let taskAttributes: [SCSITaskAttribute] = [.simple, .simple, .ordered, .headOfQueue, .aca]
+
+    /// Whether a task of this session on `lun`, delivered before `other` and not held,
+    /// has still not reached the device server (it waits for its data).
+    private func hasEarlierUnstartedTask(onLUN lun: UInt64, session: Session, other: Task) -> Bool {
+        session.tasks.values.contains { $0 !== other && $0.command.lun == lun && $0.delivered && !$0.executing && !$0.held }
+    }
+
+    /// Hands over, in order, the held tasks that may now go: an ORDERED task once no
+    /// earlier task of its unit is left waiting and its own data is in, then the tasks
+    /// of that unit after it, up to the next ORDERED task that must wait.
+    private func releaseHeldTasks(session: inout Session) {
+        var blocked: Set<UInt64> = []
+        var index = 0
+        while index < session.heldByOrdered.count {
+            let task = session.heldByOrdered[index]
+            let lun = task.command.lun
+            let mustWait =
+                blocked.contains(lun)
+                || task.command.attribute == .ordered
+                    && (!(task.transfer?.isComplete ?? true) || hasEarlierUnstartedTask(onLUN: lun, session: session, other: task))
+            guard !mustWait else {
+                blocked.insert(lun)
+                index += 1
+                continue
+            }
+            session.heldByOrdered.remove(at: index)
+            task.held = false
+            startIfReady(task, session: &session)
+            index = 0  // starting it may have changed what the others wait for
+            blocked = []
         }
     }
 
@@ -462,10 +600,19 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         return executor
     }
 
-    /// Sends Data-In and status for a finished task (§11.4, §11.7).
+    /// Sends Data-In and status for a finished task (§11.4, §11.7), unless it was
+    /// aborted: then the task management functions waiting for it may be answered.
     private func complete(_ tag: InitiatorTaskTag, _ result: SCSICommandResult) {
+        tasksInDeviceServer -= 1
         guard case .fullFeature(var session) = phase, let task = session.tasks.removeValue(forKey: tag) else {
-            return  // aborted, or the connection is gone
+            endSessionIfDrained()  // the connection is gone
+            return
+        }
+        task.executing = false
+        task.execution = nil
+        if task.aborted {
+            answerTaskManagement(afterAbortOf: tag, session: &session)
+            return
         }
         let expected = task.command.expectedDataTransferLength
         var dataIn = result.dataIn ?? ByteBuffer()
@@ -611,33 +758,39 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Task management (RFC 7143 §11.5, SAM-5 §7). The affected tasks of this session
+    /// that have not reached the device server end at once; those in it are cancelled
+    /// (their backend I/O is dropped if it has not started) and the response waits until
+    /// each has left, so nothing of an aborted task reaches the medium after it
+    /// (§11.6.2). CLEAR TASK SET and the resets also wait, in the device server, for
+    /// the other sessions' tasks in the logical unit.
     private func answerTaskManagement(_ request: TaskManagementRequest, session: inout Session) {
         var response = TaskManagementResponse()
         response.initiatorTaskTag = request.initiatorTaskTag
-        let finish: (TaskManagementResponseCode, inout Session) -> Void = { code, session in
-            response.response = code
-            response.sequence = self.nextStatus(&session)
-            self.send(.taskManagementResponse(response))
+        func answer(_ code: TaskManagementResponseCode, awaiting: Set<InitiatorTaskTag> = [], closeAfter: Bool = false) {
+            let pending = PendingTaskManagement(response: response, awaiting: awaiting, outcome: code, closeAfter: closeAfter)
+            session.pendingTaskManagement.append(pending)
+            sendAnsweredTaskManagement(session: &session)
         }
         guard let function = TaskManagementFunctionCode(rawValue: request.function), let target = session.target, let nexus = session.nexus else {
-            finish(session.target == nil ? .functionRejected : .functionNotSupported, &session)
+            answer(session.target == nil ? .functionRejected : .functionNotSupported)
             return
         }
         let engineFunction: TaskManagementFunction
         switch function {
         case .abortTask:
-            // §11.5.1: a task that never arrived but whose RefCmdSN is in the window
-            // counts as received and aborted.
-            if session.tasks.removeValue(forKey: request.referencedTaskTag) != nil {
-                finish(.functionComplete, &session)
+            if session.tasks[request.referencedTaskTag] != nil {
+                answer(.functionComplete, awaiting: abort(session: &session) { $0.command.initiatorTaskTag == request.referencedTaskTag })
             } else if session.window.expCmdSN.precedesOrEquals(request.refCmdSN), request.refCmdSN.precedes(request.cmdSN) || request.immediate {
-                finish(.functionComplete, &session)
+                // §11.5.1: a task that never arrived but whose RefCmdSN is in the window
+                // counts as received and aborted.
+                answer(.functionComplete)
             } else {
-                finish(.taskDoesNotExist, &session)
+                answer(.taskDoesNotExist)
             }
             return
         case .clearACA, .taskReassign:
-            finish(function == .taskReassign ? .taskAllegianceReassignmentNotSupported : .functionNotSupported, &session)
+            answer(function == .taskReassign ? .taskAllegianceReassignmentNotSupported : .functionNotSupported)
             return
         case .abortTaskSet: engineFunction = .abortTaskSet
         case .clearTaskSet: engineFunction = .clearTaskSet
@@ -645,36 +798,72 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         case .targetWarmReset: engineFunction = .targetWarmReset
         case .targetColdReset: engineFunction = .targetColdReset
         }
-        // The aborted tasks of this session end here: their results will be dropped.
         let lunScoped = engineFunction != .targetWarmReset && engineFunction != .targetColdReset
-        session.tasks = session.tasks.filter { lunScoped && $0.value.command.lun != request.lun }
+        let awaiting = abort(session: &session) { !lunScoped || $0.command.lun == request.lun }
+        let pending = PendingTaskManagement(
+            response: response, awaiting: awaiting, outcome: nil, closeAfter: engineFunction == .targetColdReset)
+        session.pendingTaskManagement.append(pending)
         guard let context else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let waiting = NIOLoopBound(pending, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let lun = request.lun
-        let pending = response
         _Concurrency.Task {
             let outcome = await target.device.taskManagement(engineFunction, lun: lun, nexus: nexus)
-            eventLoop.execute { handler.value.finishTaskManagement(pending, outcome: outcome, closeAfter: engineFunction == .targetColdReset) }
+            eventLoop.execute {
+                waiting.value.outcome = switch outcome {
+                case .functionComplete: .functionComplete
+                case .logicalUnitDoesNotExist: .lunDoesNotExist
+                case .functionRejected: .functionRejected
+                }
+                guard case .fullFeature(var session) = handler.value.phase else { return }
+                handler.value.sendAnsweredTaskManagement(session: &session)
+            }
         }
     }
 
-    private func finishTaskManagement(_ response: TaskManagementResponse, outcome: TaskManagementOutcome, closeAfter: Bool) {
-        guard case .fullFeature(var session) = phase else { return }
-        var response = response
-        response.response = switch outcome {
-        case .functionComplete: .functionComplete
-        case .logicalUnitDoesNotExist: .lunDoesNotExist
-        case .functionRejected: .functionRejected
+    /// Aborts this session's tasks that `affected` selects: those not yet in the device
+    /// server end now; those in it are cancelled and returned, to be waited for.
+    private func abort(session: inout Session, _ affected: (Task) -> Bool) -> Set<InitiatorTaskTag> {
+        var inDeviceServer: Set<InitiatorTaskTag> = []
+        for (tag, task) in session.tasks where affected(task) {
+            if task.executing {
+                task.aborted = true
+                task.execution?.cancel()
+                inDeviceServer.insert(tag)
+            } else {
+                session.tasks[tag] = nil
+                task.held = false
+            }
         }
-        response.sequence = nextStatus(&session)
-        phase = .fullFeature(session)
-        if closeAfter {
-            sendAndClose(.taskManagementResponse(response))
-        } else {
+        if !session.heldByOrdered.isEmpty {
+            session.heldByOrdered.removeAll { !$0.held }
+            releaseHeldTasks(session: &session)
+        }
+        return inDeviceServer
+    }
+
+    /// An aborted task has left the device server.
+    private func answerTaskManagement(afterAbortOf tag: InitiatorTaskTag, session: inout Session) {
+        for pending in session.pendingTaskManagement { pending.awaiting.remove(tag) }
+        sendAnsweredTaskManagement(session: &session)
+    }
+
+    /// Sends, in arrival order, the responses of the task management functions that
+    /// the device server has answered and whose aborted tasks have all left it.
+    private func sendAnsweredTaskManagement(session: inout Session) {
+        while let first = session.pendingTaskManagement.first, first.awaiting.isEmpty, let outcome = first.outcome {
+            session.pendingTaskManagement.removeFirst()
+            var response = first.response
+            response.response = outcome
+            response.sequence = nextStatus(&session)
+            if first.closeAfter {
+                sendAndClose(.taskManagementResponse(response))
+                return
+            }
             send(.taskManagementResponse(response))
-            context?.flush()
         }
+        scheduleFlush()
     }
 
     // MARK: - Sequence numbers and sending
@@ -722,7 +911,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     }
 
     private func close() {
-        phase = .closing
+        enterClosing()
         context?.flush()
         context?.close(promise: nil)
     }
@@ -730,7 +919,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// Sends a last PDU and closes once it is on the wire (Logout, TARGET COLD RESET).
     private func sendAndClose(_ pdu: ISCSIPDU) {
         guard let context else { return }
-        phase = .closing
+        enterClosing()
         let channel = context.channel
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }

@@ -15,9 +15,10 @@ final class LogicalUnitGate: Sendable {
         var exclusiveHeld = false
         var waiting: [(exclusive: Bool, continuation: CheckedContinuation<Void, Never>)] = []
 
-        /// Enters at once when nobody waits ahead and the gate admits this kind.
-        mutating func tryEnter(exclusive: Bool) -> Bool {
-            guard waiting.isEmpty, exclusiveHeld == false, exclusive == false || sharedHolders == 0 else { return false }
+        /// Enters at once when nobody waits ahead (or the task is HEAD OF QUEUE) and the
+        /// gate admits this kind.
+        mutating func tryEnter(exclusive: Bool, headOfQueue: Bool) -> Bool {
+            guard waiting.isEmpty || headOfQueue, exclusiveHeld == false, exclusive == false || sharedHolders == 0 else { return false }
             if exclusive { exclusiveHeld = true } else { sharedHolders += 1 }
             return true
         }
@@ -29,18 +30,21 @@ final class LogicalUnitGate: Sendable {
     /// inside; every `enter` is paired with a `leave` (use `defer`). The uncontended
     /// case does not await: every await is followed by a hop back to the caller's
     /// executor, about 600 instructions.
+    ///
+    /// A HEAD OF QUEUE task (SAM-5 §8.6.4) passes the waiters: it enters at once unless
+    /// an exclusive holder is inside, and then waits first in line.
     @inline(__always)
-    func enter(exclusive: Bool) async {
-        if !state.withLockedValue({ $0.tryEnter(exclusive: exclusive) }) {
-            await waitToEnter(exclusive: exclusive)
+    func enter(exclusive: Bool, headOfQueue: Bool = false) async {
+        if !state.withLockedValue({ $0.tryEnter(exclusive: exclusive, headOfQueue: headOfQueue) }) {
+            await waitToEnter(exclusive: exclusive, headOfQueue: headOfQueue)
         }
     }
 
-    private func waitToEnter(exclusive: Bool) async {
+    private func waitToEnter(exclusive: Bool, headOfQueue: Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let entered = state.withLockedValue { state in
-                if state.tryEnter(exclusive: exclusive) { return true }
-                state.waiting.append((exclusive, continuation))
+                if state.tryEnter(exclusive: exclusive, headOfQueue: headOfQueue) { return true }
+                state.waiting.insert((exclusive, continuation), at: headOfQueue ? 0 : state.waiting.endIndex)
                 return false
             }
             if entered { continuation.resume() }

@@ -35,13 +35,19 @@ public struct SCSICommand: Sendable {
     public var expectedDataTransferLength: UInt32
     /// Who sent it.
     public var nexus: ITNexus
+    /// How it is ordered against the other tasks of the logical unit (SAM-5 §8.6).
+    public var taskAttribute: SCSITaskAttribute
 
-    public init(cdb: [UInt8], lun: UInt64, dataOutSegments: SegmentedBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus) {
+    public init(
+        cdb: [UInt8], lun: UInt64, dataOutSegments: SegmentedBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus,
+        taskAttribute: SCSITaskAttribute = .simple
+    ) {
         self.cdb = cdb
         self.lun = lun
         self.dataOutSegments = dataOutSegments
         self.expectedDataTransferLength = expectedDataTransferLength
         self.nexus = nexus
+        self.taskAttribute = taskAttribute
     }
 
     public init(cdb: [UInt8], lun: UInt64, dataOut: ByteBuffer?, expectedDataTransferLength: UInt32, nexus: ITNexus) {
@@ -49,6 +55,20 @@ public struct SCSICommand: Sendable {
             cdb: cdb, lun: lun, dataOutSegments: dataOut.map(SegmentedBuffer.init), expectedDataTransferLength: expectedDataTransferLength,
             nexus: nexus)
     }
+}
+
+/// Task attributes (SAM-5 §8.6): how a task is ordered against the others in its
+/// logical unit's task set.
+public enum SCSITaskAttribute: Sendable, Hashable {
+    /// Runs alongside the other SIMPLE tasks, in any order.
+    case simple
+    /// Starts only once every task that entered the task set before it has ended, and
+    /// every later task waits for it (§8.6.3).
+    case ordered
+    /// Starts before the tasks still waiting in the task set (§8.6.4).
+    case headOfQueue
+    /// Only for an established ACA condition (§8.6.5), which NACA = 0 never leaves.
+    case aca
 }
 
 /// SCSI status byte values (SAM-5 §5.3).

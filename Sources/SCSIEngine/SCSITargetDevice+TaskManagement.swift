@@ -1,8 +1,9 @@
 import SCSIProtocol
 
 /// Task management (SAM-5 §7, RFC 7143 §11.5). The port layer owns the task list and
-/// aborts the tasks themselves; the device server establishes the unit attentions
-/// and resets the state that SAM-5 requires.
+/// aborts its own session's tasks; the device server waits for the tasks of every
+/// session in the logical unit where the function reaches beyond the issuer's, and
+/// establishes the unit attentions and resets the state that SAM-5 requires.
 extension SCSITargetDevice {
     /// Performs `function` on the logical unit `lun` (the 64-bit wire LUN; ignored for
     /// target resets) for a TMF received on `nexus`.
@@ -17,12 +18,22 @@ extension SCSITargetDevice {
     ///   RESET).
     /// - TARGET COLD RESET: as after power on: every I_T nexus, the issuer included, is
     ///   owed the power-on unit attention again (RFC 7143 §11.5.1).
+    ///
+    /// CLEAR TASK SET and the resets reach the tasks of every I_T nexus, so they return
+    /// only once every task in the logical unit (every unit, for the target resets)
+    /// has left it: they pass its gate exclusively, which waits for the commands inside
+    /// and holds back those that come after. So none of an aborted task's I/O reaches
+    /// the medium after the response (RFC 7143 §11.6.2). ABORT TASK SET reaches only
+    /// the issuer's tasks, which its port layer waits for.
     public func taskManagement(_ function: TaskManagementFunction, lun: UInt64, nexus: ITNexus) async -> TaskManagementOutcome {
         switch function {
         case .abortTaskSet, .clearTaskSet, .logicalUnitReset:
             guard let unit = unit(addressedBy: lun) else {
                 return .logicalUnitDoesNotExist
             }
+            let drains = function != .abortTaskSet
+            if drains { await unit.gate.enter(exclusive: true) }
+            defer { if drains { unit.gate.leave(exclusive: true) } }
             switch function {
             case .clearTaskSet:
                 unit.withState { $0.unitAttentions.establish(.commandsClearedByAnotherInitiator, except: nexus) }
@@ -33,10 +44,14 @@ extension SCSITargetDevice {
             }
         case .targetWarmReset:
             for unit in units {
+                await unit.gate.enter(exclusive: true)
                 reset(unit, as: .powerOnResetOrBusDeviceResetOccurred)
+                unit.gate.leave(exclusive: true)
             }
         case .targetColdReset:
             for unit in units {
+                await unit.gate.enter(exclusive: true)
+                defer { unit.gate.leave(exclusive: true) }
                 unit.resetModeParameters()
                 unit.withState {
                     $0.unitAttentions.forgetAllNexuses()

@@ -146,7 +146,7 @@ public final class SCSITargetDevice: Sendable {
     /// state of the nexus's target port group (SPC-4 §5.15.2.4, so an initiator learns
     /// of a state change before being refused by it), then reservations.
     private func dispatch(_ context: CommandContext, unit: LogicalUnit?) async throws(SenseData) -> SCSICommandResult {
-        let supported = try route(context.cdb)
+        let supported = try route(context)
         switch supported.handler {
         case .anyLogicalUnit(let handler):
             return try await dispatchForAnyUnit(context, to: handler, supported, unit: unit)
@@ -156,8 +156,17 @@ public final class SCSITargetDevice: Sendable {
             }
             // Inside the gate, so an exclusive PERSISTENT RESERVE OUT cannot change the
             // reservation between this check and the command's work.
-            await unit.gate.enter(exclusive: supported.exclusive)
-            defer { unit.gate.leave(exclusive: supported.exclusive) }
+            // An ORDERED task passes exclusively: the gate lets it in once every task
+            // before it has left, and holds back every task after it (SAM-5 §8.6.3).
+            let attribute = context.command.taskAttribute
+            let exclusive = supported.exclusive || attribute == .ordered
+            await unit.gate.enter(exclusive: exclusive, headOfQueue: attribute == .headOfQueue)
+            defer { unit.gate.leave(exclusive: exclusive) }
+            // Aborted while it waited its turn (SAM-5 §7.2): it ends without touching
+            // the medium. The port layer drops the status.
+            if Task.isCancelled {
+                return SCSICommandResult(status: .taskAborted)
+            }
             if try meetsReservationConflict(context.nexus, supported, cdb: context.cdb, unit: unit) {
                 return SCSICommandResult(status: .reservationConflict)
             }
@@ -183,7 +192,13 @@ public final class SCSITargetDevice: Sendable {
 
     /// The table row for a valid CDB of a command this device server offers.
     @inline(never)
-    private func route(_ cdb: CommandDescriptorBlock) throws(SenseData) -> SupportedCommand {
+    private func route(_ context: CommandContext) throws(SenseData) -> SupportedCommand {
+        let cdb = context.cdb
+        if context.command.taskAttribute == .aca {
+            // NACA = 0 everywhere (NormACA = 0 in INQUIRY), so no ACA condition exists for
+            // an ACA task to run in (SAM-5 §8.6.5); refused as Linux LIO refuses it.
+            throw SenseData(.invalidFieldInCDB)
+        }
         try cdb.validate()
         let supported = try SupportedCommand.lookup(cdb)
         guard offers(supported) else {

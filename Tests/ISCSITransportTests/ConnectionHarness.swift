@@ -103,8 +103,10 @@ final class ConnectionHarness {
     /// Sends a SCSI Command with the next CmdSN; returns its task tag.
     @discardableResult
     func command(_ cdb: [UInt8], read: Bool = false, write: Bool = false, expectedLength: UInt32 = 0,
-                 immediateData: ByteBuffer = ByteBuffer(), final: Bool = true) async throws -> InitiatorTaskTag {
+                 immediateData: ByteBuffer = ByteBuffer(), final: Bool = true,
+                 attribute: TaskAttribute = .simple) async throws -> InitiatorTaskTag {
         var command = SCSICommandRequest()
+        command.attribute = attribute
         command.isRead = read
         command.isWrite = write
         command.isFinal = final

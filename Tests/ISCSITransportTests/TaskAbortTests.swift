@@ -1,0 +1,260 @@
+import BlockStorage
+import ISCSIProtocol
+import ISCSITestSupport
+import LUNBackends
+import NIOCore
+import Testing
+
+@testable import ISCSITransport
+
+/// A RAM disk whose writes can be held, and the target exporting it as LUN 0.
+private func makeHoldingTarget() -> (FaultInjectingBlockDevice, TargetServices) {
+    let disk = FaultInjectingBlockDevice(
+        wrapping: RAMBlockDevice(blockSize: ConnectionHarness.blockSize, blockCount: 64), faults: .init())
+    return (disk, ConnectionHarness.makeServices(ConnectionHarness.makeTarget(blockDevice: disk)))
+}
+
+/// A logged-in session with its power-on unit attention taken.
+private func loggedInSession(_ services: TargetServices, isid: UInt64 = 0x4000_0000_0001) async throws -> ConnectionHarness {
+    let harness = try await ConnectionHarness(services: services)
+    try await harness.login(isid: ISID(rawValue: isid))
+    try await harness.command(CDB.testUnitReady)
+    _ = try await harness.nextPDU()
+    return harness
+}
+
+/// Sends a one-block WRITE(10) of `seed`'s pattern at `lba` that `disk` holds in the
+/// backend, and waits (bounded) until it is held there; later writes pass.
+private func writeHeldInBackend(
+    _ disk: FaultInjectingBlockDevice, _ harness: ConnectionHarness, lba: UInt32, seed: UInt8, cancellable: Bool = false
+) async throws -> InitiatorTaskTag {
+    disk.setFaults(.init(holdingWriteLBAs: [UInt64(lba)], heldWritesCancellable: cancellable))
+    let tag = try await harness.command(
+        CDB.write10(lba: lba, blocks: 1), write: true, expectedLength: UInt32(ConnectionHarness.blockSize),
+        immediateData: .pattern(ConnectionHarness.blockSize, seed: seed))
+    for _ in 0..<600 where disk.heldWriteCount == 0 {
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    try #require(disk.heldWriteCount == 1, "the write reached the backend and is held there")
+    if !cancellable { disk.setFaults(.init()) }
+    return tag
+}
+
+/// Aborts that stop (SAM-5 §7, RFC 7143 §11.6.2): a task management response, the end
+/// of a dropped connection's tasks and a reinstating login wait until every affected
+/// task has left the device server, so nothing of an aborted write reaches the medium
+/// after the initiator was told it is gone (when a multipath host has already retried
+/// it, with newer data, down another path).
+@Suite("Task abort")
+struct TaskAbortTests {
+    static let lba: UInt32 = 8
+    static let blockSize = ConnectionHarness.blockSize
+
+    /// Sends a one-block WRITE(10) of `seed`'s pattern at `lba` with immediate data.
+    @discardableResult
+    private static func write(_ harness: ConnectionHarness, seed: UInt8) async throws -> InitiatorTaskTag {
+        try await harness.command(
+            CDB.write10(lba: lba, blocks: 1), write: true, expectedLength: UInt32(blockSize),
+            immediateData: .pattern(blockSize, seed: seed))
+    }
+
+    private static func readBack(_ harness: ConnectionHarness) async throws -> ByteBuffer? {
+        try await harness.command(CDB.read10(lba: lba, blocks: 1), read: true, expectedLength: UInt32(blockSize))
+        guard case .dataIn(let dataIn) = try await harness.nextPDU() else { return nil }
+        return dataIn.data
+    }
+
+    private static func taskManagementResponse(_ pdu: ISCSIPDU?) -> TaskManagementResponse? {
+        guard case .taskManagementResponse(let response) = pdu else { return nil }
+        return response
+    }
+
+    @Test("ABORT TASK of a write under way in the backend is answered only once the write has ended; the newer write from another path is what reads back")
+    func abortTaskWaitsForTheWrite() async throws {
+        let (disk, services) = makeHoldingTarget()
+        let pathA = try await loggedInSession(services, isid: 0x4000_0000_0001)
+        let pathB = try await loggedInSession(services, isid: 0x4000_0000_0002)
+
+        let stale = try await writeHeldInBackend(disk, pathA, lba: Self.lba, seed: 1)
+
+        let abort = try await pathA.taskManagement(.abortTask, referencedTaskTag: stale)
+        let early = try await pathA.nextPDU(within: .milliseconds(300))
+        #expect(early == nil, "no TMF response while the aborted write is still in the backend: \(String(describing: early))")
+
+        var answer = Self.taskManagementResponse(early)
+        if early != nil {
+            // What a multipath host does once the abort is answered: the write again,
+            // with newer data, down the other path. Only then does the stale one land.
+            try await Self.write(pathB, seed: 2)
+            _ = try await pathB.nextPDU()
+            disk.releaseHeldWrites()
+            try await Task.sleep(for: .milliseconds(50))
+        } else {
+            disk.releaseHeldWrites()
+            answer = Self.taskManagementResponse(try await pathA.nextPDU())
+            try await Self.write(pathB, seed: 2)
+            guard case .scsiResponse(let written) = try await pathB.nextPDU() else {
+                Issue.record("no SCSI Response to the retried write")
+                return
+            }
+            #expect(written.status == 0)
+        }
+        #expect(answer?.initiatorTaskTag == abort)
+        #expect(answer?.response == .functionComplete)
+        #expect(try await pathA.nothingPending(), "no SCSI Response for the aborted task")
+        #expect(try await Self.readBack(pathB) == .pattern(Self.blockSize, seed: 2), "the retried write is on the medium, not the aborted one")
+    }
+
+    @Test("ABORT TASK of a write still queued in the backend drops it: the medium keeps its old data")
+    func abortTaskDropsQueuedWrite() async throws {
+        let (disk, services) = makeHoldingTarget()
+        let path = try await loggedInSession(services, isid: 0x4000_0000_0001)
+        let queued = try await writeHeldInBackend(disk, path, lba: Self.lba, seed: 1, cancellable: true)
+
+        let abort = try await path.taskManagement(.abortTask, referencedTaskTag: queued)
+        let answer = Self.taskManagementResponse(try await path.nextPDU())
+        #expect(answer?.initiatorTaskTag == abort)
+        #expect(answer?.response == .functionComplete)
+        #expect(disk.droppedWriteCount == 1, "the write was taken back before it started")
+        disk.setFaults(.init())
+        #expect(try await Self.readBack(path) == ByteBuffer(repeating: 0, count: Self.blockSize))
+    }
+
+    @Test("LOGICAL UNIT RESET from another session waits for the writes in the logical unit to end")
+    func logicalUnitResetDrainsOtherSessions() async throws {
+        let (disk, services) = makeHoldingTarget()
+        let pathA = try await loggedInSession(services, isid: 0x4000_0000_0001)
+        let pathB = try await loggedInSession(services, isid: 0x4000_0000_0002)
+        let write = try await writeHeldInBackend(disk, pathA, lba: Self.lba, seed: 1)
+
+        let reset = try await pathB.taskManagement(.logicalUnitReset)
+        let early = try await pathB.nextPDU(within: .milliseconds(300))
+        #expect(early == nil, "no LOGICAL UNIT RESET response while a write is in the backend: \(String(describing: early))")
+        disk.releaseHeldWrites()
+        let answer = early == nil ? Self.taskManagementResponse(try await pathB.nextPDU()) : Self.taskManagementResponse(early)
+        #expect(answer?.initiatorTaskTag == reset)
+        #expect(answer?.response == .functionComplete)
+        // The write ended before the reset took effect, so its answer stands (RFC 7143
+        // §11.6.2 c): the other session gets it.
+        guard case .scsiResponse(let written) = try await pathA.nextPDU() else {
+            Issue.record("no SCSI Response for the write that finished before the reset")
+            return
+        }
+        #expect(written.initiatorTaskTag == write)
+    }
+
+    @Test("a reinstating login completes only once the old session's writes have left the backend")
+    func reinstatementWaitsForTheOldSession() async throws {
+        let (disk, services) = makeHoldingTarget()
+        let old = try await loggedInSession(services, isid: 0x4000_0000_0001)
+        _ = try await writeHeldInBackend(disk, old, lba: Self.lba, seed: 1)
+
+        let releasedAt = ContinuousClock.now + .milliseconds(400)
+        let release = Task {
+            try await Task.sleep(until: releasedAt)
+            disk.releaseHeldWrites()
+        }
+        let reinstating = try await ConnectionHarness(services: services)
+        try await reinstating.login(isid: ISID(rawValue: 0x4000_0000_0001))
+        #expect(ContinuousClock.now >= releasedAt, "the login completed while the old session's write was still in the backend")
+        #expect(disk.heldWriteCount == 0)
+        try await release.value
+        #expect(!old.channel.isActive, "the old session's connection was closed")
+    }
+}
+
+/// Task attributes (SAM-5 §8.6) against a write held in the backend.
+@Suite("Task attributes")
+struct TaskAttributeTests {
+    private static func session() async throws -> (FaultInjectingBlockDevice, ConnectionHarness) {
+        let (disk, services) = makeHoldingTarget()
+        return (disk, try await loggedInSession(services))
+    }
+
+    private static func tag(of pdu: ISCSIPDU) -> InitiatorTaskTag? {
+        switch pdu {
+        case .scsiResponse(let response): response.initiatorTaskTag
+        case .dataIn(let dataIn): dataIn.status == nil ? nil : dataIn.initiatorTaskTag
+        default: nil
+        }
+    }
+
+    @Test("an ORDERED task waits for the tasks before it, and the SIMPLE task after it waits for it")
+    func orderedWaitsForEarlierTasks() async throws {
+        let (disk, harness) = try await Self.session()
+        let write = try await writeHeldInBackend(disk, harness, lba: 8, seed: 9)
+        let ordered = try await harness.command(CDB.read10(lba: 8, blocks: 1), read: true, expectedLength: 512, attribute: .ordered)
+        let simple = try await harness.command(CDB.read10(lba: 20, blocks: 1), read: true, expectedLength: 512)
+        let early = try await harness.nextPDU(within: .milliseconds(200))
+        #expect(early == nil, "nothing completes while the write before the ORDERED task is in the backend: \(String(describing: early))")
+        disk.releaseHeldWrites()
+        var order: [InitiatorTaskTag] = early.flatMap(Self.tag(of:)).map { [$0] } ?? []
+        var orderedData: ByteBuffer?
+        while order.count < 3 {
+            let pdu = try await harness.nextPDU()
+            if case .dataIn(let dataIn) = pdu, dataIn.initiatorTaskTag == ordered { orderedData = dataIn.data }
+            if let tag = Self.tag(of: pdu) { order.append(tag) }
+        }
+        #expect(order == [write, ordered, simple])
+        #expect(orderedData == .pattern(512, seed: 9), "the ORDERED read saw the write before it")
+    }
+
+    @Test("an ORDERED task after a write still waiting for its Data-Out is held until the write has its data")
+    func orderedWaitsForEarlierWriteData() async throws {
+        let (_, harness) = try await Self.session()
+        let payload = ByteBuffer.pattern(512, seed: 4)
+        let write = try await harness.command(CDB.write10(lba: 8, blocks: 1), write: true, expectedLength: 512)
+        guard case .readyToTransfer(let r2t) = try await harness.nextPDU() else {
+            Issue.record("expected an R2T for the write")
+            return
+        }
+        let ordered = try await harness.command(CDB.read10(lba: 8, blocks: 1), read: true, expectedLength: 512, attribute: .ordered)
+        let early = try await harness.nextPDU(within: .milliseconds(100))
+        #expect(early == nil, "the ORDERED read waits for the write before it: \(String(describing: early))")
+        var dataOut = DataOut()
+        dataOut.isFinal = true
+        dataOut.initiatorTaskTag = write
+        dataOut.targetTransferTag = r2t.targetTransferTag
+        dataOut.expStatSN = harness.expStatSN
+        dataOut.data = payload
+        try await harness.send(.dataOut(dataOut))
+        var order: [InitiatorTaskTag] = early.flatMap(Self.tag(of:)).map { [$0] } ?? []
+        var orderedData: ByteBuffer?
+        while order.count < 2 {
+            let pdu = try await harness.nextPDU()
+            if case .dataIn(let dataIn) = pdu, dataIn.initiatorTaskTag == ordered { orderedData = dataIn.data }
+            if let tag = Self.tag(of: pdu) { order.append(tag) }
+        }
+        #expect(order == [write, ordered])
+        #expect(orderedData == payload)
+    }
+
+    @Test("a HEAD OF QUEUE task runs at once, past an ORDERED task that waits")
+    func headOfQueuePassesWaitingTasks() async throws {
+        let (disk, harness) = try await Self.session()
+        let write = try await writeHeldInBackend(disk, harness, lba: 8, seed: 9)
+        let ordered = try await harness.command(CDB.read10(lba: 8, blocks: 1), read: true, expectedLength: 512, attribute: .ordered)
+        let urgent = try await harness.command(CDB.read10(lba: 20, blocks: 1), read: true, expectedLength: 512, attribute: .headOfQueue)
+        let first = try #require(try await harness.nextPDU(within: .milliseconds(500)), "the HEAD OF QUEUE read is answered while the write is held")
+        #expect(Self.tag(of: first) == urgent)
+        disk.releaseHeldWrites()
+        var rest: [InitiatorTaskTag] = []
+        while rest.count < 2 {
+            if let tag = Self.tag(of: try await harness.nextPDU()) { rest.append(tag) }
+        }
+        #expect(rest == [write, ordered])
+    }
+
+    @Test("an ACA task is refused: no ACA condition exists with NACA = 0 (ILLEGAL REQUEST, INVALID FIELD IN CDB)")
+    func acaRefused() async throws {
+        let (_, harness) = try await Self.session()
+        try await harness.command(CDB.testUnitReady, attribute: .aca)
+        guard case .scsiResponse(let response) = try await harness.nextPDU() else {
+            Issue.record("expected a SCSI Response")
+            return
+        }
+        #expect(response.status == 0x02)
+        let sense = Array(response.sense)
+        #expect(sense.count >= 14 && sense[2] & 0x0F == 0x05 && sense[12] == 0x24, "ILLEGAL REQUEST, INVALID FIELD IN CDB: \(sense)")
+    }
+}
