@@ -111,7 +111,9 @@ let package = Package(
         ),
         // The DSM's policy (ARCHITECTURE.md §4): claim, grouping, path selection,
         // failover/failback. Pure: no NIO, no clocks of its own.
-        .target(name: "MultipathDSM", swiftSettings: strict),
+        // SCSIProtocol for the wire types it reasons about (ALUA state, sense code,
+        // designator), nothing of NIO.
+        .target(name: "MultipathDSM", dependencies: ["SCSIProtocol"], swiftSettings: strict),
         // The DSM's initiator side: discovery down each path, and a claimed multipath
         // device as a LUN backend (a gateway).
         .target(
@@ -160,14 +162,28 @@ let package = Package(
         ),
         .testTarget(
             name: "MultipathDSMTests",
-            dependencies: ["MultipathDSM"],
+            dependencies: ["MultipathDSM", "SCSIProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SCSIProtocolTests",
+            dependencies: ["SCSIProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RemoteLUNTests",
+            dependencies: [
+                "RemoteLUN", "MultipathDSM", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage", "ISCSITransport", "ISCSIProtocol",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "TargetDaemonTests",
             dependencies: [
                 "TargetDaemon", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport",
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -17,6 +17,13 @@ public final class InitiatorConnection: Sendable {
         public var sense: [UInt8]
         public var dataIn: ByteBuffer
         public var residual: Residual
+
+        public init(status: UInt8, sense: [UInt8], dataIn: ByteBuffer, residual: Residual) {
+            self.status = status
+            self.sense = sense
+            self.dataIn = dataIn
+            self.residual = residual
+        }
     }
 
     public let portal: Portal

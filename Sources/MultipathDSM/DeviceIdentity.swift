@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// The identity that groups paths into one multipath device (ARCHITECTURE.md §4).
 ///
 /// Taken from the logical-unit designators of VPD 0x83 in the order of
@@ -17,20 +19,19 @@ public enum DeviceIdentity: Hashable, Sendable, CustomStringConvertible {
     case serialNumber(vendor: String, product: String, serial: String)
 
     /// Designator types the DSM groups by, best first: the one place the order lives.
-    static let designatorPreference: [@Sendable (LogicalUnitDesignator.Value) -> DeviceIdentity?] = [
-        { if case .naa(let bytes) = $0, !bytes.isEmpty { .naa(bytes) } else { nil } },
-        { if case .eui64(let bytes) = $0, !bytes.isEmpty { .eui64(bytes) } else { nil } },
-        { value in
-            guard case .scsiNameString(let name) = value else { return nil }
-            let trimmed = String(name.prefix { $0 != "\0" })
-            return trimmed.isEmpty ? nil : .scsiNameString(trimmed)
+    static let designatorPreference: [@Sendable (DesignationDescriptor) -> DeviceIdentity?] = [
+        { $0.type == .naa && !$0.designator.isEmpty ? .naa($0.designator) : nil },
+        { $0.type == .eui64 && !$0.designator.isEmpty ? .eui64($0.designator) : nil },
+        { descriptor in
+            guard let name = descriptor.scsiName, !name.isEmpty else { return nil }
+            return .scsiNameString(name)
         },
     ]
 
     /// The identity of the LU behind `path`, or nil when it reports neither a usable
     /// logical-unit designator nor a serial number (such a path cannot be multipathed).
     public init?(of path: PathIdentity) {
-        let logicalUnit = path.designators.filter { $0.association == .logicalUnit }.map(\.value)
+        let logicalUnit = path.designators.filter { $0.association == .logicalUnit }
         for extract in Self.designatorPreference {
             if let identity = logicalUnit.lazy.compactMap(extract).first {
                 self = identity

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// How an I/O sent down a path ended, as far as the path is concerned.
 public enum IOOutcome: Hashable, Sendable {
     /// A status other than CHECK CONDITION came back (GOOD, BUSY, RESERVATION

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 extension MultipathDevice {
     /// Applies evidence about a path — a transport failure, path-related sense, a path
     /// checker result — and returns the work it causes.
@@ -126,7 +128,7 @@ extension MultipathDevice {
     }
 
     /// Records an ALUA state learned from sense; asks for a refresh when it is news.
-    private mutating func recordALUAState(_ state: ALUAState, at index: Int) -> [DeviceAction] {
+    private mutating func recordALUAState(_ state: AsymmetricAccessState, at index: Int) -> [DeviceAction] {
         guard paths[index].aluaState != state else { return [] }
         paths[index].aluaState = state
         return [.refreshALUA(via: paths[index].id)]

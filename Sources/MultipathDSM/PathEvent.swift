@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// Evidence about one path that did not come from ``MultipathDevice/endIO(path:blocks:outcome:now:)``:
 /// fed to ``MultipathDevice/handle(_:on:now:)``.
 public enum PathEvent: Hashable, Sendable {

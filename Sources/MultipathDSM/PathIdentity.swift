@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// What discovery learned about one path: the input to claiming and grouping.
 ///
 /// RemoteLUN fills it from INQUIRY (vendor, product, revision), VPD 0x83 (designators),
@@ -13,7 +15,7 @@ public struct PathIdentity: Hashable, Sendable {
     /// INQUIRY PRODUCT REVISION LEVEL.
     public var revision: String
     /// Every VPD 0x83 designator the path reported, any type and association.
-    public var designators: [LogicalUnitDesignator]
+    public var designators: [DesignationDescriptor]
     /// VPD 0x80 PRODUCT SERIAL NUMBER, when the page exists.
     public var serialNumber: String?
     /// The path's target port group and its ALUA state, when the LU supports ALUA.
@@ -21,7 +23,7 @@ public struct PathIdentity: Hashable, Sendable {
 
     public init(
         pathID: PathID, portal: String, vendor: String, product: String, revision: String = "",
-        designators: [LogicalUnitDesignator] = [], serialNumber: String? = nil,
+        designators: [DesignationDescriptor] = [], serialNumber: String? = nil,
         targetPortGroup: TargetPortGroupStatus? = nil
     ) {
         self.pathID = pathID

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// What a ``MultipathDevice`` keeps about one of its paths.
 struct PathRecord<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     /// Whether the path reaches the LU at all (ALUA decides the rest).
@@ -10,7 +12,7 @@ struct PathRecord<Instant: InstantProtocol>: Sendable where Instant.Duration == 
     var identity: PathIdentity
     var reachability: Reachability = .reachable
     /// Latest ALUA state, from REPORT TARGET PORT GROUPS or from sense.
-    var aluaState: ALUAState?
+    var aluaState: AsymmetricAccessState?
     var aluaPreferred: Bool
     var adminPreferred = false
     var weight: UInt32?

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// A read-only picture of one path of a device, for `swiftport dsm scan` and metrics.
 public struct PathStatus: Hashable, Sendable {
     public var pathID: PathID
@@ -6,7 +8,7 @@ public struct PathStatus: Hashable, Sendable {
     /// The path's target port group, its latest known ALUA state and PREF bit.
     public var targetPortGroup: TargetPortGroupStatus?
     /// The ALUA state learned from sense when no target port group is known.
-    public var aluaState: ALUAState?
+    public var aluaState: AsymmetricAccessState?
     /// Chosen by an administrator as the Fail Over Only primary.
     public var adminPreferred: Bool
     /// Weighted Paths weight (lower carries I/O); nil when unset.

@@ -107,20 +107,10 @@ public struct DSMScanner: Sendable {
     }
 
     private func probe(_ connection: InitiatorConnection, portal: Portal, target: String, lun: UInt16, pathID: PathID) async throws -> DiscoveredPath {
-        let inquiry = try await SCSIProbe.inquiry(connection, lun: lun)
-        let identification = try await SCSIProbe.deviceIdentification(connection, lun: lun)
-        let serial = await SCSIProbe.serialNumber(connection, lun: lun)
-        let capacity = try await SCSIProbe.capacity(connection, lun: lun)
-        var group: TargetPortGroupStatus?
-        if inquiry.targetPortGroupSupport != 0, let id = identification.targetPortGroup,
-            let groups = try? await SCSIProbe.targetPortGroups(connection, lun: lun)
-        {
-            group = groups.first { $0.groupID == id }
-        }
         let label = "\(portal),\(connection.targetPortalGroupTag ?? 0) \(target) LUN \(lun)"
-        let identity = PathIdentity(
-            pathID: pathID, portal: label, vendor: inquiry.vendor, product: inquiry.product, revision: inquiry.revision,
-            designators: identification.designators, serialNumber: serial, targetPortGroup: group)
-        return DiscoveredPath(identity: identity, connection: connection, targetName: target, lun: lun, blockSize: capacity.blockSize, blockCount: capacity.blockCount)
+        let (identity, capacity) = try await SCSIProbe.identify(connection, lun: lun, pathID: pathID, label: label)
+        return DiscoveredPath(
+            identity: identity, connection: connection, targetName: target, lun: lun, blockSize: Int(capacity.blockLength),
+            blockCount: capacity.blockCount)
     }
 }

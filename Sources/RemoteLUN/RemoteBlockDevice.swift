@@ -3,6 +3,7 @@ import ISCSITransport
 import Logging
 import MultipathDSM
 import NIOCore
+import SCSIProtocol
 
 /// A claimed multipath device on upstream portals, used as a LUN backend (the gateway of
 /// ARCHITECTURE.md §1: "the resource is remote, reached over the network"). Each I/O
@@ -31,32 +32,22 @@ public final class RemoteBlockDevice: BlockDevice {
     public func status() async -> DeviceStatus { await controller.status }
 
     public func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
-        let cdb = Self.cdb16(opcode: 0x88, lba: lba, blocks: blockCount, flags: 0)
+        let cdb = CommandDescriptorBlock.read16(lba: lba, blockCount: UInt32(clamping: blockCount))
         return try await controller.perform(cdb: cdb, dataOut: nil, expectedDataIn: blockCount * geometry.blockSize, blocks: UInt64(blockCount), failure: .readFailed)
     }
 
     public func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         let blocks = data.readableBytes / geometry.blockSize
-        let cdb = Self.cdb16(opcode: 0x8A, lba: lba, blocks: blocks, flags: forceUnitAccess ? 0x08 : 0)
+        let cdb = CommandDescriptorBlock.write16(lba: lba, blockCount: UInt32(clamping: blocks), forceUnitAccess: forceUnitAccess)
         _ = try await controller.perform(cdb: cdb, dataOut: data, expectedDataIn: 0, blocks: UInt64(blocks), failure: .writeFailed)
     }
 
     public func flush() async throws {
-        _ = try await controller.perform(cdb: Self.cdb16(opcode: 0x91, lba: 0, blocks: 0, flags: 0), dataOut: nil, expectedDataIn: 0, blocks: 0, failure: .flushFailed)
+        _ = try await controller.perform(cdb: .synchronizeCache16(), dataOut: nil, expectedDataIn: 0, blocks: 0, failure: .flushFailed)
     }
 
     public func unmap(at lba: UInt64, blockCount: Int) async throws {
         throw BlockStorageError(.unsupported, "UNMAP is not passed to remote logical units")
-    }
-
-    /// READ(16) / WRITE(16) / SYNCHRONIZE CACHE(16) (SBC-3 §5.16, §5.47, §5.26).
-    static func cdb16(opcode: UInt8, lba: UInt64, blocks: Int, flags: UInt8) -> [UInt8] {
-        var cdb = [UInt8](repeating: 0, count: 16)
-        cdb[0] = opcode
-        cdb[1] = flags
-        for index in 0..<8 { cdb[2 + index] = UInt8(truncatingIfNeeded: lba >> (56 - 8 * UInt64(index))) }
-        for index in 0..<4 { cdb[10 + index] = UInt8(truncatingIfNeeded: UInt32(blocks) >> (24 - 8 * UInt32(index))) }
-        return cdb
     }
 }
 
@@ -115,7 +106,7 @@ actor MultipathController {
 
     /// Runs one command, retrying on the path the DSM names after a path failure,
     /// waiting while the DSM queues (no path), failing with its error when it gives up.
-    func perform(cdb: [UInt8], dataOut: ByteBuffer?, expectedDataIn: Int, blocks: UInt64, failure: BlockStorageError.Code) async throws -> ByteBuffer {
+    func perform(cdb: CommandDescriptorBlock, dataOut: ByteBuffer?, expectedDataIn: Int, blocks: UInt64, failure: BlockStorageError.Code) async throws -> ByteBuffer {
         var attempts = 0
         while true {
             perform(device.tick(now: .now))
@@ -138,9 +129,9 @@ actor MultipathController {
                 let outcome: IOOutcome
                 var result: InitiatorConnection.CommandResult?
                 do {
-                    let answer = try await connection.execute(cdb: cdb, lun: route.lun, dataOut: dataOut, expectedDataIn: expectedDataIn)
+                    let answer = try await connection.execute(cdb: cdb.bytes, lun: route.lun, dataOut: dataOut, expectedDataIn: expectedDataIn)
                     result = answer
-                    outcome = answer.status == 0 ? .completed : .checkCondition(SCSIProbe.senseCode(answer.sense) ?? SenseCode(key: 0xB, asc: 0, ascq: 0))
+                    outcome = answer.status == 0 ? .completed : .checkCondition(SCSIProbe.senseCode(of: answer))
                 } catch {
                     logger.notice("path \(path) failed: \(error)")
                     connections[path] = nil

@@ -23,13 +23,17 @@ enum ALUAAccess: Int, Sendable, Comparable {
 
     static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    /// The column a command needs to be served through a port in `state`.
+    /// The column a command needs to be served through a port in `state`. Offline and
+    /// logical block dependent are never entered here (they are not among
+    /// ``SCSITargetDevice/implementedAccessStates``); they are placed as the standard
+    /// reads: offline serves least (§5.15.2.4.7), logical block dependent as active for
+    /// the blocks it serves (§5.15.2.4.6).
     static func required(in state: AsymmetricAccessState) -> ALUAAccess {
         switch state {
-        case .activeOptimized, .activeNonOptimized: .active
+        case .activeOptimized, .activeNonOptimized, .logicalBlockDependent: .active
         case .standby: .standby
         case .unavailable: .unavailable
-        case .transitioning: .anyState
+        case .transitioning, .offline: .anyState
         }
     }
 
@@ -38,9 +42,9 @@ enum ALUAAccess: Int, Sendable, Comparable {
     func refusal(in state: AsymmetricAccessState) -> SenseCondition? {
         guard self < Self.required(in: state) else { return nil }
         switch state {
-        case .activeOptimized, .activeNonOptimized: return nil
+        case .activeOptimized, .activeNonOptimized, .logicalBlockDependent: return nil
         case .standby: return .logicalUnitNotAccessibleTargetPortInStandbyState
-        case .unavailable: return .logicalUnitNotAccessibleTargetPortInUnavailableState
+        case .unavailable, .offline: return .logicalUnitNotAccessibleTargetPortInUnavailableState
         case .transitioning: return .logicalUnitNotAccessibleAsymmetricAccessStateTransition
         }
     }

@@ -9,8 +9,15 @@ extension SCSITargetDevice {
     /// instant; a transitioning state set by the operator is expected to be brief.
     static let implicitTransitionTimeSeconds: UInt8 = 10
 
+    /// The asymmetric access states this device server enters: every state of SPC-4
+    /// §5.15.2.4 but logical block dependent (§5.15.2.4.6) and offline (§5.15.2.4.7).
+    /// Configuration, the operator and SET TARGET PORT GROUPS choose among these.
+    public static let implementedAccessStates: [AsymmetricAccessState] = [
+        .activeOptimized, .activeNonOptimized, .standby, .unavailable, .transitioning,
+    ]
+
     /// Byte 1 of every target port group descriptor: a bit per state we implement.
-    static let supportedAccessStates = AsymmetricAccessState.allCases.reduce(UInt8(0)) { $0 | $1.supportBit }
+    static let supportedAccessStates = implementedAccessStates.reduce(UInt8(0)) { $0 | $1.supportBit }
 
     /// TPGS of standard INQUIRY data (SPC-4 §6.6.2): implicit ALUA always, explicit when
     /// configured.
@@ -35,8 +42,7 @@ extension SCSITargetDevice {
 
     /// PARAMETER DATA FORMAT (byte 1 bits 7..5) 000b: length-only header; 001b: extended
     /// header with FORMAT TYPE and IMPLICIT TRANSITION TIME (SPC-4 §6.27.2, tables
-    /// 167/168). RETURN DATA LENGTH counts every byte after itself in both formats, as
-    /// sg_rtpg and Linux's scsi_dh_alua read it.
+    /// 167/168).
     func reportTargetPortGroups(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         let cdb = context.cdb
         let extended: Bool
@@ -46,17 +52,16 @@ extension SCSITargetDevice {
         default: throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 1, bit: 7))
         }
         let states = unit.withState { $0.accessStates }
-        let descriptors = targetPortGroups.flatMap { group -> [UInt8] in
-            guard let entry = states[group.tag] else { return [] }
-            // Target port group descriptor (SPC-4 §6.27.2 table 169).
-            let ports = group.relativeTargetPortIdentifiers.prefix(Int(UInt8.max))
-            return [(entry.preferred ? 0x80 : 0) | entry.state.rawValue, Self.supportedAccessStates]
-                + group.tag.bigEndianBytes
-                + [0, entry.lastChange.rawValue, 0, UInt8(ports.count)]
-                + ports.flatMap { [0, 0] + $0.bigEndianBytes }
+        let groups = targetPortGroups.compactMap { group in
+            states[group.tag].map { entry in
+                TargetPortGroupStatus(
+                    groupID: group.tag, state: entry.state, preferred: entry.preferred,
+                    supportedStates: Self.supportedAccessStates, statusCode: entry.lastChange.rawValue,
+                    relativeTargetPortIdentifiers: group.relativeTargetPortIdentifiers)
+            }
         }
-        let header: [UInt8] = extended ? [0x10, Self.implicitTransitionTimeSeconds, 0, 0] : []
-        let data = UInt32(header.count + descriptors.count).bigEndianBytes + header + descriptors
+        let data = TargetPortGroupStatus.reportTargetPortGroupsParameterData(
+            groups, implicitTransitionTime: extended ? Self.implicitTransitionTimeSeconds : nil)
         return .good(data, allocationLength: cdb.allocationLength)
     }
 
@@ -74,7 +79,9 @@ extension SCSITargetDevice {
         }
         var changes: [TargetPortGroupStates.Change] = []
         for offset in stride(from: 4, to: length, by: 4) {
-            guard let state = AsymmetricAccessState(rawValue: list[offset] & 0x0F), state.isRequestable else {
+            guard let state = AsymmetricAccessState(rawValue: list[offset] & 0x0F), state.isRequestable,
+                  Self.implementedAccessStates.contains(state)
+            else {
                 throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: offset, bit: 3))
             }
             let tag = UInt16(list[offset + 2]) << 8 | UInt16(list[offset + 3])
@@ -107,7 +114,7 @@ extension SCSITargetDevice {
             logger.info(
                 "asymmetric access state changed",
                 metadata: [
-                    "lun": "\(unit.number)", "tpg": "\(change.targetPortGroup)", "state": "\(change.state)",
+                    "lun": "\(unit.number)", "tpg": "\(change.targetPortGroup)", "state": "\(change.state.name)",
                     "preferred": "\(change.preferred.map { "\($0)" } ?? "unchanged")", "by": "\(cause)",
                 ])
         }
@@ -125,6 +132,12 @@ extension SCSITargetDevice {
     public func setALUAState(
         _ state: AsymmetricAccessState, forTargetPortGroup tag: UInt16, lun: UInt16?, preferred: Bool?
     ) throws(SCSIEngineError) {
+        guard Self.implementedAccessStates.contains(state) else {
+            throw SCSIEngineError(
+                .unsupportedAccessState,
+                "this device server does not enter the \(state.name) state; it offers "
+                    + Self.implementedAccessStates.map(\.name).joined(separator: ", "))
+        }
         guard targetPortGroups.contains(where: { $0.tag == tag }) else {
             throw SCSIEngineError(
                 .unknownTargetPortGroup,

@@ -19,8 +19,6 @@ extension SCSITargetDevice {
         guard cdb.allocationLength >= Self.reportLUNsMinimumAllocationLength else {
             throw SenseData(.invalidFieldInCDB, field: FieldPointer(.cdb, byte: 6))
         }
-        let list = numbers.flatMap(\.wireValue.bigEndianBytes)
-        let data = UInt32(list.count).bigEndianBytes + [0, 0, 0, 0] + list
-        return .good(data, allocationLength: cdb.allocationLength)
+        return .good(LogicalUnitNumber.reportLUNsParameterData(numbers), allocationLength: cdb.allocationLength)
     }
 }

@@ -1,30 +1,46 @@
 /// One designation descriptor of the Device Identification VPD page (SPC-4 §7.8.6.1,
 /// table 484): what multipath layers group paths by (ARCHITECTURE.md §1).
 public struct DesignationDescriptor: Hashable, Sendable {
-    /// CODE SET (SPC-4 table 485).
-    public enum CodeSet: UInt8, Sendable {
-        case binary = 1
-        case ascii = 2
-        case utf8 = 3
+    /// CODE SET (SPC-4 table 485). Open: another target may send any 4-bit value.
+    public struct CodeSet: RawRepresentable, Hashable, Sendable {
+        public var rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let binary = CodeSet(rawValue: 1)
+        public static let ascii = CodeSet(rawValue: 2)
+        public static let utf8 = CodeSet(rawValue: 3)
     }
 
     /// ASSOCIATION (SPC-4 table 486): what the designator names.
-    public enum Association: UInt8, Sendable {
-        case logicalUnit = 0
-        case targetPort = 1
-        case targetDevice = 2
+    public struct Association: RawRepresentable, Hashable, Sendable {
+        public var rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// The logical unit itself: the only association that identifies a device.
+        public static let logicalUnit = Association(rawValue: 0)
+        /// The target port the command came through (differs per path by design).
+        public static let targetPort = Association(rawValue: 1)
+        /// The SCSI target device (shared by all its logical units).
+        public static let targetDevice = Association(rawValue: 2)
     }
 
-    /// DESIGNATOR TYPE (SPC-4 table 487).
-    public enum DesignatorType: UInt8, Sendable {
-        case naa = 3
-        case relativeTargetPort = 4
-        case targetPortGroup = 5
-        case scsiNameString = 8
+    /// DESIGNATOR TYPE (SPC-4 table 487). Open: vendor specific, T10 vendor ID, MD5 and
+    /// others are carried as their number.
+    public struct DesignatorType: RawRepresentable, Hashable, Sendable {
+        public var rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// EUI-64 based (§7.8.6.5): 8, 12 or 16 binary bytes.
+        public static let eui64 = DesignatorType(rawValue: 2)
+        /// NAA (§7.8.6.6): 8 or 16 binary bytes, the first nibble the NAA format.
+        public static let naa = DesignatorType(rawValue: 3)
+        public static let relativeTargetPort = DesignatorType(rawValue: 4)
+        public static let targetPortGroup = DesignatorType(rawValue: 5)
+        /// SCSI name string (§7.8.6.11): UTF-8, e.g. an iSCSI name with `,L,0x…`.
+        public static let scsiNameString = DesignatorType(rawValue: 8)
     }
 
     /// PROTOCOL IDENTIFIER for iSCSI (SPC-4 table 362).
-    public static let iscsiProtocolIdentifier: UInt8 = 0x5
+    public static let iscsiProtocolIdentifier = ISCSITransportIdentifier.protocolIdentifier
+    /// The 4-byte descriptor header (SPC-4 table 484).
+    static let headerLength = 4
 
     public var codeSet: CodeSet
     public var association: Association
@@ -42,9 +58,10 @@ public struct DesignationDescriptor: Hashable, Sendable {
         self.designator = designator
     }
 
-    /// NAA designator for the logical unit (SPC-4 §7.8.6.6); 16 bytes for NAA 6.
-    public static func naa(_ identifier: [UInt8]) -> Self {
-        Self(codeSet: .binary, association: .logicalUnit, type: .naa, isISCSISpecific: false, designator: identifier)
+    /// NAA designator (SPC-4 §7.8.6.6), of the logical unit unless said otherwise;
+    /// 16 bytes for NAA 6.
+    public static func naa(_ identifier: [UInt8], association: Association = .logicalUnit) -> Self {
+        Self(codeSet: .binary, association: association, type: .naa, isISCSISpecific: false, designator: identifier)
     }
 
     /// Relative target port designator (SPC-4 §7.8.6.7): the port the command came through.
@@ -78,5 +95,19 @@ public struct DesignationDescriptor: Hashable, Sendable {
             0x00,
             UInt8(designator.count),
         ] + designator
+    }
+
+    /// The TARGET PORT GROUP of a target port group designator (SPC-4 §7.8.6.8), nil for
+    /// any other designator.
+    public var targetPortGroup: UInt16? {
+        guard type == .targetPortGroup, association == .targetPort, designator.count == 4 else { return nil }
+        return UInt16(designator[2]) << 8 | UInt16(designator[3])
+    }
+
+    /// The name of a SCSI name string designator up to its first NUL (SPC-4
+    /// §7.8.6.11), nil for any other designator.
+    public var scsiName: String? {
+        guard type == .scsiNameString else { return nil }
+        return String(decoding: designator.prefix { $0 != 0 }, as: UTF8.self)
     }
 }

@@ -29,4 +29,21 @@ public struct FieldPointer: Hashable, Sendable {
         if let bit { first |= 0x08 | (bit & 0x07) }  // BPV + BIT POINTER
         return [first, UInt8(byte >> 8), UInt8(byte & 0xFF)]
     }
+
+    /// Reads the three SENSE KEY SPECIFIC bytes of an ILLEGAL REQUEST (SPC-4 table
+    /// 46); nil when SKSV is clear (the field holds no pointer) or bytes are missing.
+    public init?(senseKeySpecific bytes: some Collection<UInt8>) {
+        let bytes = Array(bytes)
+        guard bytes.count >= 3, bytes[0] & 0x80 != 0 else { return nil }
+        self.init(
+            bytes[0] & 0x40 != 0 ? .cdb : .parameterList, byte: Int(bytes[1]) << 8 | Int(bytes[2]),
+            bit: bytes[0] & 0x08 != 0 ? bytes[0] & 0x07 : nil)
+    }
+}
+
+extension FieldPointer: CustomStringConvertible {
+    /// `CDB byte 2 bit 5`, `parameter list byte 8`.
+    public var description: String {
+        (location == .cdb ? "CDB" : "parameter list") + " byte \(byte)" + (bit.map { " bit \($0)" } ?? "")
+    }
 }

@@ -86,7 +86,21 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
     case copyAborted
 
     /// Sense key, additional sense code and qualifier for this condition.
-    public var code: (key: SenseKey, asc: UInt8, ascq: UInt8) {
+    public var code: SenseCode {
+        let (key, asc, ascq) = triple
+        return SenseCode(key: key, asc: asc, ascq: ascq)
+    }
+
+    /// The condition whose code this is, or nil for one this device server never
+    /// reports (an initiator reading another target's sense); the reverse of ``code``,
+    /// read from the same table.
+    public init?(_ code: SenseCode) {
+        guard let condition = Self.allCases.first(where: { $0.code == code }) else { return nil }
+        self = condition
+    }
+
+    /// The table (SPC-4 Annex D, table D.2).
+    private var triple: (SenseKey, UInt8, UInt8) {
         switch self {
         case .noSense: (.noSense, 0x00, 0x00)
         case .invalidCommandOperationCode: (.illegalRequest, 0x20, 0x00)

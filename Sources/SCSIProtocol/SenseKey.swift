@@ -1,6 +1,6 @@
 /// The SENSE KEY field of sense data (SPC-4 §4.5.6, table 41): the broad class of a
 /// CHECK CONDITION; the additional sense code narrows it down.
-public struct SenseKey: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct SenseKey: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public var rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 

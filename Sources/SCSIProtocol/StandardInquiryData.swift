@@ -54,3 +54,22 @@ public struct StandardInquiryData: Hashable, Sendable {
         return bytes
     }
 }
+
+extension StandardInquiryData {
+    /// The mandatory part of standard INQUIRY data (SPC-4 §6.6.2): up to PRODUCT
+    /// REVISION LEVEL.
+    public static let minimumLength = 36
+
+    /// Reads standard INQUIRY data: the peripheral byte, TPGS and 3PC, and the three
+    /// ASCII fields as sent (space padded), non-printable bytes as spaces.
+    ///
+    /// - Throws: ``SCSIProtocolError`` `truncated` below ``minimumLength`` bytes.
+    public init(decoding bytes: [UInt8]) throws(SCSIProtocolError) {
+        try SCSIProtocolError.require(Self.minimumLength, of: bytes.count, in: "standard INQUIRY data")
+        self.init(
+            peripheral: PeripheralDevice(rawValue: bytes[0]), vendor: String(asciiField: bytes[8..<16]),
+            product: String(asciiField: bytes[16..<32]), revision: String(asciiField: bytes[32..<36]))
+        targetPortGroupSupport = (bytes[5] >> 4) & 0x03
+        thirdPartyCopy = bytes[5] & 0x08 != 0
+    }
+}

@@ -24,7 +24,7 @@ public enum VitalProductData {
     /// Block Limits (SBC-3 §6.5.3): PAGE LENGTH 3Ch. WSNZ is clear: WRITE SAME with
     /// NUMBER OF LOGICAL BLOCKS 0 writes to the end of the medium.
     public static func blockLimits(_ limits: BlockLimits, peripheral: PeripheralDevice) -> [UInt8] {
-        var payload = [UInt8](repeating: 0, count: 0x3C)
+        var payload = [UInt8](repeating: 0, count: blockLimitsPageLength)
         payload[1] = limits.maximumCompareAndWriteLength
         payload.replaceSubrange(2..<4, with: limits.optimalTransferLengthGranularity.bigEndianBytes)
         payload.replaceSubrange(4..<8, with: limits.maximumTransferLength.bigEndianBytes)

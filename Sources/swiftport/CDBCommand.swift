@@ -3,6 +3,7 @@ import ISCSIProtocol
 import ISCSITransport
 import Logging
 import NIOCore
+import SCSIProtocol
 import TargetDaemon
 
 /// `swiftport cdb`: one SCSI command to one LUN through Swiftport's initiator, like
@@ -17,6 +18,7 @@ struct CDBCommand: AsyncParsableCommand {
             swiftport cdb ... 5F 00 00 00 00 00 00 00 18 00 --data-out 0000000000000000 00000000000000AB 00000000 01 00 0000
             Each login is its own I_T nexus named by the initiator name and --isid: keep both the
             same across invocations when a persistent reservation must find its registration.
+            Sense data is printed in hex and decoded (KEY/ASC/ASCQ, INFORMATION, field pointer).
             Exit status: 0 GOOD, 1 any other SCSI status, 2 transport or login failure.
             """
     )
@@ -73,7 +75,14 @@ struct CDBCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("status: \(Self.hex([result.status]))")
-        if !result.sense.isEmpty { print("sense: \(Self.hex(result.sense))") }
+        if !result.sense.isEmpty {
+            print("sense: \(Self.hex(result.sense))")
+            // KEY/ASC/ASCQ, the condition's name when it is one of ours, INFORMATION and field pointer.
+            switch Result(catching: { () throws(SCSIProtocolError) in try ReportedSense(decoding: result.sense) }) {
+            case .success(let decoded): print("sense code: \(decoded)")
+            case .failure(let error): print("sense code: unreadable (\(error))")
+            }
+        }
         if result.dataIn.readableBytes > 0 { print("data-in: \(Self.hex(result.dataIn.readableBytesView))") }
         if result.status != 0 { throw ExitCode(1) }
     }

@@ -1,4 +1,5 @@
 import MultipathDSM
+import SCSIProtocol
 import Testing
 
 @Suite("swiftport dsm scan renderings")

@@ -1,4 +1,5 @@
 import MultipathDSM
+import SCSIProtocol
 import Testing
 
 @Suite("Failover: path failures move I/O")
@@ -41,9 +42,9 @@ struct FailoverTests {
     }
 
     @Test("Unavailable and transitioning ports are left as well", arguments: [
-        (Sense.unavailable, ALUAState.unavailable), (Sense.transitioning, .transitioning),
+        (Sense.unavailable, AsymmetricAccessState.unavailable), (Sense.transitioning, .transitioning),
     ])
-    func otherInaccessibleStates(sense: SenseCode, state: ALUAState) {
+    func otherInaccessibleStates(sense: SenseCode, state: AsymmetricAccessState) {
         var device = device([path(1), path(2)], MultipathConfiguration(policy: .failOverOnly))
         device.beginIO(path: 1, blocks: 1)
         #expect(device.endIO(path: 1, blocks: 1, outcome: .checkCondition(sense), now: .at(1))
@@ -79,7 +80,7 @@ struct FailoverTests {
         #expect(device.endIO(path: 1, blocks: 8, outcome: .checkCondition(Sense.powerOnReset), now: .at(1))
             == IOCompletion(.retry(2)))
         device.beginIO(path: 2, blocks: 8)
-        #expect(device.endIO(path: 2, blocks: 8, outcome: .checkCondition(SenseCode(key: 0x0B, asc: 0x47, ascq: 0x05)), now: .at(1))
+        #expect(device.endIO(path: 2, blocks: 8, outcome: .checkCondition(SenseCode(key: .abortedCommand, asc: 0x47, ascq: 0x05)), now: .at(1))
             == IOCompletion(.retry(1)))
         #expect(device.status.paths.map(\.state) == [.active, .active])
         #expect(device.status.paths.map(\.counters.failovers) == [0, 0])

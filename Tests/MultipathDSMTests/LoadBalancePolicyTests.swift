@@ -1,4 +1,5 @@
 import MultipathDSM
+import SCSIProtocol
 import Testing
 
 @Suite("Load-balance policies choose paths")

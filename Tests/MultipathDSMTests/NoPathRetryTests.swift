@@ -1,4 +1,5 @@
 import MultipathDSM
+import SCSIProtocol
 import Testing
 
 @Suite("No path left: queue, then fail")

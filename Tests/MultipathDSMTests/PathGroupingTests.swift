@@ -1,4 +1,5 @@
 import MultipathDSM
+import SCSIProtocol
 import Testing
 
 @Suite("Claim and group paths by identity")
@@ -44,24 +45,27 @@ struct PathGroupingTests {
 
     @Test("Preference: NAA, then EUI-64, then SCSI name; only logical-unit designators count")
     func designatorPreference() {
-        func identity(_ designators: [LogicalUnitDesignator]) -> DeviceIdentity? {
+        func identity(_ designators: [DesignationDescriptor]) -> DeviceIdentity? {
             DeviceIdentity(of: PathIdentity(pathID: 1, portal: "p", vendor: "V", product: "P", designators: designators))
         }
+        func designator(_ type: DesignationDescriptor.DesignatorType, _ bytes: [UInt8], _ association: DesignationDescriptor.Association = .logicalUnit) -> DesignationDescriptor {
+            DesignationDescriptor(codeSet: .binary, association: association, type: type, isISCSISpecific: false, designator: bytes)
+        }
         let eui: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
-        let name = LogicalUnitDesignator(.scsiNameString("iqn.2003-01.org.linux-iscsi:sn,L,0x01\0\0"))
-        #expect(identity([name, .init(.eui64(eui)), .init(.naa(naa(1)))]) == .naa(naa(1)))
-        #expect(identity([name, .init(.eui64(eui))]) == .eui64(eui))
-        #expect(identity([name, .init(.other(type: 1, [0x41]))]) == .scsiNameString("iqn.2003-01.org.linux-iscsi:sn,L,0x01"))
-        #expect(identity([.init(.naa(naa(2)), association: .targetPort), .init(.eui64(eui))]) == .eui64(eui))
-        #expect(identity([.init(.naa(naa(2)), association: .targetDevice)]) == nil)
+        let name = DesignationDescriptor.scsiNameString("iqn.2003-01.org.linux-iscsi:sn,L,0x01", association: .logicalUnit)
+        #expect(identity([name, designator(.eui64, eui), .naa(naa(1))]) == .naa(naa(1)))
+        #expect(identity([name, designator(.eui64, eui)]) == .eui64(eui))
+        #expect(identity([name, designator(.init(rawValue: 1), [0x41])]) == .scsiNameString("iqn.2003-01.org.linux-iscsi:sn,L,0x01"))
+        #expect(identity([.naa(naa(2), association: .targetPort), designator(.eui64, eui)]) == .eui64(eui))
+        #expect(identity([.naa(naa(2), association: .targetDevice)]) == nil)
     }
 
     @Test("Per-port designators differ between paths without splitting the device")
     func portDesignatorsIgnored() {
         var first = path(1, lu: 7)
-        first.designators.append(LogicalUnitDesignator(.naa(naa(100)), association: .targetPort))
+        first.designators.append(DesignationDescriptor.naa(naa(100), association: .targetPort))
         var second = path(2, lu: 7)
-        second.designators.append(LogicalUnitDesignator(.naa(naa(200)), association: .targetPort))
+        second.designators.append(DesignationDescriptor.naa(naa(200), association: .targetPort))
         #expect(PathGrouping(paths: [first, second], supportedDevices: list).logicalUnits.count == 1)
     }
 

@@ -1,4 +1,5 @@
 import MultipathDSM
+import SCSIProtocol
 
 /// A hand-driven instant: seconds since the test began, so timers are deterministic.
 struct TestInstant: InstantProtocol, CustomStringConvertible {
@@ -27,7 +28,7 @@ func path(
 ) -> PathIdentity {
     PathIdentity(
         pathID: id, portal: portal ?? "10.0.0.\(id.rawValue):3260", vendor: vendor, product: product, revision: "4.0 ",
-        designators: lu.map { [LogicalUnitDesignator(.naa(naa($0)))] } ?? [], serialNumber: serial,
+        designators: lu.map { [DesignationDescriptor.naa(naa($0))] } ?? [], serialNumber: serial,
         targetPortGroup: group
     )
 }
@@ -46,12 +47,12 @@ func selections(_ device: inout TestDevice, _ count: Int) -> [PathID?] {
 
 /// Sense codes used across tests (SPC-4 Annex D).
 enum Sense {
-    static let standby = SenseCode(key: 0x02, asc: 0x04, ascq: 0x0B)
-    static let unavailable = SenseCode(key: 0x02, asc: 0x04, ascq: 0x0C)
-    static let transitioning = SenseCode(key: 0x02, asc: 0x04, ascq: 0x0A)
-    static let becomingReady = SenseCode(key: 0x02, asc: 0x04, ascq: 0x01)
-    static let accessStateChanged = SenseCode(key: 0x06, asc: 0x2A, ascq: 0x06)
-    static let powerOnReset = SenseCode(key: 0x06, asc: 0x29, ascq: 0x00)
-    static let unrecoveredReadError = SenseCode(key: 0x03, asc: 0x11, ascq: 0x00)
-    static let invalidOpcode = SenseCode(key: 0x05, asc: 0x20, ascq: 0x00)
+    static let standby = SenseCode(key: .notReady, asc: 0x04, ascq: 0x0B)
+    static let unavailable = SenseCode(key: .notReady, asc: 0x04, ascq: 0x0C)
+    static let transitioning = SenseCode(key: .notReady, asc: 0x04, ascq: 0x0A)
+    static let becomingReady = SenseCode(key: .notReady, asc: 0x04, ascq: 0x01)
+    static let accessStateChanged = SenseCode(key: .unitAttention, asc: 0x2A, ascq: 0x06)
+    static let powerOnReset = SenseCode(key: .unitAttention, asc: 0x29, ascq: 0x00)
+    static let unrecoveredReadError = SenseCode(key: .mediumError, asc: 0x11, ascq: 0x00)
+    static let invalidOpcode = SenseCode(key: .illegalRequest, asc: 0x20, ascq: 0x00)
 }

@@ -152,7 +152,7 @@ struct SPC4ALUATests {
     static let active: Set<AsymmetricAccessState> = [.activeOptimized, .activeNonOptimized]
     static let standbyToo = active.union([.standby])
     static let unavailableToo = standbyToo.union([.unavailable])
-    static let everyState = Set(AsymmetricAccessState.allCases)
+    static let everyState = Set(SCSITargetDevice.implementedAccessStates)
 
     static let accessCases: [AccessCase] = [
         AccessCase(name: "TEST UNIT READY", cdb: CDB.testUnitReady, servedIn: active),
@@ -176,15 +176,15 @@ struct SPC4ALUATests {
     /// The refusal each state prescribes (SPC-4 §5.15.2.4.4, §5.15.2.4.5, §5.15.2.5).
     static func refusal(in state: AsymmetricAccessState) -> SenseCondition? {
         switch state {
-        case .activeOptimized, .activeNonOptimized: nil
+        case .activeOptimized, .activeNonOptimized, .logicalBlockDependent: nil
         case .standby: .logicalUnitNotAccessibleTargetPortInStandbyState
-        case .unavailable: .logicalUnitNotAccessibleTargetPortInUnavailableState
+        case .unavailable, .offline: .logicalUnitNotAccessibleTargetPortInUnavailableState
         case .transitioning: .logicalUnitNotAccessibleAsymmetricAccessStateTransition
         }
     }
 
     @Test("§5.15.2.4/§5.15.2.5 each state serves its listed commands and refuses the rest",
-          arguments: AsymmetricAccessState.allCases, accessCases)
+          arguments: SCSITargetDevice.implementedAccessStates, accessCases)
     func accessPerState(state: AsymmetricAccessState, access: AccessCase) async {
         let target = await Self.target(group1: state)
         let result = await target.execute(TestFixture.command(access.cdb, dataOut: access.dataOut))

@@ -1,3 +1,4 @@
+import SCSIEngine
 import SCSIProtocol
 
 extension TargetConfiguration {
@@ -8,7 +9,7 @@ extension TargetConfiguration {
     static let portalGroupKeys = ["tag", "portals", "alua_state", "preferred"]
     /// The `alua_state` words: every state but transitioning, which only the daemon
     /// enters (SPC-4 §5.15.2.5).
-    static let configurableALUAStates = AsymmetricAccessState.allCases.filter(\.isRequestable)
+    static let configurableALUAStates = SCSITargetDevice.implementedAccessStates.filter(\.isRequestable)
     /// RFC 7143 §13.6: TargetAlias is a text value; we keep it to one short line.
     static let maximumAliasLength = 255
 
