@@ -107,7 +107,7 @@ extension SCSITargetDevice {
             return SCSICommandResult(status: .reservationConflict, dataOutLengthUsed: length)
         }
         if changed && (before.persistThroughPowerLoss || after.persistThroughPowerLoss) {
-            try save(after, of: unit)
+            try await save(after, of: unit)
         }
         logger.info(
             "persistent reservation",
@@ -115,37 +115,55 @@ extension SCSITargetDevice {
         return SCSICommandResult(status: .good, dataOutLengthUsed: length)
     }
 
-    /// Writes the state to the store, or removes the record once APTPL is off.
-    private func save(_ reservations: PersistentReservations, of unit: LogicalUnit) throws(SenseData) {
+    /// Writes the state to the store, or removes the record once APTPL is off, and
+    /// returns once that is durable. The caller holds the unit's gate exclusively while
+    /// it awaits, so no other command sees the unit between the change and the save.
+    private func save(_ reservations: PersistentReservations, of unit: LogicalUnit) async throws(SenseData) {
         guard let reservationStore else { return }
+        let name = unit.reservationRecordName
+        let version = unit.withState { $0.reservationRecordVersion }
         do {
-            try reservationStore.save(
-                reservations.persistThroughPowerLoss ? reservations.serialized : nil, as: unit.reservationRecordName)
+            let saved: ReservationRecord.Version?
+            if reservations.persistThroughPowerLoss {
+                saved = try await reservationStore.save(reservations.serialized, as: name, replacing: version)
+            } else {
+                try await reservationStore.remove(name, replacing: version)
+                saved = nil
+            }
+            unit.withState { $0.reservationRecordVersion = saved }
         } catch {
             logger.error("cannot save persistent reservations", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
             throw SenseData(.internalTargetFailure)
         }
     }
 
-    /// The reservations `store` holds for the logical unit `descriptor`, or none.
-    static func restoredReservations(
-        of descriptor: LogicalUnitDescriptor, from store: (any ReservationStore)?, logger: Logger
-    ) -> PersistentReservations {
-        guard let store else { return PersistentReservations() }
-        let name = LogicalUnit.reservationRecordName(of: descriptor)
+    /// The logical unit `descriptor` describes, with the reservations `store` holds for
+    /// it (SPC-4 §5.12.5), or none. Loaded when the unit is attached: at start and
+    /// when it is added live.
+    static func restoredUnit(
+        _ descriptor: LogicalUnitDescriptor, from store: (any ReservationStore)?,
+        targetPortGroups: [TargetPortGroupDescriptor], logger: Logger
+    ) async -> LogicalUnit {
+        let record: ReservationRecord?
         do {
-            guard let text = try store.load(name) else { return PersistentReservations() }
-            guard let restored = PersistentReservations(serialized: text) else {
-                logger.error("ignoring unreadable persistent reservation record", metadata: ["lun": "\(descriptor.lun)"])
-                return PersistentReservations()
-            }
-            logger.info(
-                "restored persistent reservations",
-                metadata: ["lun": "\(descriptor.lun)", "registrations": "\(restored.registrations.count)"])
-            return restored
+            record = try await store?.load(LogicalUnit.reservationRecordName(of: descriptor))
         } catch {
             logger.error("cannot load persistent reservations", metadata: ["lun": "\(descriptor.lun)", "error": "\(error)"])
-            return PersistentReservations()
+            record = nil
         }
+        var reservations = PersistentReservations()
+        if let record {
+            if let restored = PersistentReservations(serialized: record.text) {
+                reservations = restored
+                logger.info(
+                    "restored persistent reservations",
+                    metadata: ["lun": "\(descriptor.lun)", "registrations": "\(restored.registrations.count)"])
+            } else {
+                // Its version is kept, so the next save replaces it.
+                logger.error("ignoring unreadable persistent reservation record", metadata: ["lun": "\(descriptor.lun)"])
+            }
+        }
+        return LogicalUnit(
+            descriptor, reservations: reservations, reservationRecordVersion: record?.version, targetPortGroups: targetPortGroups)
     }
 }

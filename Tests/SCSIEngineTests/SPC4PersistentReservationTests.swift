@@ -1,4 +1,3 @@
-import Foundation
 import LUNBackends
 import SCSIEngine
 import SCSIProtocol
@@ -10,11 +9,15 @@ struct SPC4PersistentReservationTests {
     static let keyA: UInt64 = 0xAAAA
     static let keyB: UInt64 = 0xBBBB
 
-    static func readyTarget(stateDirectory: String? = nil) async -> SCSITargetDevice {
-        let target = SCSITargetDevice(
-            targetName: TestFixture.targetName,
-            logicalUnits: [TestFixture.descriptor(device: RAMBlockDevice(blockCount: 2048))],
-            logger: TestFixture.logger, stateDirectory: stateDirectory)
+    /// A target with LUN 0; with a `store`, its reservations are restored from it.
+    static func readyTarget(store: (any ReservationStore)? = nil) async -> SCSITargetDevice {
+        let units = [TestFixture.descriptor(device: RAMBlockDevice(blockCount: 2048))]
+        let target = if let store {
+            await SCSITargetDevice.restoring(
+                targetName: TestFixture.targetName, logicalUnits: units, logger: TestFixture.logger, reservationStore: store)
+        } else {
+            SCSITargetDevice(targetName: TestFixture.targetName, logicalUnits: units, logger: TestFixture.logger)
+        }
         await TestFixture.ready(target)
         await TestFixture.ready(target, nexus: TestFixture.nexusB)
         return target
@@ -135,12 +138,13 @@ struct SPC4PersistentReservationTests {
 
     @Test("§5.12.5 APTPL: registrations and the reservation survive a restart")
     func persistThroughPowerLoss() async throws {
-        let directory = NSTemporaryDirectory() + "swiftport-pr-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = await Self.readyTarget(stateDirectory: directory)
+        let store = TestReservationStore()
+        let first = await Self.readyTarget(store: store)
         #expect(await Self.out(first, 0, serviceActionKey: Self.keyA, aptpl: true).status == .good)
+        // A second save names the version of the first (no conflict).
         #expect(await Self.out(first, 1, type: 0x03, key: Self.keyA).status == .good)
-        let second = await Self.readyTarget(stateDirectory: directory)
+        #expect(await store.events == [.saved, .saved])
+        let second = await Self.readyTarget(store: store)
         #expect(await Self.keys(second).keys == [Self.keyA])
         let read = await second.execute(TestFixture.command(CDB.read10(lba: 0, blocks: 1), nexus: TestFixture.nexusB))
         #expect(read.status == .reservationConflict)
