@@ -164,6 +164,26 @@ online_resize() {
     echo "$capacity"; grep -q "RETURNED LOGICAL BLOCK ADDRESS:524287" <<< "$capacity"
 }
 check lun-resize-read-capacity online_resize
+echo "-- LUNs added and removed live (swiftport lun add / lun remove), with I/O on another LUN throughout"
+live_lun_add_remove() {
+    # A verified read/write load on another LUN of the target for the whole change,
+    # through Swiftport's DSM initiator: like Linux it retries the REPORTED LUNS DATA
+    # HAS CHANGED unit attention, and must see no error (iscsi-bench stops at any).
+    timeout 60 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --target "$TARGET" --seconds 8 --range-mi-b 16 > "$WORK/live-lun-io.txt" 2>&1 &
+    local io=$!
+    sleep 1
+    "${ADMIN[@]}" lun add "$TARGET" 7 --backend ram --size 64MiB "${SOCKET[@]}" || return 1
+    iscsi-ls -s "iscsi://127.0.0.1:$PORT/" | tee /dev/stderr | grep -q 'Lun:7' || return 1
+    iscsi-readcapacity16 "$URL/7" | tee /dev/stderr | grep -q "RETURNED LOGICAL BLOCK ADDRESS:131071" || return 1
+    "${ADMIN[@]}" lun remove "$TARGET" 7 "${SOCKET[@]}" || return 1
+    if iscsi-ls -s "iscsi://127.0.0.1:$PORT/" | grep -q 'Lun:7'; then echo "LUN 7 still listed"; return 1; fi
+    # READ(10) of the removed LUN: CHECK CONDITION, ILLEGAL REQUEST, LOGICAL UNIT NOT SUPPORTED (05/25/00).
+    local read; read=$("$BIN/swiftport" cdb --portal "127.0.0.1:$PORT" --target "$TARGET" --lun 7 28 00 00 00 00 00 00 00 01 00 --data-in 512)
+    echo "$read"; grep -Eq '^sense: 70 00 05( [0-9A-F]{2}){9} 25 00' <<< "$read" || return 1
+    wait "$io"; local status=$?
+    cat "$WORK/live-lun-io.txt"; return $status
+}
+check live-lun-add-remove live_lun_add_remove
 CDB=("$BIN/swiftport" cdb --portal "127.0.0.1:$PORT" --target "$TARGET" --lun 1)
 # SPC-4 §6.16: PR OUT parameter list: reservation key, service action key, scope-specific
 # address, then byte 20 with APTPL (bit 0).

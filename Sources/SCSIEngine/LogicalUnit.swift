@@ -14,10 +14,15 @@ final class LogicalUnit: Sendable {
         var unitAttentions = UnitAttentionState()
         /// Registrations and the persistent reservation (SPC-4 §5.12).
         var reservations = PersistentReservations()
+        /// The version of the unit's record in the ``ReservationStore`` that
+        /// `reservations` was loaded from or last saved as; nil: there is no record.
+        var reservationRecordVersion: ReservationRecord.Version?
         /// The I_T nexus holding a RESERVE(6)/(10) reservation (SPC-2 §5.5.1).
         var spc2ReservationHolder: ITNexus?
         /// The asymmetric access state through each target port group (SPC-4 §5.15).
         var accessStates: TargetPortGroupStates
+        /// Removed from its target device: commands still reaching it are refused.
+        var removed = false
 
         /// Why a command with `access` may not run through `nexus`'s target port group
         /// in its current asymmetric access state (SPC-4 §5.15.2.4); nil if it may.
@@ -43,7 +48,7 @@ final class LogicalUnit: Sendable {
 
     init(
         _ descriptor: LogicalUnitDescriptor, reservations: PersistentReservations = PersistentReservations(),
-        targetPortGroups: [TargetPortGroupDescriptor] = []
+        reservationRecordVersion: ReservationRecord.Version? = nil, targetPortGroups: [TargetPortGroupDescriptor] = []
     ) {
         self.descriptor = descriptor
         self.writeCache = Synchronization.Atomic(descriptor.writeCacheEnabled)
@@ -54,7 +59,7 @@ final class LogicalUnit: Sendable {
         self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: isThinProvisioned)
         self.state = NIOLockedValueBox(
             State(
-                reservations: reservations,
+                reservations: reservations, reservationRecordVersion: reservationRecordVersion,
                 accessStates: TargetPortGroupStates(targetPortGroups)))
     }
 

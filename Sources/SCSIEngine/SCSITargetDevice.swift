@@ -1,21 +1,24 @@
 import BlockStorage
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SCSIProtocol
+import Synchronization
 
 /// The device server of one SCSI target device (SAM-5 §4.6): its logical units, their
 /// SPC/SBC emulation, sense data, unit attentions and task management.
 ///
 /// The port layer (ISCSITransport) calls ``execute(_:)`` for each command and
 /// ``taskManagement(_:lun:nexus:)`` for each TMF; both are `async` and never block a
-/// thread: backend I/O is awaited. The set of logical units is fixed at init; their
+/// thread: backend I/O is awaited. Logical units are added and removed while commands
+/// run (``addLogicalUnit(_:)``, ``removeLogicalUnit(_:)``); their
 /// mutable state sits behind per-unit locks, so the class is `Sendable` and commands
 /// run concurrently.
 public final class SCSITargetDevice: Sendable {
     /// The iSCSI target name, reported as the SCSI name string of the target device.
     public let targetName: String
-    /// The logical units in ascending LUN order.
-    let units: [LogicalUnit]
+    /// The logical units in ascending LUN order, as they are now.
+    var units: [LogicalUnit] { currentUnits { $0.units } }
     let logger: Logger
     let allocator = ByteBufferAllocator()
     /// Where persistent reservations with APTPL are kept; nil: APTPL is not supported
@@ -29,61 +32,87 @@ public final class SCSITargetDevice: Sendable {
     /// Explicit ALUA (SPC-4 §5.15.2.8): initiators may change states with SET TARGET PORT
     /// GROUPS. Off, only the device server (the operator) changes them (implicit ALUA).
     public let explicitALUA: Bool
-    /// `units` indexed by LUN number, up to the highest configured: the per-command
-    /// lookup, without hashing.
-    private let unitsByNumber: [LogicalUnit?]
+    /// The current ``LogicalUnitTable``, read by every command. An atomic pointer, not a
+    /// lock, so that commands of different sessions do not contend for it; tables are
+    /// never freed (`everyTable` keeps them), so a command may go on using the one
+    /// it read after a unit was added or removed.
+    private let unitTable: Synchronization.Atomic<Unmanaged<LogicalUnitTable>>
+    /// Every table that was ever current, the current one last; its lock serializes
+    /// their replacement.
+    private let everyTable: NIOLockedValueBox<[LogicalUnitTable]>
 
-    /// Builds the device server. LUN numbers must be unique: a duplicate is our
-    /// caller's configuration bug, which the config parser rejects first.
-    ///
-    /// With a `stateDirectory`, persistent reservations registered with APTPL = 1 are
-    /// saved there (one file per logical unit, see ``FileReservationStore``) and
-    /// reloaded here. A directory that cannot be created is logged and APTPL is then
-    /// not offered.
+    /// Builds the device server without a reservation store: APTPL is not offered
+    /// (PTPL_C = 0). LUN numbers must be unique: a duplicate is our caller's
+    /// configuration bug, which the config parser rejects first.
     ///
     /// `targetPortGroups` are the ALUA target port groups with their initial states
     /// (SPC-4 §5.15); group tags must be unique (the config parser checks).
     public convenience init(
-        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, stateDirectory: String? = nil,
+        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger,
         targetPortGroups: [TargetPortGroupDescriptor] = [], explicitALUA: Bool = false
     ) {
-        var store: (any ReservationStore)?
-        if let stateDirectory {
-            do {
-                store = try FileReservationStore(directory: stateDirectory)
-            } catch {
-                logger.error("persistent reservations will not persist", metadata: ["error": "\(error)"])
-            }
-        }
         self.init(
-            targetName: targetName, logicalUnits: logicalUnits, logger: logger, reservationStore: store,
-            targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
+            targetName: targetName, units: logicalUnits.map { LogicalUnit($0, targetPortGroups: targetPortGroups) },
+            logger: logger, reservationStore: nil, targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
     }
 
     /// Builds the device server with persistent reservations kept in `reservationStore`
-    /// and restores what it holds for each logical unit (SPC-4 §5.12.5).
-    public init(
-        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: (any ReservationStore)?,
+    /// (APTPL, SPC-4 §5.12.5), after loading what it holds for each logical unit: the
+    /// units are attached with their reservations before any command reaches them.
+    /// The other parameters are those of ``init(targetName:logicalUnits:logger:targetPortGroups:explicitALUA:)``.
+    public static func restoring(
+        targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: any ReservationStore,
         targetPortGroups: [TargetPortGroupDescriptor] = [], explicitALUA: Bool = false
+    ) async -> SCSITargetDevice {
+        var units: [LogicalUnit] = []
+        for descriptor in logicalUnits {
+            units.append(
+                await restoredUnit(descriptor, from: reservationStore, targetPortGroups: targetPortGroups, logger: logger))
+        }
+        return SCSITargetDevice(
+            targetName: targetName, units: units, logger: logger, reservationStore: reservationStore,
+            targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
+    }
+
+    private init(
+        targetName: String, units: [LogicalUnit], logger: Logger, reservationStore: (any ReservationStore)?,
+        targetPortGroups: [TargetPortGroupDescriptor], explicitALUA: Bool
     ) {
         self.targetName = targetName
         self.logger = logger
         self.reservationStore = reservationStore
         self.targetPortGroups = targetPortGroups
         self.explicitALUA = explicitALUA
-        var unitsByNumber = [LogicalUnit?](repeating: nil, count: Int(logicalUnits.map(\.lun).max() ?? 0) + 1)
-        for descriptor in logicalUnits where unitsByNumber[Int(descriptor.lun)] == nil {
-            let reservations = Self.restoredReservations(of: descriptor, from: reservationStore, logger: logger)
-            unitsByNumber[Int(descriptor.lun)] = LogicalUnit(
-                descriptor, reservations: reservations, targetPortGroups: targetPortGroups)
+        let table = LogicalUnitTable(units)
+        self.unitTable = Synchronization.Atomic(Unmanaged.passUnretained(table))
+        self.everyTable = NIOLockedValueBox([table])
+    }
+
+    /// Runs `body` on the current unit table without retaining it (it is never freed).
+    @inline(__always)
+    private func currentUnits<T>(_ body: (LogicalUnitTable) -> T) -> T {
+        unitTable.load(ordering: .acquiring)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Replaces the units with what `change` makes of them (it throws to change
+    /// nothing). Commands that read the old table finish with it.
+    func replaceUnits(_ change: ([LogicalUnit]) throws(SCSIEngineError) -> [LogicalUnit]) throws(SCSIEngineError) {
+        let outcome = everyTable.withLockedValue { tables -> Result<Void, SCSIEngineError> in
+            do throws(SCSIEngineError) {
+                let table = LogicalUnitTable(try change(tables[tables.count - 1].units))
+                tables.append(table)
+                unitTable.store(Unmanaged.passUnretained(table), ordering: .releasing)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
         }
-        self.unitsByNumber = unitsByNumber
-        self.units = unitsByNumber.compactMap { $0 }
+        try outcome.get()
     }
 
     /// The logical unit numbered `lun`.
     func unit(numbered lun: UInt16) -> LogicalUnit? {
-        Int(lun) < unitsByNumber.count ? unitsByNumber[Int(lun)] : nil
+        currentUnits { $0.unit(numbered: lun) }
     }
 
     /// The logical unit that a command's LUN field (its 8-byte wire form) addresses.
@@ -217,6 +246,10 @@ public final class SCSITargetDevice: Sendable {
     ) throws(SenseData) -> Bool {
         let access = supported.reservationAccess.resolved(for: cdb)
         let admission = unit.withState { state -> Result<Bool, SenseData> in
+            if state.removed {
+                // Removed while the command waited its turn (it read the old table).
+                return .failure(SenseData(.logicalUnitNotSupported))
+            }
             if let attention = state.unitAttentions.take(for: nexus) {
                 return .failure(SenseData(attention))
             }

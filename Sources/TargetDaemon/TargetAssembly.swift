@@ -23,31 +23,29 @@ public enum TargetAssembly {
         } catch {
             throw DaemonError(.backendFailed, "cannot create state_dir \(stateDirectory): \(error)")
         }
+        // APTPL reservations persist under <state_dir>/reservations (SPC-4 §5.12.5).
+        let reservationStore: FileReservationStore
+        do {
+            reservationStore = try await FileReservationStore.open(directory: stateDirectory + "/reservations", threadPool: threadPool)
+        } catch {
+            throw DaemonError(.backendFailed, "\(error)")
+        }
         var exported: [ExportedTarget] = []
         for target in configuration.targets {
             var units: [LogicalUnitDescriptor] = []
             for lun in target.luns {
-                let device = try await openBackend(lun, dsm: configuration.dsm, threadPool: threadPool, logger: logger)
-                units.append(LogicalUnitDescriptor(
-                    lun: lun.id, device: device, vendor: lun.vendor, product: lun.product, revision: lun.revision,
-                    serial: lun.serial,
-                    // The designator comes from configuration only, so it is the same on
-                    // every portal and across restarts (what multipath stacks key on).
-                    naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: "\(target.name)/\(lun.id)/\(lun.serial)"),
-                    readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache, thinProvisioning: lun.thinProvisioning
-                ))
+                units.append(try await logicalUnit(lun, targetName: target.name, dsm: configuration.dsm, threadPool: threadPool, logger: logger))
             }
             var deviceLogger = logger
             deviceLogger[metadataKey: "target"] = "\(target.name)"
             let networks = target.allowedNetworks
+            let device = await SCSITargetDevice.restoring(
+                targetName: target.name, logicalUnits: units, logger: deviceLogger, reservationStore: reservationStore,
+                targetPortGroups: targetPortGroups(of: target), explicitALUA: target.explicitALUA)
             exported.append(ExportedTarget(
                 name: target.name,
                 alias: target.alias,
-                // APTPL reservations persist under <state_dir>/reservations (SPC-4 §5.12.6).
-                device: SCSITargetDevice(
-                    targetName: target.name, logicalUnits: units, logger: deviceLogger,
-                    stateDirectory: stateDirectory + "/reservations",
-                    targetPortGroups: targetPortGroups(of: target), explicitALUA: target.explicitALUA),
+                device: device,
                 credentials: target.auth.map(chapCredentials),
                 allowedInitiators: target.allowedInitiators,
                 peerAllowed: { peer in
@@ -59,6 +57,21 @@ public enum TargetAssembly {
             ))
         }
         return exported
+    }
+
+    /// Opens a LUN's backend and describes the logical unit, at start and for `lun add`.
+    public static func logicalUnit(
+        _ lun: LUNConfiguration, targetName: String, dsm: DSMSettings, threadPool: NIOThreadPool, logger: Logger
+    ) async throws -> LogicalUnitDescriptor {
+        let device = try await openBackend(lun, dsm: dsm, threadPool: threadPool, logger: logger)
+        return LogicalUnitDescriptor(
+            lun: lun.id, device: device, vendor: lun.vendor, product: lun.product, revision: lun.revision,
+            serial: lun.serial,
+            // The designator comes from configuration only, so it is the same on
+            // every portal and across restarts (what multipath stacks key on).
+            naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: "\(targetName)/\(lun.id)/\(lun.serial)"),
+            readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache, thinProvisioning: lun.thinProvisioning
+        )
     }
 
     /// Each portal group is an ALUA target port group (SPC-4 §5.15) with one target

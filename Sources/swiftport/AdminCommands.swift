@@ -56,11 +56,12 @@ struct FaultCommand: AsyncParsableCommand {
     }
 }
 
-/// `swiftport lun list|resize`: LUN sizes, and online resize.
+/// `swiftport lun list|resize|add|remove`: LUN sizes, online resize, and LUNs added
+/// and removed while the daemon runs.
 struct LUNCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lun",
-        abstract: "List the LUNs' sizes, or resize one online.",
+        abstract: "List the LUNs' sizes, resize one online, or add and remove LUNs live.",
         discussion: """
             swiftport lun list
             swiftport lun resize 0 2GiB [--target iqn....]
@@ -69,11 +70,21 @@ struct LUNCommand: AsyncParsableCommand {
             capacity (Linux: echo 1 > /sys/block/sdX/device/rescan if it does not).
             Shrinking drops the data past the new end. Change the size in the
             configuration file too: at the next start the configured size applies.
+
+            swiftport lun add TARGET LUN --backend ram --size 1GiB
+            swiftport lun add TARGET LUN --backend file --path FILE [--size SIZE] [--thick]
+            swiftport lun add TARGET LUN --backend block --path DEVICE
+              also: --block-size 512|4096, --serial S, --product P, --read-only
+            swiftport lun remove TARGET LUN
+            Initiators get REPORTED LUNS DATA HAS CHANGED and rescan (Linux:
+            iscsiadm -m session --rescan). A removed LUN first finishes the commands
+            in it, then answers LOGICAL UNIT NOT SUPPORTED. Change the configuration
+            file too: at the next start it applies.
             """
     )
     @OptionGroup var admin: AdminOptions
-    @Argument(help: "list or resize.") var action: String
-    @Argument(help: "For resize: the LUN number and the new size (e.g. 2GiB).") var values: [String] = []
+    @Argument(help: "list, resize, add or remove.") var action: String
+    @Argument(parsing: .allUnrecognized, help: "What the action takes (see above).") var values: [String] = []
     @Option(help: "The target whose LUN to resize, when several have that LUN.") var target: String?
     @Flag(help: "Print JSON (list).") var json = false
     func run() async throws {

@@ -71,7 +71,10 @@ struct SwiftportDaemon: AsyncParsableCommand {
         let eventLoops = MultiThreadedEventLoopGroup.singleton
         let server = TargetServer(services: services, group: eventLoops)
         let portals = PortalControl(server: server, services: services, logger: logger)
-        let adminCommands = AdminCommands(services: services, portals: portals)
+        let dsm = configuration.dsm
+        let adminCommands = AdminCommands(services: services, portals: portals) { lun, targetName in
+            try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: dsm, threadPool: threadPool, logger: logger)
+        }
         let group = ServiceGroup(
             services: [TargetService(
                 portals: portals, services: services,

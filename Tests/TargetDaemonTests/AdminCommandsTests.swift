@@ -25,7 +25,9 @@ struct AdminCommandsTests {
     static func commands(_ targets: [ExportedTarget]) -> AdminCommands {
         let services = TargetServices(targets: targets, logger: logger)
         let server = TargetServer(services: services, group: MultiThreadedEventLoopGroup.singleton)
-        return AdminCommands(services: services, portals: PortalControl(server: server, services: services, logger: logger))
+        return AdminCommands(services: services, portals: PortalControl(server: server, services: services, logger: logger)) { lun, targetName in
+            try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: DSMSettings(), threadPool: .singleton, logger: logger)
+        }
     }
 
     @Test("resize grows the LUN and list shows the new size")

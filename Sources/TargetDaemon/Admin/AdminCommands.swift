@@ -6,14 +6,20 @@ import SCSIProtocol
 /// Carries out admin requests against the running daemon. Every argument is checked;
 /// a bad request gets a message that says what to type instead, never a crash.
 public struct AdminCommands: Sendable {
+    /// Opens a LUN's backend for `lun add` (the daemon's thread pool and `[dsm]`
+    /// settings, as at start).
+    public typealias LogicalUnitOpener = @Sendable (_ lun: LUNConfiguration, _ targetName: String) async throws -> LogicalUnitDescriptor
+
     let services: TargetServices
     private let portals: PortalControl
     private let startedAt: Date
+    let openLogicalUnit: LogicalUnitOpener
 
-    public init(services: TargetServices, portals: PortalControl, startedAt: Date = Date()) {
+    public init(services: TargetServices, portals: PortalControl, startedAt: Date = Date(), openLogicalUnit: @escaping LogicalUnitOpener) {
         self.services = services
         self.portals = portals
         self.startedAt = startedAt
+        self.openLogicalUnit = openLogicalUnit
     }
 
     static let usage = """
@@ -21,6 +27,9 @@ public struct AdminCommands: Sendable {
                   fault list | fault set ADDR [--latency-ms N] [--drop-every N] [--fail-sense KEY/ASC/ASCQ] | fault clear ADDR
                   alua show [--json] | alua set LUN|all TPG STATE [--preferred|--no-preferred] [--target NAME]
                   lun list [--json] | lun resize LUN SIZE [--target NAME]
+                  lun add TARGET LUN --backend ram|file|block [--size SIZE] [--path PATH] [--block-size 512|4096]
+                          [--serial S] [--product P] [--read-only] [--thick]
+                  lun remove TARGET LUN
         """
 
     public func execute(_ request: AdminRequest) async -> AdminResponse {
@@ -60,6 +69,8 @@ public struct AdminCommands: Sendable {
         case ("alua", "set"): return try aluaSet(Array(words.dropFirst(2)))
         case ("lun", "list"): return try lunList(json: json)
         case ("lun", "resize"): return try await lunResize(Array(words.dropFirst(2)))
+        case ("lun", "add"): return try await lunAdd(Array(words.dropFirst(2)))
+        case ("lun", "remove"): return try await lunRemove(Array(words.dropFirst(2)))
         default:
             throw .usage("unknown request '\(words.joined(separator: " "))'\n\(Self.usage)")
         }
@@ -223,8 +234,8 @@ public struct AdminCommands: Sendable {
         guard let tag = UInt16(positional[1]), tag > 0 else {
             throw .usage("TPG must be a portal group tag from 1 to 65535, not '\(positional[1])'")
         }
-        guard let state = AsymmetricAccessState(name: positional[2]) else {
-            let words = AsymmetricAccessState.allCases.map(\.name).joined(separator: ", ")
+        guard let state = AsymmetricAccessState(name: positional[2]), SCSITargetDevice.implementedAccessStates.contains(state) else {
+            let words = SCSITargetDevice.implementedAccessStates.map(\.name).joined(separator: ", ")
             throw .usage("STATE must be one of \(words), not '\(positional[2])'")
         }
 
@@ -283,7 +294,7 @@ public struct AdminCommands: Sendable {
                 guard let every = Int(value), every >= 1 else { throw .usage("--drop-every takes a number >= 1, not '\(value)'") }
                 faults.dropEveryNthConnection = every
             case "--fail-sense":
-                guard let sense = PortalFaults.SenseTriple(parsing: value) else {
+                guard let sense = SenseCode(parsing: value) else {
                     throw .usage("--fail-sense takes KEY/ASC/ASCQ in hex, e.g. 02/04/0B, not '\(value)'")
                 }
                 faults.failWithSense = sense
