@@ -84,4 +84,26 @@ struct BlockingCallBatcherTests {
         try await pool.shutdownGracefully()
         await #expect(throws: NIOThreadPoolError.ThreadPoolInactive.self) { try await batcher.run { 1 } }
     }
+
+    @Test("a call whose task is cancelled before a pool thread starts it never runs; one already started runs to its end")
+    func poolCallCancelledBeforeItStarts() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let batcher = BlockingCallBatcher(threadPool: pool, spread: 1)
+        let ran = NIOLockedValueBox<[String]>([])
+        let gate = DispatchSemaphore(value: 0)
+        // Occupies the pool's one thread until the gate opens.
+        let busy = Task { try await batcher.run { ran.withLockedValue { $0.append("busy") }; gate.wait() } }
+        for _ in 0..<300 where ran.withLockedValue({ $0.isEmpty }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let queued = Task { try await batcher.run { ran.withLockedValue { $0.append("queued") } } }
+        try await Task.sleep(for: .milliseconds(50))
+        queued.cancel()
+        gate.signal()
+        try await busy.value
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        #expect(ran.withLockedValue { $0 } == ["busy"])
+        try await pool.shutdownGracefully()
+    }
 }
