@@ -39,7 +39,11 @@ let package = Package(
         ),
         .target(
             name: "ISCSISession",
-            dependencies: ["ISCSIProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ISCSIProtocol", "SCSIProtocol", "BlockStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -143,7 +147,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ISCSISessionTests",
-            dependencies: ["ISCSISession", "ISCSIProtocol", "ISCSITestSupport"],
+            dependencies: [
+                "ISCSISession", "ISCSIProtocol", "SCSIProtocol", "ISCSITestSupport", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

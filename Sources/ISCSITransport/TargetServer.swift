@@ -37,7 +37,7 @@ public final class TargetServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let framing = ISCSIFramingSettings()
                     try channel.pipeline.syncOperations.addHandler(
-                        TargetConnectionHandler(services: services, portal: portal, framing: framing, peer: channel.remoteAddress))
+                        TargetConnectionHandler(services: services, portal: portal, framing: framing, peer: channel.remoteAddress, localAddress: channel.localAddress))
                 }
             }
             .bind(host: portal.host, port: portal.port)

@@ -51,7 +51,7 @@ final class ConnectionHarness {
         try await channel.eventLoop.submit {
             let framing = ISCSIFramingSettings()
             try channel.pipeline.syncOperations.addHandler(
-                TargetConnectionHandler(services: services, portal: Self.portal, framing: framing, peer: peer))
+                TargetConnectionHandler(services: services, portal: Self.portal, framing: framing, peer: peer, localAddress: nil))
         }.get()
         try await channel.connect(to: peer).get()
         self.channel = channel

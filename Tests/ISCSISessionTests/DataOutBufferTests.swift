@@ -2,7 +2,7 @@ import BlockStorage
 import NIOCore
 import Testing
 
-@testable import ISCSITransport
+@testable import ISCSISession
 
 /// How a task's write data is kept from immediate data and Data-Out PDUs: as the
 /// buffers they arrived in, never copied.
