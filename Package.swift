@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ISCSITransportTests",
             dependencies: [
-                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends", "BlockStorage",
+                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "SCSIProtocol", "LUNBackends", "BlockStorage",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import SCSIProtocol
+import Synchronization
 
 /// Faults an operator injects on a portal to test initiators' multipath handling
 /// (`swiftport fault ...`). Each stays until cleared.
@@ -34,6 +35,9 @@ public final class FaultInjector: Sendable {
         var acceptedConnections: [Portal: Int] = [:]
     }
     private let state = NIOLockedValueBox(State())
+    /// Whether any portal has a latency or failure fault: the per-command check, one
+    /// atomic load, so the lock is taken per command only while faults are set.
+    private let commandFaultsSet = Atomic<Bool>(false)
 
     public init() {}
 
@@ -42,12 +46,21 @@ public final class FaultInjector: Sendable {
         state.withLockedValue { state in
             state.faults[portal] = faults.isEmpty ? nil : faults
             state.acceptedConnections[portal] = 0
+            let set = state.faults.values.contains { $0.latencyMilliseconds != nil || $0.failWithSense != nil }
+            commandFaultsSet.store(set, ordering: .releasing)
         }
     }
 
     /// The faults in force on a portal.
     public func faults(on portal: Portal) -> PortalFaults {
         state.withLockedValue { $0.faults[portal] ?? PortalFaults() }
+    }
+
+    /// The latency and failure faults that apply to a command on `portal`, nil when
+    /// there are none (the common case, without taking the lock).
+    func commandFaults(on portal: Portal) -> PortalFaults? {
+        guard commandFaultsSet.load(ordering: .acquiring) else { return nil }
+        return state.withLockedValue { $0.faults[portal] }
     }
 
     /// Every portal with a fault set.

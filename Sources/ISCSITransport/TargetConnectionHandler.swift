@@ -298,9 +298,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         )
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let faults = services.faults.faults(on: portal)
-        let delay = faults.latencyMilliseconds.map { TimeAmount.milliseconds(Int64($0)) }
-        if let sense = faults.failWithSense {
+        let faults = services.faults.commandFaults(on: portal)
+        let delay = faults?.latencyMilliseconds.map { TimeAmount.milliseconds(Int64($0)) }
+        if let sense = faults?.failWithSense {
             let result = SCSICommandResult(status: .checkCondition, sense: sense.fixedFormatSense)
             eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.finished(tag, result) }
             return

@@ -1,3 +1,4 @@
+import SCSIProtocol
 import Testing
 
 @testable import ISCSITransport
@@ -33,5 +34,17 @@ struct FaultInjectorTests {
         let drops = (1...6).map { _ in injector.shouldDropNewConnection(on: first) }
         #expect(drops == [false, false, true, false, false, true])
         #expect(!injector.shouldDropNewConnection(on: second))
+    }
+
+    @Test("a command sees latency and failure faults of its portal; a drop-only fault costs it nothing")
+    func commandFaults() {
+        let injector = FaultInjector()
+        injector.set(PortalFaults(dropEveryNthConnection: 2), on: second)
+        #expect(injector.commandFaults(on: second) == nil)
+        injector.set(PortalFaults(failWithSense: SenseCode(key: .notReady, asc: 0x04, ascq: 0x0A)), on: first)
+        #expect(injector.commandFaults(on: first)?.failWithSense?.asc == 0x04)
+        #expect(injector.commandFaults(on: second)?.failWithSense == nil)
+        injector.set(PortalFaults(), on: first)
+        #expect(injector.commandFaults(on: first) == nil)
     }
 }
