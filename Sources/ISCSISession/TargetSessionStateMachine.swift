@@ -71,7 +71,11 @@ public struct TargetSessionStateMachine {
 
     /// One task for the device server.
     public struct TaskExecution {
-        public let command: SCSICommandRequest
+        public let initiatorTaskTag: InitiatorTaskTag
+        public let cdb: [UInt8]
+        public let lun: UInt64
+        public let expectedDataTransferLength: UInt32
+        public let attribute: TaskAttribute
         /// The write data as it arrived (nil for a command without Data-Out).
         public let dataOut: SegmentedBuffer?
     }
@@ -318,8 +322,11 @@ extension TargetSessionStateMachine {
         case taskManagement(TaskManagementRequest)
     }
 
-    /// One SCSI task of this session, from its command PDU to its response.
-    private struct SCSITask {
+    /// One SCSI task of this session, from its command PDU to its response. A class
+    /// so that the per-command updates happen in place, with one table lookup each and
+    /// no copy of the task; the tasks are the machine's alone (it is never copied while
+    /// driven).
+    private final class SCSITask {
         enum Execution {
             case notStarted
             /// In the device server; its Swift task once known (nil when it has not
@@ -454,19 +461,20 @@ extension TargetSessionStateMachine {
         mutating func deliver(_ item: Ordered, actions: inout [Action]) {
             switch item {
             case .scsi(let tag):
-                guard let lun = tasks[tag]?.command.lun else { return }  // aborted while waiting
-                tasks[tag]!.delivered = true
-                let attribute = tasks[tag]!.command.attribute
+                guard let task = tasks[tag] else { return }  // aborted while waiting
+                task.delivered = true
+                let lun = task.command.lun
+                let attribute = task.command.attribute
                 if attribute == .headOfQueue {
                     // Starts before the dormant tasks (SAM-5 §8.6.4).
                 } else if heldByOrdered.contains(where: { tasks[$0]?.command.lun == lun })
                     || attribute == .ordered && hasEarlierUnstartedTask(onLUN: lun, other: tag)
                 {
-                    tasks[tag]!.held = true
+                    task.held = true
                     heldByOrdered.append(tag)
                     return
                 }
-                startIfReady(tag, actions: &actions)
+                startIfReady(task, actions: &actions)
             case .nop(let nop):
                 // §11.19: a NOP-Out with a valid ITT is answered with a NOP-In echoing its data.
                 var reply = NOPIn()
@@ -488,7 +496,7 @@ extension TargetSessionStateMachine {
                 reject(.protocolError, header: command.encodedHeader(), because: "SCSI Command in a discovery session (§4.3)", actions: &actions)
                 return
             }
-            guard tasks[command.initiatorTaskTag] == nil else {
+            guard tasks.index(forKey: command.initiatorTaskTag) == nil else {
                 reject(.taskInProgress, header: command.encodedHeader(), because: "Initiator Task Tag \(command.initiatorTaskTag) is already in use", actions: &actions)
                 return
             }
@@ -502,7 +510,7 @@ extension TargetSessionStateMachine {
                 actions.append(.log(.debug, "dropping SCSI Command with CmdSN \(command.cmdSN) outside the window"))
                 return
             }
-            var task = SCSITask(command: command)
+            let task = SCSITask(command: command)
             if command.isWrite, command.expectedDataTransferLength > 0 {
                 task.dataOut.append(command.data)
                 task.transfer = WriteTransfer(
@@ -516,7 +524,7 @@ extension TargetSessionStateMachine {
             }
             let tag = command.initiatorTaskTag
             tasks[tag] = task
-            if task.transfer != nil { sendReadyToTransfer(tag, actions: &actions) }
+            if task.transfer != nil { sendReadyToTransfer(task, actions: &actions) }
             order(.scsi(tag), cmdSN: command.cmdSN, immediate: command.immediate, actions: &actions)
         }
 
@@ -533,24 +541,21 @@ extension TargetSessionStateMachine {
                 reject(.protocolError, header: dataOut.encodedHeader(), because: "Data-Out for task \(tag): \(error)", actions: &actions)
                 return
             }
-            tasks[tag]!.dataOut.append(dataOut.data)
-            tasks[tag]!.transfer = transfer
-            sendReadyToTransfer(tag, actions: &actions)
-            startIfReady(tag, actions: &actions)
+            task.dataOut.append(dataOut.data)
+            task.transfer = transfer
+            sendReadyToTransfer(task, actions: &actions)
+            startIfReady(task, actions: &actions)
         }
 
         /// Issues whatever R2Ts the task's transfer allows now (§11.8).
-        mutating func sendReadyToTransfer(_ tag: InitiatorTaskTag, actions: inout [Action]) {
-            var nextTag = nextTransferTag
-            let requests = tasks[tag]!.transfer!.nextRequests { Self.makeTransferTag(&nextTag) }
-            nextTransferTag = nextTag
+        mutating func sendReadyToTransfer(_ task: SCSITask, actions: inout [Action]) {
+            let requests = task.transfer!.nextRequests { Self.makeTransferTag(&nextTransferTag) }
             guard !requests.isEmpty else { return }
-            tasks[tag]!.r2tCount += UInt32(requests.count)
-            let lun = tasks[tag]!.command.lun
+            task.r2tCount += UInt32(requests.count)
             for request in requests {
                 var r2t = ReadyToTransfer()
-                r2t.lun = lun
-                r2t.initiatorTaskTag = tag
+                r2t.lun = task.command.lun
+                r2t.initiatorTaskTag = task.command.initiatorTaskTag
                 r2t.targetTransferTag = request.targetTransferTag
                 r2t.sequence = currentStatus
                 r2t.r2tSN = request.r2tSN
@@ -562,22 +567,26 @@ extension TargetSessionStateMachine {
 
         /// Hands a task to the device server once it is in order, not held, and its
         /// data is complete.
-        mutating func startIfReady(_ tag: InitiatorTaskTag, actions: inout [Action]) {
-            guard let task = tasks[tag] else { return }
+        mutating func startIfReady(_ task: SCSITask, actions: inout [Action]) {
             guard !task.held else {
                 releaseHeldTasks(actions: &actions)
                 return
             }
             guard task.delivered, task.notStarted, task.dataComplete else { return }
-            tasks[tag]!.execution = .executing(nil)
+            task.execution = .executing(nil)
             tasksInDeviceServer += 1
-            actions.append(.execute(TaskExecution(command: task.command, dataOut: tasks[tag]!.dataOut.take())))
+            let command = task.command
+            actions.append(.execute(TaskExecution(
+                initiatorTaskTag: command.initiatorTaskTag, cdb: command.cdb, lun: command.lun,
+                expectedDataTransferLength: command.expectedDataTransferLength, attribute: command.attribute,
+                dataOut: task.dataOut.take()
+            )))
             if !heldByOrdered.isEmpty { releaseHeldTasks(actions: &actions) }
         }
 
         mutating func taskStarted(_ tag: InitiatorTaskTag, execution: _Concurrency.Task<Void, Never>) {
-            guard case .executing(nil) = tasks[tag]?.execution else { return }
-            tasks[tag]!.execution = .executing(execution)
+            guard let task = tasks[tag], case .executing(nil) = task.execution else { return }
+            task.execution = .executing(execution)
         }
 
         /// Whether a task of this session on `lun`, delivered before `other` and not
@@ -608,8 +617,8 @@ extension TargetSessionStateMachine {
                     continue
                 }
                 heldByOrdered.remove(at: index)
-                tasks[tag]!.held = false
-                startIfReady(tag, actions: &actions)
+                task.held = false
+                startIfReady(task, actions: &actions)
                 index = 0  // starting it may have changed what the others wait for
                 blocked = []
             }
@@ -813,7 +822,7 @@ extension TargetSessionStateMachine {
             for (tag, task) in tasks where affected(tag, task) {
                 switch task.execution {
                 case .executing(let execution):
-                    tasks[tag]!.execution = .aborting
+                    task.execution = .aborting
                     if let execution { actions.append(.cancel(execution)) }
                     inDeviceServer.insert(tag)
                 case .aborting:

@@ -33,11 +33,14 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// The actions of the event being performed; reused, so an event costs no allocation.
     private var actions: [Action] = []
     private var batch: [Action] = []
-    /// Set while actions are performed. A task that completes inside `execute` (its
-    /// backend did not suspend) is reported after the batch, so that the PDUs of one
-    /// event leave in the order the machine numbered them (StatSN).
+    /// Set while actions are performed. What the machine says meanwhile (a task that
+    /// completes inside `execute` because its backend did not suspend) is performed
+    /// after the rest of the batch, so PDUs leave in the order the machine numbered
+    /// them (StatSN).
     private var performing = false
-    private var finishedDuringPerform: [(InitiatorTaskTag, SCSICommandResult)] = []
+    /// The task being started by `execute` finished inside the call: there is no
+    /// handle to keep for it.
+    private var finishedInsideExecute = false
     /// The `EventLoopTaskExecutor` of this connection's loop, made on first use.
     private var taskExecutor: EventLoopTaskExecutor?
     /// A flush is queued on the loop (see `scheduleFlush`).
@@ -144,18 +147,15 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             // What performing an action makes the machine say goes into `actions`,
             // for the next round.
             swap(&actions, &batch)
-            for action in batch { perform(action) }
-            batch.removeAll(keepingCapacity: true)
-            if !finishedDuringPerform.isEmpty {
-                for (tag, result) in finishedDuringPerform { machine.taskFinished(tag, result, actions: &actions) }
-                finishedDuringPerform.removeAll(keepingCapacity: true)
-            }
+            // Taken out from the end, so each action is moved out of the array, not copied.
+            batch.reverse()
+            while let action = batch.popLast() { perform(action) }
         }
         performing = false
     }
 
-    private func perform(_ action: Action) {
-        switch action {
+    private func perform(_ action: consuming Action) {
+        switch consume action {
         case .send(let pdu):
             write(pdu)
         case .execute(let execution):
@@ -289,12 +289,11 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// resumes on the loop's executor.
     private func execute(_ execution: TargetSessionStateMachine.TaskExecution) {
         guard let device, let nexus, let context else { return }
-        let request = execution.command
-        let tag = request.initiatorTaskTag
+        let tag = execution.initiatorTaskTag
         let command = SCSICommand(
-            cdb: request.cdb, lun: request.lun, dataOutSegments: execution.dataOut,
-            expectedDataTransferLength: request.expectedDataTransferLength, nexus: nexus,
-            taskAttribute: Self.taskAttributes[Int(request.attribute.rawValue)]
+            cdb: execution.cdb, lun: execution.lun, dataOutSegments: execution.dataOut,
+            expectedDataTransferLength: execution.expectedDataTransferLength, nexus: nexus,
+            taskAttribute: Self.taskAttributes[Int(execution.attribute.rawValue)]
         )
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -305,6 +304,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.finished(tag, result) }
             return
         }
+        finishedInsideExecute = false
         // The closure is written here, not stored first, so no reabstraction thunk (an
         // async frame each) stands between the task and the command.
         let task = _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop)) {
@@ -317,12 +317,13 @@ final class TargetConnectionHandler: ChannelInboundHandler {
                 eventLoop.execute { handler.value.finished(tag, result) }
             }
         }
-        machine.taskStarted(tag, execution: task)
+        if !finishedInsideExecute { machine.taskStarted(tag, execution: task) }
     }
 
     private func finished(_ tag: InitiatorTaskTag, _ result: SCSICommandResult) {
         if performing {
-            finishedDuringPerform.append((tag, result))
+            finishedInsideExecute = true
+            machine.taskFinished(tag, result, actions: &actions)
         } else {
             handle { $0.taskFinished(tag, result, actions: &$1) }
         }
@@ -369,16 +370,16 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// Encodes and writes one PDU (flushed at the end of the read batch or event). The
     /// per-command PDUs are written through the generic path, not boxed in an
     /// existential on the way.
-    private func write(_ pdu: ISCSIPDU, promise: EventLoopPromise<Void>? = nil) {
+    private func write(_ pdu: consuming ISCSIPDU, promise: EventLoopPromise<Void>? = nil) {
         guard let context else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        switch pdu {
+        switch consume pdu {
         case .dataIn(let message): ISCSIPDUEncoder.write(message, settings: framing, context: context, promise: promise)
         case .scsiResponse(let message): ISCSIPDUEncoder.write(message, settings: framing, context: context, promise: promise)
         case .readyToTransfer(let message): ISCSIPDUEncoder.write(message, settings: framing, context: context, promise: promise)
-        default: ISCSIPDUEncoder.write(pdu.message, settings: framing, context: context, promise: promise)
+        case let other: ISCSIPDUEncoder.write(other.message, settings: framing, context: context, promise: promise)
         }
     }
 

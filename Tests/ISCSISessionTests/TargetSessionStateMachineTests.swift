@@ -151,7 +151,7 @@ struct TargetSessionStateMachineTests {
     }
 
     static func executed(_ actions: [Action]) -> [UInt32] {
-        actions.compactMap { if case .execute(let execution) = $0 { execution.command.initiatorTaskTag.rawValue } else { nil } }
+        actions.compactMap { if case .execute(let execution) = $0 { execution.initiatorTaskTag.rawValue } else { nil } }
     }
 
     static func responses(_ actions: [Action]) -> [SCSIResponse] {
