@@ -8,6 +8,9 @@ import PackageDescription
 // instructions in callgrind. Debug builds, which every unit test runs, keep them.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    // Each file imports the modules whose members it uses (SE-0444), so Package.swift
+    // can list exactly what a target imports (scripts/check-imports.sh).
+    .enableUpcomingFeature("MemberImportVisibility"),
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
@@ -21,7 +24,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -39,14 +41,14 @@ let package = Package(
         ),
         .target(
             name: "ISCSISession",
-            dependencies: ["ISCSIProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ISCSIProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
-        .target(
-            name: "SCSIProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: strict
-        ),
+        .target(name: "SCSIProtocol", swiftSettings: strict),
         .target(
             name: "BlockStorage",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
@@ -54,7 +56,12 @@ let package = Package(
         ),
         .target(
             name: "SCSIEngine",
-            dependencies: ["SCSIProtocol", "BlockStorage", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SCSIProtocol", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -63,6 +70,7 @@ let package = Package(
                 "BlockStorage", "CStreamingCopy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
@@ -73,20 +81,19 @@ let package = Package(
                 "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "TargetDaemon",
             dependencies: [
-                "ISCSITransport", "ISCSISession", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage", "RemoteLUN",
-                "MultipathDSM",
+                "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage",
+                "RemoteLUN", "MultipathDSM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -94,7 +101,12 @@ let package = Package(
         .executableTarget(
             name: "swiftportd",
             dependencies: [
-                "TargetDaemon",
+                "TargetDaemon", "ISCSITransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -102,7 +114,8 @@ let package = Package(
         .executableTarget(
             name: "swiftport",
             dependencies: [
-                "TargetDaemon", "RemoteLUN", "MultipathDSM", "ISCSITransport",
+                "TargetDaemon", "RemoteLUN", "MultipathDSM", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol",
+                "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +132,7 @@ let package = Package(
         .target(
             name: "RemoteLUN",
             dependencies: [
-                "ISCSITransport", "ISCSISession", "ISCSIProtocol", "MultipathDSM", "BlockStorage",
+                "ISCSITransport", "ISCSISession", "ISCSIProtocol", "MultipathDSM", "SCSIProtocol", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,35 +141,46 @@ let package = Package(
         .target(
             name: "ISCSITestSupport",
             dependencies: [
-                "ISCSIProtocol", "BlockStorage",
+                "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ISCSIProtocolTests",
             dependencies: [
-                "ISCSIProtocol", "CCRC32C", "ISCSITestSupport",
+                "ISCSIProtocol", "CCRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ISCSISessionTests",
-            dependencies: ["ISCSISession", "ISCSIProtocol", "ISCSITestSupport"],
+            dependencies: ["ISCSISession", "ISCSIProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SCSIEngineTests",
-            dependencies: ["SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "CStreamingCopy", "ISCSITestSupport"],
+            dependencies: [
+                "SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "CStreamingCopy", "ISCSITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ISCSITransportTests",
             dependencies: [
-                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "LUNBackends", "BlockStorage",
+                "ISCSITransport", "ISCSIProtocol", "ISCSISession", "ISCSITestSupport", "SCSIEngine", "LUNBackends", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -173,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "RemoteLUNTests",
             dependencies: [
-                "RemoteLUN", "MultipathDSM", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage", "ISCSITransport", "ISCSIProtocol",
+                "RemoteLUN", "MultipathDSM", "SCSIProtocol", "SCSIEngine", "LUNBackends", "ISCSITransport", "ISCSIProtocol",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -181,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "TargetDaemonTests",
             dependencies: [
-                "TargetDaemon", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport",
+                "TargetDaemon", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport", "MultipathDSM",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

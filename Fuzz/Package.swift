@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "ISCSIFuzz",
             dependencies: [
-                "ISCSIProtocol", "ISCSISession",
+                "CCRC32C", "ISCSIProtocol", "ISCSISession",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ISCSIProtocol
+import ISCSISession
 import ISCSITransport
 import Logging
 import NIOCore

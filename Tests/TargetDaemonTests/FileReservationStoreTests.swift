@@ -1,4 +1,5 @@
 import Foundation
+import ISCSITransport
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,4 +1,5 @@
 import Foundation
+import ISCSIProtocol
 import ISCSITransport
 import SCSIEngine
 import SCSIProtocol
