@@ -86,11 +86,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The configuration file: TOML parser, model, validation with file:line errors.
+        // Pure: no NIO, no daemon; the engine and the DSM only for the values they accept.
+        .target(
+            name: "DaemonConfiguration",
+            dependencies: ["SCSIEngine", "SCSIProtocol", "MultipathDSM"],
+            swiftSettings: strict
+        ),
         .target(
             name: "TargetDaemon",
             dependencies: [
-                "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage",
-                "RemoteLUN", "MultipathDSM",
+                "DaemonConfiguration", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine",
+                "LUNBackends", "BlockStorage", "RemoteLUN", "MultipathDSM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "swiftportd",
             dependencies: [
-                "TargetDaemon", "ISCSITransport",
+                "TargetDaemon", "DaemonConfiguration", "ISCSITransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "swiftport",
             dependencies: [
-                "TargetDaemon", "RemoteLUN", "MultipathDSM", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol",
+                "TargetDaemon", "DaemonConfiguration", "RemoteLUN", "MultipathDSM", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol",
                 "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,9 +210,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "DaemonConfigurationTests",
+            dependencies: ["DaemonConfiguration", "SCSIProtocol", "MultipathDSM"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "TargetDaemonTests",
             dependencies: [
-                "TargetDaemon", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport", "MultipathDSM",
+                "TargetDaemon", "DaemonConfiguration", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

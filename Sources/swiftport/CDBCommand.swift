@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import ISCSIProtocol
 import ISCSISession
 import ISCSITransport

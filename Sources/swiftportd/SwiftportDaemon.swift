@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import ISCSITransport
 import Logging
 import NIOCore
