@@ -20,6 +20,11 @@ let package = Package(
     products: [
         .executable(name: "swiftportd", targets: ["swiftportd"]),
         .executable(name: "swiftport", targets: ["swiftport"]),
+        // For the Fuzz/ and Benchmarks/ packages beside this one, which build the code
+        // under test from here (.package(path: "..")).
+        .library(name: "ISCSIProtocol", targets: ["ISCSIProtocol"]),
+        .library(name: "ISCSISession", targets: ["ISCSISession"]),
+        .library(name: "CCRC32C", targets: ["CCRC32C"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
