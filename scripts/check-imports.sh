@@ -16,10 +16,12 @@ toolchain_modules=" Foundation FoundationEssentials Glibc Musl Darwin Dispatch S
 packages=("$@")
 ((${#packages[@]})) || packages=(. Fuzz Benchmarks)
 
+# Its own scratch path: dump-package must not wait for a build's lock on .build.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/check-imports.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
 mismatches=0
 for package in "${packages[@]}"; do
-    # Its own scratch path: dump-package must not wait for a build's lock on .build.
-    manifest=$(swift package --package-path "$package" --scratch-path "${TMPDIR:-/tmp}/check-imports-$$" dump-package)
+    manifest=$(swift package --package-path "$package" --scratch-path "$scratch" dump-package)
     while IFS=$'\t' read -r target directory declared; do
         [[ -d $package/$directory ]] || continue
         files=$(find "$package/$directory" -name '*.swift')
@@ -42,7 +44,6 @@ for package in "${packages[@]}"; do
            ([.dependencies[] | (.byName // .target // .product)[0]] | join(" "))]
         | @tsv' <<<"$manifest")
 done
-rm -rf "${TMPDIR:-/tmp}/check-imports-$$"
 if ((mismatches)); then
     echo "check-imports: $mismatches mismatch(es) between imports and Package.swift" >&2
     exit 1
