@@ -8,6 +8,9 @@ import PackageDescription
 // instructions in callgrind. Debug builds, which every unit test runs, keep them.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    // Each file imports the modules whose members it uses (SE-0444), so Package.swift
+    // can list exactly what a target imports (scripts/check-imports.sh).
+    .enableUpcomingFeature("MemberImportVisibility"),
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
@@ -17,11 +20,15 @@ let package = Package(
     products: [
         .executable(name: "swiftportd", targets: ["swiftportd"]),
         .executable(name: "swiftport", targets: ["swiftport"]),
+        // For the Fuzz/ and Benchmarks/ packages beside this one, which build the code
+        // under test from here (.package(path: "..")).
+        .library(name: "ISCSIProtocol", targets: ["ISCSIProtocol"]),
+        .library(name: "ISCSISession", targets: ["ISCSISession"]),
+        .library(name: "CCRC32C", targets: ["CCRC32C"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -41,8 +48,8 @@ let package = Package(
             name: "ISCSISession",
             dependencies: [
                 "ISCSIProtocol", "SCSIProtocol", "BlockStorage",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -58,7 +65,12 @@ let package = Package(
         ),
         .target(
             name: "SCSIEngine",
-            dependencies: ["SCSIProtocol", "BlockStorage", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SCSIProtocol", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -67,6 +79,7 @@ let package = Package(
                 "BlockStorage", "CStreamingCopy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
@@ -77,20 +90,26 @@ let package = Package(
                 "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: strict
+        ),
+        // The configuration file: TOML parser, model, validation with file:line errors.
+        // Pure: no NIO, no daemon; the engine and the DSM only for the values they accept.
+        .target(
+            name: "DaemonConfiguration",
+            dependencies: ["SCSIEngine", "SCSIProtocol", "MultipathDSM"],
             swiftSettings: strict
         ),
         .target(
             name: "TargetDaemon",
             dependencies: [
-                "ISCSITransport", "ISCSISession", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage", "RemoteLUN",
-                "MultipathDSM",
+                "DaemonConfiguration", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine",
+                "LUNBackends", "BlockStorage", "RemoteLUN", "MultipathDSM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -98,7 +117,12 @@ let package = Package(
         .executableTarget(
             name: "swiftportd",
             dependencies: [
-                "TargetDaemon",
+                "TargetDaemon", "DaemonConfiguration", "ISCSITransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -106,7 +130,8 @@ let package = Package(
         .executableTarget(
             name: "swiftport",
             dependencies: [
-                "TargetDaemon", "RemoteLUN", "MultipathDSM", "ISCSITransport",
+                "TargetDaemon", "DaemonConfiguration", "RemoteLUN", "MultipathDSM", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol",
+                "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,7 +148,7 @@ let package = Package(
         .target(
             name: "RemoteLUN",
             dependencies: [
-                "ISCSITransport", "ISCSISession", "ISCSIProtocol", "MultipathDSM", "BlockStorage",
+                "ISCSITransport", "ISCSISession", "ISCSIProtocol", "MultipathDSM", "SCSIProtocol", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,15 +157,18 @@ let package = Package(
         .target(
             name: "ISCSITestSupport",
             dependencies: [
-                "ISCSIProtocol", "BlockStorage",
+                "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ISCSIProtocolTests",
             dependencies: [
-                "ISCSIProtocol", "CCRC32C", "ISCSITestSupport",
+                "ISCSIProtocol", "CCRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: strict
@@ -148,22 +176,30 @@ let package = Package(
         .testTarget(
             name: "ISCSISessionTests",
             dependencies: [
-                "ISCSISession", "ISCSIProtocol", "SCSIProtocol", "ISCSITestSupport", "BlockStorage",
+                "ISCSISession", "ISCSIProtocol", "SCSIProtocol", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SCSIEngineTests",
-            dependencies: ["SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "CStreamingCopy", "ISCSITestSupport"],
+            dependencies: [
+                "SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends", "CStreamingCopy", "ISCSITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ISCSITransportTests",
             dependencies: [
-                "ISCSITransport", "ISCSITestSupport", "SCSIEngine", "SCSIProtocol", "LUNBackends", "BlockStorage",
+                "ISCSITransport", "ISCSIProtocol", "ISCSISession", "ISCSITestSupport", "SCSIEngine", "SCSIProtocol", "LUNBackends", "BlockStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -180,15 +216,20 @@ let package = Package(
         .testTarget(
             name: "RemoteLUNTests",
             dependencies: [
-                "RemoteLUN", "MultipathDSM", "SCSIProtocol", "SCSIEngine", "LUNBackends", "BlockStorage", "ISCSITransport", "ISCSIProtocol",
+                "RemoteLUN", "MultipathDSM", "SCSIProtocol", "SCSIEngine", "LUNBackends", "ISCSITransport", "ISCSIProtocol",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
+            name: "DaemonConfigurationTests",
+            dependencies: ["DaemonConfiguration", "SCSIProtocol", "MultipathDSM"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "TargetDaemonTests",
             dependencies: [
-                "TargetDaemon", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport",
+                "TargetDaemon", "DaemonConfiguration", "SCSIEngine", "SCSIProtocol", "LUNBackends", "ISCSITransport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -5,33 +5,31 @@
 //
 //     cd Benchmarks && swift package --disable-sandbox benchmark
 //
-// ISCSIProtocol and CCRC32C are compiled here from the main package's sources (the
-// symlinks under Sources/), since the main package exports no library products.
+// ISCSIProtocol is the main package's library product (../Package.swift), built as the
+// daemon builds it.
 import PackageDescription
 
 let package = Package(
     name: "swiftport-benchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS("26.0")],
     dependencies: [
+        // Named, so that the product below does not depend on the checkout's directory name.
+        .package(name: "swiftport", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // No default traits: the malloc and ARC interposers are not needed for these
         // figures (time and instructions), and the ARC one is not in the local mirror.
         .package(url: "https://github.com/ordo-one/package-benchmark", exact: "1.38.1", traits: []),
     ],
     targets: [
-        .target(name: "CCRC32C"),
-        .target(
-            name: "ISCSIProtocol",
-            dependencies: ["CCRC32C", .product(name: "NIOCore", package: "swift-nio")]
-        ),
         .executableTarget(
             name: "ProtocolBenchmarks",
             dependencies: [
-                "ISCSIProtocol", "CCRC32C",
+                .product(name: "ISCSIProtocol", package: "swiftport"),
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/ProtocolBenchmarks",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
     ]

@@ -33,11 +33,12 @@ if [[ -z "${ASAN_SYMBOLIZER_PATH:-}" ]] && command -v llvm-symbolizer >/dev/null
     export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"
 fi
 
-# libFuzzer + coverage everywhere, ASan for every Swift module and for CCRC32C (its
-# cSettings); see Fuzz/Package.swift for why the flags are split this way. The first
-# build compiles swift-nio and swift-crypto (BoringSSL) and takes several minutes on
-# two cores; later builds are incremental.
-build=(swift build --package-path "$fuzz_dir" -c release --product ISCSIFuzz --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address)
+# libFuzzer + coverage everywhere, ASan for every Swift and C module, the run-time
+# exclusivity checks kept; see Fuzz/Package.swift for why the flags are split this way.
+# The first build compiles swift-nio and swift-crypto (BoringSSL) and takes several
+# minutes on two cores; later builds are incremental.
+build=(swift build --package-path "$fuzz_dir" -c release --product ISCSIFuzz --sanitize=fuzzer
+    -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address -Xswiftc -enforce-exclusivity=checked)
 echo "==> ${build[*]}"
 "${build[@]}"
 binary="$("${build[@]}" --show-bin-path)/ISCSIFuzz"

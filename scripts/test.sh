@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
+echo "== imports: each target declares exactly the modules it imports"
+scripts/check-imports.sh
+
 echo "== build"
 swift build --build-tests
 

@@ -1,4 +1,5 @@
 import ISCSIProtocol
+import NIOCore
 
 /// Data-Out sequencing of one write command (RFC 7143 §11.7, §11.8, §13.10-§13.17): immediate data, then unsolicited Data-Out up to FirstBurstLength when
 /// InitialR2T=No, then R2Ts of at most MaxBurstLength, MaxOutstandingR2T at a time.

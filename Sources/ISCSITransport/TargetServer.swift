@@ -1,5 +1,4 @@
 import ISCSIProtocol
-import Logging
 import NIOCore
 import NIOPosix
 

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 extension DSMScanReport {
     /// The report as a JSON object `{"devices": […], "unclaimed": […]}` with stable key
     /// order; names follow the text rendering.

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 extension DSMScanReport {
     /// The report as `multipath -ll` would lay it out: a device line, a settings line,
     /// then one branch per target port group with its paths.

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// What `swiftport dsm scan` prints: every claimed device with its paths, and the paths
 /// left unclaimed. Rendered as ``text`` (shaped like `multipath -ll`) or ``json``.
 public struct DSMScanReport: Hashable, Sendable {

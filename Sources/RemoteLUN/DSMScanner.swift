@@ -3,6 +3,7 @@ import ISCSISession
 import ISCSITransport
 import Logging
 import MultipathDSM
+import SCSIProtocol
 
 /// One path found by a scan: the logged-in connection, the LUN behind it, and what
 /// discovery learned (the DSM's input).

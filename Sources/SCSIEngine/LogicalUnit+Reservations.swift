@@ -1,4 +1,3 @@
-import SCSIProtocol
 
 /// The reservation check every command passes before its handler runs.
 extension LogicalUnit.State {

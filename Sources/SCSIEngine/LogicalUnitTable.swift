@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// The logical units of one target device at one moment: never changed, replaced as a
 /// whole when a unit is added or removed (``SCSITargetDevice/addLogicalUnit(_:)``).
 final class LogicalUnitTable: Sendable {

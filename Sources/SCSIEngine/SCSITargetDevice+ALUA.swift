@@ -1,3 +1,5 @@
+import Logging
+import NIOCore
 import SCSIProtocol
 
 /// Asymmetric logical unit access (SPC-4 §5.15): REPORT TARGET PORT GROUPS (§6.27),

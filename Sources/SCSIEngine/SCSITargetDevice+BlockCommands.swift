@@ -1,3 +1,4 @@
+import BlockStorage
 import NIOCore
 import SCSIProtocol
 

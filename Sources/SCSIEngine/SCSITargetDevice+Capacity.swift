@@ -1,3 +1,4 @@
+import BlockStorage
 import SCSIProtocol
 
 /// READ CAPACITY(10) (SBC-3 §5.15) and READ CAPACITY(16) (SBC-3 §5.16).

@@ -1,4 +1,5 @@
 import BlockStorage
+import Logging
 import SCSIProtocol
 
 /// Logical units arriving and leaving while the target runs: the Storport port driver's

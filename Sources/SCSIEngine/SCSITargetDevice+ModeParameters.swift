@@ -1,3 +1,6 @@
+import BlockStorage
+import Logging
+import NIOCore
 import SCSIProtocol
 
 /// MODE SENSE(6/10) (SPC-4 §6.11, §6.12) and MODE SELECT(6/10) (SPC-4 §6.9, §6.10)

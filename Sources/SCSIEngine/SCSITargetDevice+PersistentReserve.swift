@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import SCSIProtocol
 
 /// PERSISTENT RESERVE IN (SPC-4 §6.15) and PERSISTENT RESERVE OUT (SPC-4 §6.16);

@@ -1,3 +1,5 @@
+import BlockStorage
+import Logging
 import NIOCore
 import SCSIProtocol
 

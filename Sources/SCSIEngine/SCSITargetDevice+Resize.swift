@@ -1,4 +1,5 @@
 import BlockStorage
+import Logging
 import SCSIProtocol
 
 /// Online resize, asked for by the operator: the backend changes size, and every I_T

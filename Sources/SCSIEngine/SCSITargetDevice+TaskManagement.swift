@@ -1,3 +1,4 @@
+import Logging
 import SCSIProtocol
 
 /// Task management (SAM-5 §7, RFC 7143 §11.5). The port layer owns the task list and

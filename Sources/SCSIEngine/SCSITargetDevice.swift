@@ -1,4 +1,3 @@
-import BlockStorage
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

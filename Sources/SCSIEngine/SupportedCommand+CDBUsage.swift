@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// The CDB usage data REPORT SUPPORTED OPERATION CODES returns for a row.
 extension SupportedCommand {
     /// CDB USAGE DATA (SPC-4 §6.35.3): the operation code, the service action in its

@@ -1,3 +1,5 @@
+import DaemonConfiguration
+
 /// Initiator-side multipath settings for the LUNs of a configuration, printed by
 /// `swiftport profile multipath-conf|mpio-inf`: a Linux dm-multipath `devices` section
 /// and the Windows MPIO `MPIOSupportedDeviceList` AddReg lines of a DSM INF file.

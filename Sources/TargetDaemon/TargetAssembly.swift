@@ -1,13 +1,14 @@
 import BlockStorage
+import DaemonConfiguration
 import Foundation
 import ISCSISession
 import ISCSITransport
 import LUNBackends
-import MultipathDSM
-import RemoteLUN
 import Logging
+import MultipathDSM
 import NIOCore
 import NIOPosix
+import RemoteLUN
 import SCSIEngine
 
 /// Turns a validated configuration into running parts: backends, device servers and
@@ -99,7 +100,7 @@ public enum TargetAssembly {
     }
 
     /// The session layer's form of configured CHAP credentials.
-    public static func chapCredentials(_ auth: CHAPCredentials) -> ISCSISession.CHAPCredentials {
+    public static func chapCredentials(_ auth: DaemonConfiguration.CHAPCredentials) -> ISCSISession.CHAPCredentials {
         ISCSISession.CHAPCredentials(username: auth.username, secret: auth.secret, mutualUsername: auth.mutualUsername, mutualSecret: auth.mutualSecret)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import TargetDaemon
 
 /// Where to find the daemon's admin socket: `--socket`, or the `admin_socket` of

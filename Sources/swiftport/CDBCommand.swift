@@ -1,5 +1,7 @@
 import ArgumentParser
+import DaemonConfiguration
 import ISCSIProtocol
+import ISCSISession
 import ISCSITransport
 import Logging
 import NIOCore

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import TargetDaemon
 
 /// `swiftport config ...`: work with configuration files without a running daemon.

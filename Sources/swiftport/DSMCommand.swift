@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import DaemonConfiguration
 import ISCSITransport
 import Logging
 import MultipathDSM

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import Foundation
 import TargetDaemon
 

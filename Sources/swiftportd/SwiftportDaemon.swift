@@ -1,10 +1,12 @@
 import ArgumentParser
+import DaemonConfiguration
 import ISCSITransport
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TargetDaemon
+import UnixSignals
 
 /// `swiftportd`: parses arguments, loads the configuration, wires the services
 /// explicitly and runs them until SIGTERM/SIGINT (STYLE.md §8).

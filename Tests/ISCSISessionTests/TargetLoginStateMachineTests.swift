@@ -1,5 +1,6 @@
 import ISCSIProtocol
 import ISCSISession
+import NIOCore
 import Testing
 
 /// The target side of login (RFC 7143 §6.3, §11.12-§11.13, §12.1.3), driven one

@@ -4,6 +4,7 @@ import ISCSISession
 import LUNBackends
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import ISCSITransport

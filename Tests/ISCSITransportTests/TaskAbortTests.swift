@@ -3,6 +3,7 @@ import ISCSIProtocol
 import ISCSITestSupport
 import LUNBackends
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import ISCSITransport

@@ -4,6 +4,8 @@ import Foundation
 @testable import LUNBackends
 import NIOCore
 import NIOPosix
+import SCSIEngine
+import SCSIProtocol
 import Testing
 
 /// The backends on their own: the BlockDevice contract.

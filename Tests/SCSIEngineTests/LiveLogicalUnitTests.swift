@@ -1,4 +1,3 @@
-import BlockStorage
 import ISCSITestSupport
 import LUNBackends
 import SCSIEngine

@@ -1,4 +1,3 @@
-import LUNBackends
 import SCSIEngine
 import SCSIProtocol
 import Testing

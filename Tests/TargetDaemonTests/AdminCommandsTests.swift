@@ -1,3 +1,4 @@
+import DaemonConfiguration
 import ISCSITransport
 import LUNBackends
 import Logging

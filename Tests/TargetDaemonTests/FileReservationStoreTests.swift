@@ -1,8 +1,11 @@
+import DaemonConfiguration
 import Foundation
+import ISCSITransport
 import Logging
 import NIOCore
 import NIOPosix
 import SCSIEngine
+import SCSIProtocol
 import Testing
 
 @testable import TargetDaemon
@@ -113,8 +116,9 @@ struct FileReservationStoreTests {
     @Test("§5.12.5 the daemon restores a registration made with APTPL when it builds its targets again")
     func daemonRestoresAPTPL() async throws {
         try await Self.withDirectory { directory in
-            let configuration = try SwiftportConfiguration.parse(
-                "[daemon]\nstate_dir = \"\(directory)\"\n\n" + ConfigurationValidationTests.minimalTarget, file: "pr.toml")
+            var daemon = DaemonSettings()
+            daemon.stateDirectory = directory
+            let configuration = SwiftportConfiguration(daemon: daemon, targets: [.ramTarget()])
             let logger = Logger(label: "pr-test") { _ in SwiftLogNoOpLogHandler() }
             let nexus = ITNexus(initiatorPortName: "iqn.2024-01.test:a,i,0x400001370001", relativeTargetPortIdentifier: 1, targetPortGroup: 1)
             func command(_ cdb: [UInt8], dataOut: [UInt8]? = nil) -> SCSICommand {

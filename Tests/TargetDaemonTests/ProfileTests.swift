@@ -1,3 +1,4 @@
+import DaemonConfiguration
 import Testing
 
 @testable import TargetDaemon

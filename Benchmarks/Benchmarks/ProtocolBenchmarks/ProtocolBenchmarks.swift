@@ -1,5 +1,4 @@
 import Benchmark
-import CCRC32C
 import ISCSIProtocol
 import NIOCore
 

@@ -1,3 +1,5 @@
+import BlockStorage
+import DaemonConfiguration
 import ISCSITransport
 import SCSIEngine
 

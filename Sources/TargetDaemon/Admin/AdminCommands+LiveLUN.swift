@@ -1,4 +1,5 @@
 import BlockStorage
+import DaemonConfiguration
 import ISCSITransport
 import LUNBackends
 import SCSIEngine

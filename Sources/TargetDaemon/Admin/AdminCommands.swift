@@ -1,4 +1,6 @@
+import DaemonConfiguration
 import Foundation
+import ISCSIProtocol
 import ISCSITransport
 import SCSIEngine
 import SCSIProtocol

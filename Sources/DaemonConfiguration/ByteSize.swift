@@ -2,7 +2,8 @@
 ///
 /// Every unit is a power of 1024 (K = KiB). Decimal units ("GB") are rejected instead of
 /// guessed, because a disk 7% smaller or larger than intended is found out too late.
-enum ByteSize {
+/// `package`: the admin socket's `lun add --size` and `lun resize` read sizes the same way.
+package enum ByteSize {
     /// Multipliers by unit, case-insensitive.
     private static let units: [String: UInt64] = [
         "": 1,
@@ -12,7 +13,7 @@ enum ByteSize {
         "t": 1 << 40, "tib": 1 << 40,
     ]
 
-    static func parse(_ text: String) throws(ConfigurationValueError) -> UInt64 {
+    package static func parse(_ text: String) throws(ConfigurationValueError) -> UInt64 {
         let trimmed = trimmingSpaces(Substring(text))
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         let unit = trimmingSpaces(trimmed.dropFirst(digits.count))

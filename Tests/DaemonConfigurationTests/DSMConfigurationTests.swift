@@ -1,7 +1,7 @@
 import MultipathDSM
 import Testing
 
-@testable import TargetDaemon
+@testable import DaemonConfiguration
 
 /// `[dsm]` upstream CHAP and reconnect backoff, and a remote LUN's own upstream CHAP:
 /// values read, and every bad line reported as file:line.

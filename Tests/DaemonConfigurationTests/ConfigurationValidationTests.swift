@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TargetDaemon
+@testable import DaemonConfiguration
 
 /// Semantic validation: defaults, each rule with its line and suggestion, and that every
 /// error of a file is reported at once.

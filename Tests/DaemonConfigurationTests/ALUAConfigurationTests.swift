@@ -1,12 +1,12 @@
 import Foundation
-import SCSIEngine
 import SCSIProtocol
 import Testing
 
-@testable import TargetDaemon
+@testable import DaemonConfiguration
 
 /// `alua_state` and `preferred` of `[[target.portal_group]]`: the initial ALUA state of
-/// every LUN through the group (SPC-4 §5.15), and how they reach the device server.
+/// every LUN through the group (SPC-4 §5.15). TargetAssemblyTests has how they reach
+/// the device server.
 @Suite("SPC-4 §5.15 ALUA configuration")
 struct ALUAConfigurationTests {
     /// A target with two portal groups; `%GROUP2%` is replaced by extra keys of group 2
@@ -79,16 +79,7 @@ struct ALUAConfigurationTests {
         #expect(typo.first?.message == "unknown key 'alua' in [[target.portal_group]]")
     }
 
-    @Test func assemblyMakesEachPortalGroupATargetPortGroup() throws {
-        let configuration = try SwiftportConfiguration.parse(
-            Self.twoGroups.replacingOccurrences(of: "%GROUP2%", with: "alua_state = \"standby\"\npreferred = true"), file: "a.toml")
-        #expect(TargetAssembly.targetPortGroups(of: configuration.targets[0]) == [
-            TargetPortGroupDescriptor(tag: 1, relativeTargetPortIdentifiers: [1]),
-            TargetPortGroupDescriptor(tag: 2, relativeTargetPortIdentifiers: [2], initialState: .standby, preferred: true),
-        ])
-    }
-
-    @Test("explicit_alua is off unless configured, and reaches the device server")
+    @Test("explicit_alua is off unless configured")
     func explicitALUA() throws {
         let implicit = try SwiftportConfiguration.parse(Self.twoGroups.replacingOccurrences(of: "%GROUP2%", with: ""), file: "a.toml")
         #expect(!implicit.targets[0].explicitALUA)

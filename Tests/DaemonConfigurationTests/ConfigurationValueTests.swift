@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TargetDaemon
+@testable import DaemonConfiguration
 
 /// The value parsers: sizes, portals, networks.
 @Suite("Configuration values")

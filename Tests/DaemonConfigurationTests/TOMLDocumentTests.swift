@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TargetDaemon
+@testable import DaemonConfiguration
 
 /// The TOML subset parser: each construct, and each syntax error with its line.
 @Suite("TOMLDocument")

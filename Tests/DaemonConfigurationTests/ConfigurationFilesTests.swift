@@ -1,12 +1,12 @@
 import SCSIProtocol
 import Testing
 
-@testable import TargetDaemon
+@testable import DaemonConfiguration
 
 /// The shipped configuration files, and loading from disk.
 @Suite("Configuration files")
 struct ConfigurationFilesTests {
-    /// The repository root, found from this file's path (Tests/TargetDaemonTests/<file>).
+    /// The repository root, found from this file's path (Tests/DaemonConfigurationTests/<file>).
     private static let repositoryRoot: String = {
         var components = #filePath.split(separator: "/", omittingEmptySubsequences: false)
         components.removeLast(3)
