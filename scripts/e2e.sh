@@ -44,6 +44,9 @@
 # Needs root, /dev/net/tun and network namespaces; without them it stops with exit 2
 # (it never skips). Exit status: 0 every run gave its expected result, 1 otherwise,
 # 2 setup error.
+# A run whose host-side checks are inconclusive (check-run.sh exit 3: the guest's
+# multipathd called a standby path ready before the target had answered anything on it)
+# is made once more, in RUN-again; inconclusive twice fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -159,9 +162,7 @@ failures=0
 run_no=0
 for run in $RUNS; do
     run_no=$((run_no + 1))
-    work=$RUN_ROOT/$run
-    netns=swp-e2e-$$-$run_no
-    args=(--target-cmd "$TARGET_SH" --work-dir "$work" --netns "$netns")
+    args=()
     expect=0
     checks=
     case "$run" in
@@ -174,22 +175,32 @@ for run in $RUNS; do
         negative) args+=(--guest-dir "$PROFILE_GUEST" --policy default); expect=1 ;;
         *) echo "unknown run '$run' (alua, linkdown, multibus, negative)" >&2; exit 2 ;;
     esac
-    echo
-    echo "================ run '$run' (expected: $([ $expect = 0 ] && echo PASS || echo FAIL)) ================"
     t=$(date +%s)
-    mkdir -p "$work"; rm -f "$work/observe.stop"
-    "$OBSERVE_SH" "$work" "$netns" & observer=$!
-    split=0; [ "$run" = negative ] && split=1
-    E2E_SPLIT_BRAIN=$split "$E2E_DIR/run-e2e.sh" "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
-    rc=${PIPESTATUS[0]}
-    touch "$work/observe.stop"; wait "$observer" 2>/dev/null
-    reason=$(sed -n 's/.*E2E FAIL: \(.*\)  (logs:.*/\1/p' "$RUN_ROOT/$run.out" | tail -n 1)
-    if [ "$rc" = 0 ] && [ -n "$checks" ]; then
+    # A run the host-side checks call inconclusive (exit 3: the guest's multipathd
+    # declared a path ready on its own, check-run.sh says when) is made once more.
+    for attempt in 1 2; do
+        work=$RUN_ROOT/$run netns=swp-e2e-$$-$run_no
+        [ "$attempt" = 2 ] && { work=$work-again; netns=$netns-again; }
+        echo
+        echo "================ run '$run' (expected: $([ $expect = 0 ] && echo PASS || echo FAIL))$([ "$attempt" = 2 ] && echo ", again: the first was inconclusive") ================"
+        mkdir -p "$work"; rm -f "$work/observe.stop"
+        "$OBSERVE_SH" "$work" "$netns" & observer=$!
+        split=0; [ "$run" = negative ] && split=1
+        E2E_SPLIT_BRAIN=$split "$E2E_DIR/run-e2e.sh" --target-cmd "$TARGET_SH" --work-dir "$work" --netns "$netns" \
+            "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
+        rc=${PIPESTATUS[0]}
+        touch "$work/observe.stop"; wait "$observer" 2>/dev/null
+        reason=$(sed -n 's/.*E2E FAIL: \(.*\)  (logs:.*/\1/p' "$RUN_ROOT/$run.out" | tail -n 1)
+        [ "$rc" = 0 ] && [ -n "$checks" ] || break
         echo "---- host-side checks of run '$run'"
-        if ! "$CHECK_SH" "$work" "$checks" 2>&1 | tee "$RUN_ROOT/$run.checks"; then
-            rc=1; reason="host-side checks failed: $(grep -c FAILED "$RUN_ROOT/$run.checks") (see $RUN_ROOT/$run.checks)"
-        fi
-    fi
+        "$CHECK_SH" "$work" "$checks" 2>&1 | tee "$RUN_ROOT/$run.checks"
+        rc=${PIPESTATUS[0]}
+        case "$rc" in
+            0) break ;;
+            3) reason="inconclusive twice (see $RUN_ROOT/$run.checks)"; rc=1 ;;
+            *) rc=1; reason="host-side checks failed: $(grep -c FAILED "$RUN_ROOT/$run.checks") (see $RUN_ROOT/$run.checks)"; break ;;
+        esac
+    done
     secs=$(( $(date +%s) - t ))
     if [ "$rc" = "$expect" ]; then verdict=ok; else verdict=UNEXPECTED; failures=$((failures + 1)); fi
     if [ "$rc" = 0 ]; then got=PASS; elif [ "$rc" = 1 ]; then got=FAIL; else got="setup error (rc $rc)"; fi

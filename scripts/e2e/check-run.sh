@@ -34,12 +34,20 @@
 #      "ghost" to the tur checker, not "ready"), and TPG k was still standby when the
 #      hold ended
 #   6. no ALUA state was changed by the guest's SET TARGET PORT GROUPS (target.log)
-# Exit 0 all checks passed, 1 otherwise.
+# Inconclusive (alua run): multipathd sometimes reports the re-logged-in path "active
+# ready" within about a second of the login, while TPG k is standby and before any
+# TEST UNIT READY reached the target (portal k's tap shows no byte sent by the target
+# between the login and that report: seen on Debian 12's multipath-tools 0.9.4). The
+# guest then reads back during the standby hold through the other portal, as it should
+# for a path it has not been told is active, so checks 4 and the timing of 5 say
+# nothing about the target. They are not made for that path; the other checks are.
+# Exit 0 all checks passed, 1 any failed, 3 all made passed but the run was
+# inconclusive as above (scripts/e2e.sh runs it once more).
 set -uo pipefail
 work=${1:?WORKDIR} mode=${2:?alua|linkdown}
 MIB=1048576
 PATTERN_MB=16 WRITER_MB=8   # run-e2e.sh's fixed PATTERN_MB / WRITER_MB
-failures=0
+failures=0 inconclusive=0
 ok()     { echo "  ok      $*"; }
 bad()    { echo "  FAILED  $*"; failures=$((failures + 1)); }
 check()  { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; }   # check STATUS TEXT
@@ -109,21 +117,37 @@ for k in $FAILED_PATHS; do
         [ "$ro" -ge $((WRITER_MB * MIB)) ] && [ $((rk + tk)) -lt $MIB ]
         check $? "3. while path $k was cut, the writer's ${WRITER_MB} MiB went through portal $o, nothing through portal $k"
     else bad "3. no traffic counters while path $k was cut"; fi
-    if window "after path $k restored" "restore$k-done" next-phase; then
+    artifact=0
+    if [ "$mode" = alua ]; then
+        hl=$work/hooks.log
+        ev() { awk -v e="$1" -v k="$k" '$2 == e && $3 == k { print $1; exit }' "$hl" 2>/dev/null; }
+        t_dis=$(ev DISABLED) t_sb=$(ev STANDBY) t_sess=$(ev STANDBY-SESSION) t_act=$(ev ACTIVE) t_still=$(ev STILL-STANDBY)
+        t_done=$(awk -v n="restore$k-done" '$3 == n { print $1; exit }' "$work/taps.txt")
+        # bytes the target sent through portal k from the re-login to the guest's "ready"
+        sent=$(awk -v k="$k" -v n="restore$k-done" '
+            FILENAME ~ /hooks.log$/ && $2 == "STANDBY-SESSION" && $3 == k { for (i = 1; i <= NF; i++) if ($i == "taps") a = $(i + 2 * k) }
+            FILENAME ~ /taps.txt$/ && $3 == n { b = $(3 + 2 * k) }
+            END { if (a != "" && b != "") print b - a }' "$hl" "$work/taps.txt")
+        if [ -n "$t_act" ] && [ -n "$t_done" ] && [ -n "$sent" ] && [ "$sent" -lt 48 ] \
+            && awk -v a="$t_act" -v d="$t_done" 'BEGIN { exit !(d < a) }'; then
+            artifact=1; inconclusive=1
+            echo "  INCONCLUSIVE  the guest reported path $k active ready $(awk -v a="$t_act" -v d="$t_done" 'BEGIN{printf "%.1f", a-d}') s before TPG $k left standby, and the target had sent $sent bytes through portal $k since the re-login (no answer to any command): multipathd's own state, not the target's; checks 4 and the timing of 5 are not made for path $k"
+        fi
+    fi
+    if [ "$artifact" = 1 ]; then :
+    elif window "after path $k restored" "restore$k-done" next-phase; then
         [ "$t1" -ge $((WRITER_MB * MIB)) ] && [ "$t2" -lt $MIB ]
         check $? "4. after restoring path $k the ${WRITER_MB} MiB read-back came from portal 1 (I/O back in TPG 1's group)"
     else bad "4. no traffic counters after path $k was restored"; fi
     block=$(mpll "failover of path $k OK")
     echo "  multipath -ll after path $k was restored:"; echo "$block" | sed 's/^/      /'
     read -r maps groups paths hw prio1 st1 g1 prio2 st2 g2 <<< "$(echo "$block" | mpll_summary)"
-    [ "$maps" = 1 ] && [ "$paths" = 2 ] && [ "$prio1" = 50 ] && [ "$st1" = active ]
-    check $? "4. after path $k: path 1 ($SD1) back in the active group with prio 50: prio=$prio1 status=$st1"
+    if [ "$artifact" = 0 ]; then
+        [ "$maps" = 1 ] && [ "$paths" = 2 ] && [ "$prio1" = 50 ] && [ "$st1" = active ]
+        check $? "4. after path $k: path 1 ($SD1) back in the active group with prio 50: prio=$prio1 status=$st1"
+    fi
 
     if [ "$mode" = alua ]; then
-        hl=$work/hooks.log
-        ev() { awk -v e="$1" -v k="$k" '$2 == e && $3 == k { print $1; exit }' "$hl" 2>/dev/null; }
-        t_dis=$(ev DISABLED) t_sb=$(ev STANDBY) t_sess=$(ev STANDBY-SESSION) t_act=$(ev ACTIVE) t_still=$(ev STILL-STANDBY)
-        t_done=$(awk -v n="restore$k-done" '$3 == n { print $1; exit }' "$work/taps.txt")
         ! grep -q "HOOK-ERROR $k" "$hl" 2>/dev/null && [ -n "$t_dis" ] && [ -n "$t_sb" ] && [ -n "$t_sess" ] && [ -n "$t_act" ]
         check $? "5. hooks: portal $k disabled, TPG $k standby, re-login through portal $k while standby, TPG $k active again"
         [ -n "$t_still" ]
@@ -139,7 +163,8 @@ for k in $FAILED_PATHS; do
             [ $((rk + tk)) -lt $MIB ] && [ "$ro" -ge $MIB ]
             check $? "5. while TPG $k was standby the writer went on through portal $o only (the standby path carried no I/O)"
         else bad "5. no traffic counters for the standby hold of path $k"; fi
-        if [ -n "$t_act" ] && [ -n "$t_done" ] && [ -n "$t_sess" ]; then
+        if [ "$artifact" = 1 ]; then :
+        elif [ -n "$t_act" ] && [ -n "$t_done" ] && [ -n "$t_sess" ]; then
             awk -v a="$t_act" -v d="$t_done" 'BEGIN { exit !(d > a) }'
             check $? "5. guest reported path $k active ready $(awk -v a="$t_act" -v d="$t_done" 'BEGIN{printf "%.1f", d-a}') s after TPG $k left standby (standby with a session for $(awk -v a="$t_act" -v s="$t_sess" 'BEGIN{printf "%.1f", a-s}') s)"
         else bad "5. no times for the standby -> active step of path $k"; fi
@@ -152,6 +177,7 @@ done
 stpg=$(grep -c 'by=SET TARGET PORT GROUPS.*asymmetric access state changed' "$work/target.log")
 [ "$stpg" = 0 ]
 check $? "6. no ALUA state changed by the guest's SET TARGET PORT GROUPS ($stpg in target.log)"
+[ "$failures" = 0 ] && [ "$inconclusive" = 1 ] && { echo "host-side checks: all made passed, run inconclusive"; exit 3; }
 [ "$failures" = 0 ] && { echo "host-side checks: all passed"; exit 0; }
 echo "host-side checks: $failures FAILED"
 exit 1

@@ -21,7 +21,7 @@ counters() {
 }
 done_lines=0
 while [ ! -e "$work/observe.stop" ]; do
-    total=$(wc -l < "$work/ctl.log" 2>/dev/null || echo 0)
+    total=$( { wc -l < "$work/ctl.log"; } 2>/dev/null || echo 0)
     if [ "$total" -lt "$done_lines" ]; then done_lines=0; fi   # run-e2e.sh truncated it
     if [ "$total" -gt "$done_lines" ]; then
         while IFS= read -r line; do
