@@ -66,7 +66,7 @@ public struct TargetSessionStateMachine {
     }
 
     public enum LogLevel: Sendable {
-        case debug, info, notice, warning
+        case debug, info, notice
     }
 
     /// One task for the device server.

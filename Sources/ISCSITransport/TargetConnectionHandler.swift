@@ -191,7 +191,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         case .debug: .debug
         case .info: .info
         case .notice: .notice
-        case .warning: .warning
         }
     }
 
@@ -288,8 +287,13 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// completes inside this call, without a job on the loop's queue; one that suspends
     /// resumes on the loop's executor.
     private func execute(_ execution: TargetSessionStateMachine.TaskExecution) {
-        guard let device, let nexus, let context else { return }
         let tag = execution.initiatorTaskTag
+        guard let device, let nexus, let context else {
+            // The machine only executes in a Full Feature Phase with a target; should
+            // that ever not hold, the task still ends, so the session can drain.
+            finished(tag, SCSICommandResult(status: .checkCondition, sense: SenseData(.internalTargetFailure).fixedFormat))
+            return
+        }
         let command = SCSICommand(
             cdb: execution.cdb, lun: execution.lun, dataOutSegments: execution.dataOut,
             expectedDataTransferLength: execution.expectedDataTransferLength, nexus: nexus,
@@ -334,7 +338,11 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private static let taskAttributes: [SCSITaskAttribute] = [.simple, .simple, .ordered, .headOfQueue, .aca]
 
     private func runTaskManagement(_ id: TargetSessionStateMachine.TaskManagementID, _ code: TaskManagementFunctionCode, lun: UInt64) {
-        guard let device, let nexus, let context else { return }
+        guard let device, let nexus, let context else {
+            // As in `execute`: a function the machine waits for is always answered.
+            machine.taskManagementFinished(id, outcome: .functionRejected, actions: &actions)
+            return
+        }
         let function: TaskManagementFunction
         switch code {
         case .abortTaskSet: function = .abortTaskSet
