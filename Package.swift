@@ -96,10 +96,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // The configuration file: TOML parser, model, validation with file:line errors.
-        // Pure: no NIO, no daemon; the engine and the DSM only for the values they accept.
+        // Pure: no NIO, no daemon; the engine, the DSM and the session layer only for the
+        // values they accept (CHAP credentials are the session layer's type).
         .target(
             name: "DaemonConfiguration",
-            dependencies: ["SCSIEngine", "SCSIProtocol", "MultipathDSM"],
+            dependencies: ["SCSIEngine", "SCSIProtocol", "MultipathDSM", "ISCSISession"],
             swiftSettings: strict
         ),
         .target(
@@ -223,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonConfigurationTests",
-            dependencies: ["DaemonConfiguration", "SCSIProtocol", "MultipathDSM"],
+            dependencies: ["DaemonConfiguration", "SCSIProtocol", "MultipathDSM", "ISCSISession"],
             swiftSettings: strict
         ),
         .testTarget(

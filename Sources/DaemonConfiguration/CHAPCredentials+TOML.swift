@@ -1,3 +1,5 @@
+import ISCSISession
+
 extension CHAPCredentials {
     static let keys = ["username", "secret", "mutual_username", "mutual_secret"]
 

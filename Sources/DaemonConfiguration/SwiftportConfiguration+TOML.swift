@@ -1,3 +1,5 @@
+import ISCSISession
+
 extension SwiftportConfiguration {
     static let keys = ["daemon", "discovery", "dsm", "target"]
 

@@ -1,3 +1,5 @@
+import ISCSISession
+
 /// The whole daemon configuration, read from a TOML file (conf/example.toml documents
 /// every key) and fully validated: a value of this type can be started without further
 /// checks other than those that need the system (opening files, binding portals).

@@ -1,3 +1,5 @@
+import ISCSISession
+
 /// One iSCSI target (`[[target]]`): its name, where it listens, who may log in, and its LUNs.
 public struct TargetConfiguration: Sendable, Equatable {
     /// TargetName (RFC 7143 §4.2.7): `iqn.`, `eui.` or `naa.` form, lower case.

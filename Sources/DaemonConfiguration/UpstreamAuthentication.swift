@@ -1,3 +1,5 @@
+import ISCSISession
+
 /// CHAP that Swiftport's own initiator (the DSM, remote LUNs) uses toward upstream
 /// targets: `[dsm.auth]` / `[dsm.discovery_auth]`, or per remote LUN
 /// `[target.lun.upstream_auth]` / `[target.lun.upstream_discovery_auth]`.

@@ -47,7 +47,7 @@ public enum TargetAssembly {
                 name: target.name,
                 alias: target.alias,
                 device: device,
-                credentials: target.auth.map(chapCredentials),
+                credentials: target.auth,
                 allowedInitiators: target.allowedInitiators,
                 peerAllowed: { peer in
                     networks.isEmpty || peer.ipAddress.map { address in networks.contains { $0.contains(address) } } ?? false
@@ -99,11 +99,6 @@ public enum TargetAssembly {
         return policy
     }
 
-    /// The session layer's form of configured CHAP credentials.
-    public static func chapCredentials(_ auth: DaemonConfiguration.CHAPCredentials) -> ISCSISession.CHAPCredentials {
-        ISCSISession.CHAPCredentials(username: auth.username, secret: auth.secret, mutualUsername: auth.mutualUsername, mutualSecret: auth.mutualSecret)
-    }
-
     private static func openBackend(_ lun: LUNConfiguration, dsm: DSMSettings, threadPool: NIOThreadPool, logger: Logger) async throws -> any BlockDevice {
         switch lun.backend {
         case .ram(let size):
@@ -126,8 +121,8 @@ public enum TargetAssembly {
     ) async throws -> any BlockDevice {
         let scanner = DSMScanner(
             initiatorName: dsm.initiatorName,
-            authentication: DSMScanner.authentication(auth.session.map(chapCredentials)),
-            discoveryAuthentication: DSMScanner.authentication(auth.discovery.map(chapCredentials)),
+            authentication: DSMScanner.authentication(auth.session),
+            discoveryAuthentication: DSMScanner.authentication(auth.discovery),
             logger: logger)
         let scan = await scanner.scan(portals: portals.map { Portal(host: $0.host, port: $0.port) }, targetFilter: target)
         let grouping = PathGrouping(paths: scan.paths.map(\.identity), supportedDevices: SupportedDeviceList(dsm.supportedDevices))

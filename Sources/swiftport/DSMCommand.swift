@@ -93,8 +93,8 @@ struct DSMCommand: AsyncParsableCommand {
             let auth = try chap.authentication()
             let scanner = DSMScanner(
                 initiatorName: initiatorName,
-                authentication: DSMScanner.authentication(auth.session.map(TargetAssembly.chapCredentials)),
-                discoveryAuthentication: DSMScanner.authentication(auth.discovery.map(TargetAssembly.chapCredentials)),
+                authentication: DSMScanner.authentication(auth.session),
+                discoveryAuthentication: DSMScanner.authentication(auth.discovery),
                 logger: logger)
             let result = await scanner.scan(portals: try portalList(), targetFilter: target)
             for error in result.errors { StandardError.print("swiftport dsm: \(error)") }

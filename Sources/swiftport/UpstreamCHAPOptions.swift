@@ -1,6 +1,7 @@
 import ArgumentParser
 import DaemonConfiguration
 import Foundation
+import ISCSISession
 import TargetDaemon
 
 /// CHAP toward upstream targets for `swiftport dsm scan|io`: one-way (our name and

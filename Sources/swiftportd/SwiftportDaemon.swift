@@ -64,7 +64,7 @@ struct SwiftportDaemon: AsyncParsableCommand {
         let daemon = configuration.daemon
         let services = TargetServices(
             targets: exported,
-            discoveryCredentials: configuration.discoveryAuth.map(TargetAssembly.chapCredentials),
+            discoveryCredentials: configuration.discoveryAuth,
             policy: TargetAssembly.negotiationPolicy(daemon),
             nopInInterval: daemon.nopInInterval > 0 ? .seconds(Int64(daemon.nopInInterval)) : nil,
             nopInTimeout: .seconds(Int64(daemon.nopInTimeout)),

@@ -1,3 +1,4 @@
+import ISCSISession
 import SCSIProtocol
 import Testing
 

@@ -1,3 +1,4 @@
+import ISCSISession
 import Testing
 
 @testable import DaemonConfiguration

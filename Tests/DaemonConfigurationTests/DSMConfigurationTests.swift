@@ -1,3 +1,4 @@
+import ISCSISession
 import MultipathDSM
 import Testing
 
