@@ -33,6 +33,8 @@ import SCSIProtocol
 ///                                                                  executing ──▶ response sent
 ///            ABORT TASK, ABORT TASK SET, CLEAR TASK SET, resets:       │
 ///            not started: ended at once; executing ──▶ aborting ───────┴──▶ TMF response
+///            ABORT TASK SET, CLEAR TASK SET: r2tOutstanding ──▶            ▲
+///              abortedAwaitingSolicitedData ── each R2T's sequence ended ──┘
 /// ```
 ///
 /// ERL 0, one connection per session (MaxConnections=1): the session ends with it.
@@ -94,6 +96,10 @@ public struct TargetSessionStateMachine {
         case executing
         /// Aborted while in the device server: its result will be dropped.
         case aborting
+        /// Aborted by ABORT TASK SET or CLEAR TASK SET before the device server, while
+        /// R2Ts of it were outstanding: the function's response waits until the
+        /// initiator has ended each of their Data-Out sequences (§11.5.1).
+        case abortedAwaitingSolicitedData
     }
 
     public struct TaskManagementID: Hashable, Sendable {
@@ -333,6 +339,8 @@ extension TargetSessionStateMachine {
             /// suspended yet).
             case executing(_Concurrency.Task<Void, Never>?)
             case aborting
+            /// See ``TaskStage/abortedAwaitingSolicitedData``; never reaches the device server.
+            case abortedAwaitingSolicitedData
         }
 
         let command: SCSICommandRequest
@@ -361,6 +369,7 @@ extension TargetSessionStateMachine {
             switch execution {
             case .executing: return .executing
             case .aborting: return .aborting
+            case .abortedAwaitingSolicitedData: return .abortedAwaitingSolicitedData
             case .notStarted:
                 if let transfer, !transfer.isComplete { return transfer.awaitingUnsolicited ? .awaitingUnsolicitedData : .r2tOutstanding }
                 return held ? .heldByOrderedTask : .awaitingTurn
@@ -461,7 +470,7 @@ extension TargetSessionStateMachine {
         mutating func deliver(_ item: Ordered, actions: inout [Action]) {
             switch item {
             case .scsi(let tag):
-                guard let task = tasks[tag] else { return }  // aborted while waiting
+                guard let task = tasks[tag], task.notStarted else { return }  // aborted while waiting
                 task.delivered = true
                 let lun = task.command.lun
                 let attribute = task.command.attribute
@@ -530,6 +539,10 @@ extension TargetSessionStateMachine {
 
         mutating func receiveDataOut(_ dataOut: DataOut, actions: inout [Action]) {
             let tag = dataOut.initiatorTaskTag
+            if let task = tasks[tag], case .abortedAwaitingSolicitedData = task.execution {
+                drain(task, dataOut, actions: &actions)
+                return
+            }
             guard let task = tasks[tag], task.notStarted, var transfer = task.transfer else {
                 // Data for a task we aborted or never had: ignored (§11.7, ERL 0).
                 actions.append(.log(.debug, "ignoring Data-Out for task \(tag), which is not waiting for data"))
@@ -629,7 +642,7 @@ extension TargetSessionStateMachine {
         mutating func finish(_ tag: InitiatorTaskTag, _ result: SCSICommandResult, actions: inout [Action]) {
             guard let task = tasks.removeValue(forKey: tag) else { return }
             if case .aborting = task.execution {
-                for index in pendingTaskManagement.indices { pendingTaskManagement[index].awaiting.remove(tag) }
+                stopAwaiting(tag)
                 sendAnsweredTaskManagement(actions: &actions)
                 return
             }
@@ -791,7 +804,7 @@ extension TargetSessionStateMachine {
             case .abortTask:
                 let referenced = request.referencedTaskTag
                 if tasks[referenced] != nil {
-                    let awaiting = abort(actions: &actions) { tag, _ in tag == referenced }
+                    let awaiting = abort(drainingTransfers: false, actions: &actions) { tag, _ in tag == referenced }
                     answer(.functionComplete, awaiting: awaiting, actions: &actions)
                 } else if window.expCmdSN.precedesOrEquals(request.refCmdSN), request.refCmdSN.precedes(request.cmdSN) || request.immediate {
                     // §11.5.1: a task that never arrived but whose RefCmdSN is in the
@@ -808,34 +821,63 @@ extension TargetSessionStateMachine {
                 answer(.taskAllegianceReassignmentNotSupported, actions: &actions)
             case .abortTaskSet, .clearTaskSet, .logicalUnitReset, .targetWarmReset, .targetColdReset:
                 let lunScoped = function != .targetWarmReset && function != .targetColdReset
-                let awaiting = abort(actions: &actions) { _, task in !lunScoped || task.command.lun == request.lun }
+                // §11.5.1: for these two the initiator keeps answering the R2Ts it has,
+                // and the target must wait for those answers.
+                let drains = function == .abortTaskSet || function == .clearTaskSet
+                let awaiting = abort(drainingTransfers: drains, actions: &actions) { _, task in !lunScoped || task.command.lun == request.lun }
                 pendingTaskManagement.append(PendingTaskManagement(
                     id: id, response: response, awaiting: awaiting, outcome: nil, closeAfter: function == .targetColdReset))
                 actions.append(.runTaskManagement(id, function, lun: request.lun))
             }
         }
 
-        /// Aborts this session's tasks that `affected` selects: those not yet in the
-        /// device server end now; those in it are cancelled and returned, to be waited for.
-        mutating func abort(actions: inout [Action], _ affected: (InitiatorTaskTag, SCSITask) -> Bool) -> Set<InitiatorTaskTag> {
-            var inDeviceServer: Set<InitiatorTaskTag> = []
+        /// Aborts this session's tasks that `affected` selects and returns those to be
+        /// waited for: the ones in the device server are cancelled and waited for; with
+        /// `drainingTransfers`, so is the end of the Data-Out sequences of outstanding
+        /// R2Ts; every other task ends now (a draining one too, without
+        /// `drainingTransfers`: a reset need not wait for the initiator).
+        mutating func abort(drainingTransfers: Bool, actions: inout [Action], _ affected: (InitiatorTaskTag, SCSITask) -> Bool) -> Set<InitiatorTaskTag> {
+            var awaited: Set<InitiatorTaskTag> = []
             for (tag, task) in tasks where affected(tag, task) {
                 switch task.execution {
                 case .executing(let execution):
                     task.execution = .aborting
                     if let execution { actions.append(.cancel(execution)) }
-                    inDeviceServer.insert(tag)
+                    awaited.insert(tag)
                 case .aborting:
-                    inDeviceServer.insert(tag)
-                case .notStarted:
+                    awaited.insert(tag)
+                case .notStarted where drainingTransfers && task.transfer?.hasOutstandingRequests == true,
+                    .abortedAwaitingSolicitedData where drainingTransfers:
+                    task.execution = .abortedAwaitingSolicitedData
+                    task.dataOut = DataOutBuffer()
+                    awaited.insert(tag)
+                case .notStarted, .abortedAwaitingSolicitedData:
                     tasks[tag] = nil
+                    stopAwaiting(tag)
                 }
             }
             if !heldByOrdered.isEmpty {
-                heldByOrdered.removeAll { tasks[$0] == nil }
+                heldByOrdered.removeAll { tasks[$0]?.notStarted != true }
                 releaseHeldTasks(actions: &actions)
             }
-            return inDeviceServer
+            sendAnsweredTaskManagement(actions: &actions)
+            return awaited
+        }
+
+        /// A Data-Out for a task aborted while R2Ts of it were outstanding: its data is
+        /// dropped; once no sequence is left open, the task ends.
+        mutating func drain(_ task: SCSITask, _ dataOut: DataOut, actions: inout [Action]) {
+            task.transfer!.drain(dataOut)
+            guard !task.transfer!.hasOutstandingRequests else { return }
+            let tag = task.command.initiatorTaskTag
+            tasks[tag] = nil
+            stopAwaiting(tag)
+            sendAnsweredTaskManagement(actions: &actions)
+        }
+
+        /// No task management function waits for `tag` any more.
+        mutating func stopAwaiting(_ tag: InitiatorTaskTag) {
+            for index in pendingTaskManagement.indices { pendingTaskManagement[index].awaiting.remove(tag) }
         }
 
         mutating func taskManagementFinished(_ id: TaskManagementID, outcome: TaskManagementResponseCode, actions: inout [Action]) {

@@ -54,6 +54,19 @@ public struct WriteTransfer: Sendable {
     /// True while unsolicited Data-Out is still expected before any R2T.
     public var awaitingUnsolicited: Bool { unsolicitedRemaining > 0 }
 
+    /// True while an R2T's Data-Out sequence has not ended.
+    public var hasOutstandingRequests: Bool { !outstanding.isEmpty }
+
+    /// After the task was aborted (RFC 7143 §11.5.1: the initiator keeps answering the
+    /// R2Ts it has, and SHOULD end each sequence early with F): a Data-Out of an
+    /// outstanding R2T ends its sequence with its last byte or its F bit. Nothing is
+    /// kept, so offsets are not checked; other Data-Out is ignored.
+    public mutating func drain(_ dataOut: DataOut) {
+        guard let index = outstanding.firstIndex(where: { $0.tag == dataOut.targetTransferTag }) else { return }
+        let end = dataOut.bufferOffset.addingReportingOverflow(UInt32(truncatingIfNeeded: dataOut.data.readableBytes))
+        if dataOut.isFinal || end.overflow || end.partialValue >= outstanding[index].end { outstanding.remove(at: index) }
+    }
+
     /// R2Ts to send now, using `makeTag` for fresh transfer tags.
     public mutating func nextRequests(makeTag: () -> TargetTransferTag) -> [Request] {
         guard unsolicitedRemaining == 0 else { return [] }

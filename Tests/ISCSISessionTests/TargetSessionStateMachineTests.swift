@@ -512,6 +512,39 @@ struct TargetSessionStateMachineTests {
         #expect(Self.responses(driver.finish(2, Self.good)).count == 1)
     }
 
+    @Test("ABORT TASK SET waits for the Data-Out sequences of the R2Ts it finds outstanding, ended by F, before answering (§11.5.1)")
+    func abortTaskSetWaitsForOutstandingTransferTags() {
+        var driver = Driver()
+        // MaxBurstLength 8192: the first R2T asks for 8192 bytes.
+        let r2t = Self.r2ts(driver.receive(Self.write(1, cmdSN: 1, length: 12288)))[0]
+        _ = driver.receive(Self.dataOut(1, ttt: r2t.targetTransferTag, offset: 0, length: 4096, final: false))
+        let abort = driver.receive(Self.taskManagement(.abortTaskSet, tag: 50, cmdSN: 2))
+        let (id, _, _) = Self.taskManagementRun(abort)!
+        #expect(driver.machine.stage(of: InitiatorTaskTag(1)) == .abortedAwaitingSolicitedData)
+        #expect(Self.tmfResponses(driver.tmfFinished(id)).isEmpty, "the initiator still owes the rest of R2T \(r2t.targetTransferTag)")
+        // The initiator ends the sequence early with F (it SHOULD): no more R2Ts, no task, the answer.
+        let ended = driver.receive(Self.dataOut(1, ttt: r2t.targetTransferTag, offset: 4096, length: 512, dataSN: 1, final: true))
+        #expect(Self.r2ts(ended).isEmpty && Self.executed(ended).isEmpty && Self.rejects(ended).isEmpty)
+        #expect(Self.tmfResponses(ended).map(\.response) == [.functionComplete])
+        #expect(driver.machine.stage(of: InitiatorTaskTag(1)) == nil)
+    }
+
+    @Test("a LOGICAL UNIT RESET ends a task still draining its R2T data at once, and both functions are answered in order")
+    func resetEndsADrainingTask() {
+        var driver = Driver()
+        let r2t = Self.r2ts(driver.receive(Self.write(1, cmdSN: 1, length: 4096)))[0]
+        let abort = driver.receive(Self.taskManagement(.clearTaskSet, tag: 50, cmdSN: 2))
+        let (abortID, _, _) = Self.taskManagementRun(abort)!
+        #expect(Self.tmfResponses(driver.tmfFinished(abortID)).isEmpty)
+        let reset = driver.receive(Self.taskManagement(.logicalUnitReset, tag: 51, cmdSN: 3))
+        let (resetID, _, _) = Self.taskManagementRun(reset)!
+        #expect(driver.machine.stage(of: InitiatorTaskTag(1)) == nil)
+        let answered = Self.tmfResponses(reset + driver.tmfFinished(resetID))
+        #expect(answered.map(\.initiatorTaskTag) == [InitiatorTaskTag(50), InitiatorTaskTag(51)])
+        let late = driver.receive(Self.dataOut(1, ttt: r2t.targetTransferTag, offset: 0, length: 4096))
+        #expect(Self.executed(late).isEmpty && Self.rejects(late).isEmpty)
+    }
+
     @Test("task management responses leave in the order the functions arrived")
     func taskManagementResponsesInOrder() {
         var driver = Driver()

@@ -125,4 +125,20 @@ struct WriteTransferTests {
         #expect(throws: WriteTransfer.Violation.self) { try transfer.accept(bad) }
         #expect(transfer.received == 512, "a refused PDU changes nothing")
     }
+
+    @Test("after an abort, each outstanding R2T's sequence ends with its last byte or with F; other Data-Out changes nothing")
+    func drainAfterAbort() {
+        var tags = Tags()
+        var transfer = WriteTransfer(expectedLength: 4096, immediateLength: 0, unsolicitedExpected: false,
+                                     firstBurstLength: 65536, maxBurstLength: 1024, maxOutstandingR2T: 2)
+        _ = transfer.nextRequests { tags.make() }  // TTT 1: 0..<1024, TTT 2: 1024..<2048
+        #expect(transfer.hasOutstandingRequests)
+        transfer.drain(dataOut(tag: TargetTransferTag(9), dataSN: 0, offset: 0, length: 1024, final: true))
+        transfer.drain(dataOut(tag: .reserved, dataSN: 0, offset: 0, length: 1024, final: true))
+        transfer.drain(dataOut(tag: TargetTransferTag(1), dataSN: 0, offset: 0, length: 512))
+        #expect(transfer.hasOutstandingRequests, "unknown tags, unsolicited data and a partial sequence end nothing")
+        transfer.drain(dataOut(tag: TargetTransferTag(1), dataSN: 1, offset: 512, length: 512))
+        transfer.drain(dataOut(tag: TargetTransferTag(2), dataSN: 0, offset: 1024, length: 100, final: true))
+        #expect(!transfer.hasOutstandingRequests)
+    }
 }

@@ -122,6 +122,18 @@ final class ConnectionHarness {
         return command.initiatorTaskTag
     }
 
+    /// Answers `r2t` of task `tag` with one Data-Out PDU carrying `data`, F set.
+    func sendFinalDataOut(_ data: ByteBuffer, task tag: InitiatorTaskTag, answering r2t: ReadyToTransfer) async throws {
+        var dataOut = DataOut()
+        dataOut.isFinal = true
+        dataOut.initiatorTaskTag = tag
+        dataOut.targetTransferTag = r2t.targetTransferTag
+        dataOut.bufferOffset = r2t.bufferOffset
+        dataOut.expStatSN = expStatSN
+        dataOut.data = data
+        try await send(.dataOut(dataOut))
+    }
+
     /// Sends a Task Management Function Request (immediate, as initiators send them);
     /// returns its task tag.
     @discardableResult

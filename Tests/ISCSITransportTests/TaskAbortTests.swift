@@ -162,6 +162,26 @@ struct TaskAbortTests {
         try await release.value
         #expect(!old.channel.isActive, "the old session's connection was closed")
     }
+
+    @Test("ABORT TASK SET of a write whose R2T is unanswered is answered only once the initiator has ended that R2T's Data-Out, and nothing of it reaches the medium (RFC 7143 §11.5.1)")
+    func abortTaskSetWaitsForTheR2TData() async throws {
+        let (_, services) = makeHoldingTarget()
+        let harness = try await loggedInSession(services)
+        let before = try await Self.readBack(harness)
+        let write = try await harness.command(CDB.write10(lba: Self.lba, blocks: 1), write: true, expectedLength: UInt32(Self.blockSize))
+        guard case .readyToTransfer(let r2t) = try await harness.nextPDU() else {
+            Issue.record("expected an R2T for the write")
+            return
+        }
+        let abort = try await harness.taskManagement(.abortTaskSet)
+        let early = try await harness.nextPDU(within: .milliseconds(100))
+        #expect(early == nil, "no response while the initiator still owes R2T \(r2t.targetTransferTag): \(String(describing: early))")
+        // The initiator ends the sequence at once with F, as §11.5.1 asks.
+        try await harness.sendFinalDataOut(.pattern(Self.blockSize / 2, seed: 7), task: write, answering: r2t)
+        let response = Self.taskManagementResponse(try await harness.nextPDU())
+        #expect(response?.initiatorTaskTag == abort && response?.response == .functionComplete)
+        #expect(try await Self.readBack(harness) == before, "the aborted write left the medium as it was")
+    }
 }
 
 /// Task attributes (SAM-5 §8.6) against a write held in the backend.
@@ -212,13 +232,7 @@ struct TaskAttributeTests {
         let ordered = try await harness.command(CDB.read10(lba: 8, blocks: 1), read: true, expectedLength: 512, attribute: .ordered)
         let early = try await harness.nextPDU(within: .milliseconds(100))
         #expect(early == nil, "the ORDERED read waits for the write before it: \(String(describing: early))")
-        var dataOut = DataOut()
-        dataOut.isFinal = true
-        dataOut.initiatorTaskTag = write
-        dataOut.targetTransferTag = r2t.targetTransferTag
-        dataOut.expStatSN = harness.expStatSN
-        dataOut.data = payload
-        try await harness.send(.dataOut(dataOut))
+        try await harness.sendFinalDataOut(payload, task: write, answering: r2t)
         var order: [InitiatorTaskTag] = early.flatMap(Self.tag(of:)).map { [$0] } ?? []
         var orderedData: ByteBuffer?
         while order.count < 2 {
