@@ -100,6 +100,9 @@ public struct TargetSessionStateMachine {
         /// R2Ts of it were outstanding: the function's response waits until the
         /// initiator has ended each of their Data-Out sequences (§11.5.1).
         case abortedAwaitingSolicitedData
+        /// Ended by another I_T nexus's task management function while in the device
+        /// server: answered TASK ABORTED once it has left (TAS = 1, SAM-5 §5.3.2).
+        case abortedByAnotherNexus
     }
 
     public struct TaskManagementID: Hashable, Sendable {
@@ -253,6 +256,18 @@ public struct TargetSessionStateMachine {
         if session!.closing { enterClosing(actions: &actions) }
     }
 
+    /// A task management function received on another I_T nexus ends this session's
+    /// tasks in logical unit `lun` (every unit when nil): CLEAR TASK SET, LOGICAL UNIT
+    /// RESET and the target resets reach every nexus's tasks (SAM-5 §7.4, §7.7, §7.9).
+    /// With TAS = 1 each ends with TASK ABORTED status (SAM-5 §5.3.2), so the
+    /// initiator need not wait for its command timeout: at once when it has not reached
+    /// the device server, once it has left it otherwise (it is cancelled).
+    public mutating func tasksAbortedByAnotherNexus(lun: UInt64?, actions: inout [Action]) {
+        guard case .fullFeature = phase else { return }
+        session!.abortForAnotherNexus(lun: lun, actions: &actions)
+        if session!.closing { enterClosing(actions: &actions) }
+    }
+
     /// The ping timer fired at `now`; the peer was last heard from at `lastHeard`
     /// (RFC 7143 §11.19: a NOP-In with a TTT asks for a NOP-Out answer).
     public mutating func pingTimerFired(now: NIODeadline, lastHeard: NIODeadline, interval: TimeAmount, actions: inout [Action]) {
@@ -341,6 +356,8 @@ extension TargetSessionStateMachine {
             case aborting
             /// See ``TaskStage/abortedAwaitingSolicitedData``; never reaches the device server.
             case abortedAwaitingSolicitedData
+            /// See ``TaskStage/abortedByAnotherNexus``.
+            case abortedByAnotherNexus
         }
 
         let command: SCSICommandRequest
@@ -370,6 +387,7 @@ extension TargetSessionStateMachine {
             case .executing: return .executing
             case .aborting: return .aborting
             case .abortedAwaitingSolicitedData: return .abortedAwaitingSolicitedData
+            case .abortedByAnotherNexus: return .abortedByAnotherNexus
             case .notStarted:
                 if let transfer, !transfer.isComplete { return transfer.awaitingUnsolicited ? .awaitingUnsolicitedData : .r2tOutstanding }
                 return held ? .heldByOrderedTask : .awaitingTurn
@@ -641,6 +659,8 @@ extension TargetSessionStateMachine {
         /// then the task management functions waiting for it may be answered.
         mutating func finish(_ tag: InitiatorTaskTag, _ result: SCSICommandResult, actions: inout [Action]) {
             guard let task = tasks.removeValue(forKey: tag) else { return }
+            var result = result
+            if case .abortedByAnotherNexus = task.execution { result = SCSICommandResult(status: .taskAborted) }
             if case .aborting = task.execution {
                 stopAwaiting(tag)
                 sendAnsweredTaskManagement(actions: &actions)
@@ -844,7 +864,9 @@ extension TargetSessionStateMachine {
                     task.execution = .aborting
                     if let execution { actions.append(.cancel(execution)) }
                     awaited.insert(tag)
-                case .aborting:
+                case .aborting, .abortedByAnotherNexus:
+                    // Aborted by this session's own function now: no status at all.
+                    task.execution = .aborting
                     awaited.insert(tag)
                 case .notStarted where drainingTransfers && task.transfer?.hasOutstandingRequests == true,
                     .abortedAwaitingSolicitedData where drainingTransfers:
@@ -862,6 +884,30 @@ extension TargetSessionStateMachine {
             }
             sendAnsweredTaskManagement(actions: &actions)
             return awaited
+        }
+
+        /// See ``TargetSessionStateMachine/tasksAbortedByAnotherNexus(lun:actions:)``.
+        mutating func abortForAnotherNexus(lun: UInt64?, actions: inout [Action]) {
+            for (tag, task) in tasks where lun.map({ task.command.lun == $0 }) ?? true {
+                switch task.execution {
+                case .executing(let execution):
+                    task.execution = .abortedByAnotherNexus
+                    if let execution { actions.append(.cancel(execution)) }
+                case .notStarted:
+                    finish(tag, SCSICommandResult(status: .taskAborted), actions: &actions)
+                case .abortedAwaitingSolicitedData:
+                    // Its own function already answers for it: it ends without status.
+                    tasks[tag] = nil
+                    stopAwaiting(tag)
+                case .aborting, .abortedByAnotherNexus:
+                    break
+                }
+            }
+            if !heldByOrdered.isEmpty {
+                heldByOrdered.removeAll { tasks[$0]?.notStarted != true }
+                releaseHeldTasks(actions: &actions)
+            }
+            sendAnsweredTaskManagement(actions: &actions)
         }
 
         /// A Data-Out for a task aborted while R2Ts of it were outstanding: its data is

@@ -22,6 +22,10 @@ public final class SessionTable: Sendable {
         public var close: @Sendable () -> Void
         /// Tells when the session's tasks have all left the device server.
         var drain: SessionDrain
+        /// Ends the session's tasks in a logical unit (wire LUN; every unit when nil) for
+        /// another nexus's task management function, then calls `done` on the
+        /// session's loop (the device server's gate then waits for those inside it).
+        var abortTasks: @Sendable (_ lun: UInt64?, _ done: @escaping @Sendable () -> Void) -> Void
     }
 
     private struct State {
@@ -35,14 +39,18 @@ public final class SessionTable: Sendable {
     /// Registers a new session, closing any session it reinstates. Returns its TSIH and
     /// the drains of the reinstated sessions: the login completes only once they have
     /// drained (RFC 7143 §6.3.5).
-    func open(key: Key, peer: String, portal: String, drain: SessionDrain, close: @escaping @Sendable () -> Void) -> (TSIH, reinstated: [SessionDrain]) {
+    func open(
+        key: Key, peer: String, portal: String, drain: SessionDrain,
+        abortTasks: @escaping @Sendable (_ lun: UInt64?, _ done: @escaping @Sendable () -> Void) -> Void,
+        close: @escaping @Sendable () -> Void
+    ) -> (TSIH, reinstated: [SessionDrain]) {
         let (tsih, replaced) = state.withLockedValue { state -> (TSIH, [Entry]) in
             let replaced = state.sessions.values.filter { $0.key == key }
             for old in replaced { state.sessions[old.tsih.rawValue] = nil }
             var candidate = state.nextTSIH
             while candidate == 0 || state.sessions[candidate] != nil { candidate &+= 1 }
             state.nextTSIH = candidate &+ 1
-            state.sessions[candidate] = Entry(tsih: TSIH(candidate), key: key, peer: peer, portal: portal, close: close, drain: drain)
+            state.sessions[candidate] = Entry(tsih: TSIH(candidate), key: key, peer: peer, portal: portal, close: close, drain: drain, abortTasks: abortTasks)
             return (TSIH(candidate), replaced)
         }
         for old in replaced { old.close() }
@@ -61,6 +69,19 @@ public final class SessionTable: Sendable {
     func close(_ tsih: TSIH, drain: SessionDrain) {
         state.withLockedValue { state in
             if state.sessions[tsih.rawValue]?.drain === drain { state.sessions[tsih.rawValue] = nil }
+        }
+    }
+
+    /// Ends the tasks in a logical unit (every unit when `lun` is nil) of every session
+    /// of `targetName` but `issuer`'s, for a CLEAR TASK SET, LOGICAL UNIT RESET or
+    /// target reset received on `issuer` (SAM-5 §7.4, §7.7, §7.9). Returns once each
+    /// session has cancelled its tasks in the device server and dropped the others.
+    func abortTasks(ofTarget targetName: String, lun: UInt64?, except issuer: TSIH) async {
+        let others = entries.filter { $0.key.targetName == targetName && $0.tsih != issuer }
+        for entry in others {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                entry.abortTasks(lun) { continuation.resume() }
+            }
         }
     }
 

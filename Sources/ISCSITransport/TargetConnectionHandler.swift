@@ -219,8 +219,16 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let target = result.targetName.flatMap { name in services.targets.first { $0.name == name } }
         let key = SessionTable.Key(initiatorName: result.initiatorName, isid: result.isid, targetName: result.targetName ?? "")
         let channel = context.channel
+        let eventLoop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let (tsih, reinstated) = services.sessions.open(
-            key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description, drain: drain
+            key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description, drain: drain,
+            abortTasks: { lun, done in
+                eventLoop.execute {
+                    handler.value.handle { $0.tasksAbortedByAnotherNexus(lun: lun, actions: &$1) }
+                    done()
+                }
+            }
         ) {
             channel.close(promise: nil)
         }
@@ -234,8 +242,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         // The old sessions' tasks must have left the device server before the new
         // session may act for the same initiator port.
         reinstatedStillDraining = reinstated.count
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
         for old in reinstated {
             old.whenDrained {
                 eventLoop.execute {
@@ -354,7 +360,16 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        let sessions = services.sessions
+        // CLEAR TASK SET and the resets end every nexus's tasks in the unit (or target):
+        // the other sessions cancel theirs before the device server's gate is passed, so
+        // none of them touches the medium after the response.
+        let othersAffected = function != .abortTaskSet ? registration.map { ($0.tsih, $0.target?.name ?? "") } : nil
+        let unitScoped = function == .clearTaskSet || function == .logicalUnitReset
         _Concurrency.Task {
+            if let (tsih, targetName) = othersAffected {
+                await sessions.abortTasks(ofTarget: targetName, lun: unitScoped ? lun : nil, except: tsih)
+            }
             let outcome: TaskManagementResponseCode = switch await device.taskManagement(function, lun: lun, nexus: nexus) {
             case .functionComplete: .functionComplete
             case .logicalUnitDoesNotExist: .lunDoesNotExist

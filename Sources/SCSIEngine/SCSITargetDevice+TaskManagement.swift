@@ -24,8 +24,11 @@ extension SCSITargetDevice {
     /// only once every task in the logical unit (every unit, for the target resets)
     /// has left it: they pass its gate exclusively, which waits for the commands inside
     /// and holds back those that come after. So none of an aborted task's I/O reaches
-    /// the medium after the response (RFC 7143 §11.6.2). ABORT TASK SET reaches only
-    /// the issuer's tasks, which its port layer waits for.
+    /// the medium after the response (RFC 7143 §11.6.2). The port layer has already
+    /// cancelled the other nexuses' tasks in them (their sessions answer TASK ABORTED,
+    /// TAS = 1), so a task still waiting at the gate ends there without touching the
+    /// medium. ABORT TASK SET reaches only the issuer's tasks, which its port layer
+    /// waits for.
     public func taskManagement(_ function: TaskManagementFunction, lun: UInt64, nexus: ITNexus) async -> TaskManagementOutcome {
         switch function {
         case .abortTaskSet, .clearTaskSet, .logicalUnitReset:

@@ -42,14 +42,19 @@ public struct ModePage: Hashable, Sendable {
     /// sense data in descriptor format (SPC-4 §7.5.8).
     public static let descriptorSenseBit: UInt8 = 0x04
 
+    /// TAS in byte 5 of the control mode page (bit 7): a task aborted by another I_T
+    /// nexus's task management function ends with TASK ABORTED status (SAM-5 §5.3.2).
+    public static let taskAbortedStatusBit: UInt8 = 0x80
+
     /// Control mode page (SPC-4 §7.5.8, table 457), PAGE LENGTH 0Ah. TST 000b (one
     /// task set), GLTSD = 1 (no saved log parameters), D_SENSE as given, QUEUE
-    /// ALGORITHM MODIFIER 1 (unrestricted reordering), QERR 00b, BUSY TIMEOUT PERIOD
-    /// FFFFh (unlimited).
+    /// ALGORITHM MODIFIER 1 (unrestricted reordering), QERR 00b, TAS = 1 (as Linux
+    /// LIO: the other initiators retry at once instead of waiting for a timeout), BUSY
+    /// TIMEOUT PERIOD FFFFh (unlimited).
     public static func control(descriptorSense: Bool) -> ModePage {
         ModePage(
             code: .control,
-            parameters: [0x02 | (descriptorSense ? descriptorSenseBit : 0), 0x10, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00])
+            parameters: [0x02 | (descriptorSense ? descriptorSenseBit : 0), 0x10, 0x00, taskAbortedStatusBit, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00])
     }
 
     /// The control mode page with fixed format sense data (D_SENSE = 0), the default.

@@ -491,12 +491,18 @@ struct TargetSessionStateMachineTests {
         #expect(Self.tmfResponses(gone).map(\.response) == [.taskDoesNotExist])
     }
 
+    /// Read 1 on LUN 0 in the device server (its Swift task known), read 2 on LUN 1.
+    static func readsOnTwoUnits() -> Driver {
+        var driver = Driver()
+        _ = driver.receive(read(1, cmdSN: 1, lun: 0))
+        _ = driver.receive(read(2, cmdSN: 2, lun: 1))
+        driver.machine.taskStarted(InitiatorTaskTag(1), execution: handle())
+        return driver
+    }
+
     @Test("LOGICAL UNIT RESET: aborts the unit's tasks only, and answers once the device server and the aborted task are done")
     func logicalUnitReset() {
-        var driver = Driver()
-        _ = driver.receive(Self.read(1, cmdSN: 1, lun: 0))
-        _ = driver.receive(Self.read(2, cmdSN: 2, lun: 1))
-        driver.machine.taskStarted(InitiatorTaskTag(1), execution: Self.handle())
+        var driver = Self.readsOnTwoUnits()
         let reset = driver.receive(Self.taskManagement(.logicalUnitReset, tag: 50, cmdSN: 3, lun: 0))
         #expect(Self.cancels(reset) == 1)
         guard let (id, function, lun) = Self.taskManagementRun(reset) else {
@@ -543,6 +549,22 @@ struct TargetSessionStateMachineTests {
         #expect(answered.map(\.initiatorTaskTag) == [InitiatorTaskTag(50), InitiatorTaskTag(51)])
         let late = driver.receive(Self.dataOut(1, ttt: r2t.targetTransferTag, offset: 0, length: 4096))
         #expect(Self.executed(late).isEmpty && Self.rejects(late).isEmpty)
+    }
+
+    @Test("another nexus's LOGICAL UNIT RESET: the unit's tasks end with TASK ABORTED (TAS = 1), at once or once out of the device server; other units' tasks go on")
+    func tasksAbortedByAnotherNexus() {
+        var driver = Self.readsOnTwoUnits()
+        _ = driver.receive(Self.write(3, cmdSN: 3, length: 4096, lun: 0))  // waits for its R2T's data
+        var actions: [Action] = []
+        driver.machine.tasksAbortedByAnotherNexus(lun: 0, actions: &actions)
+        #expect(Self.cancels(actions) == 1)
+        #expect(Self.responses(actions).map(\.initiatorTaskTag) == [InitiatorTaskTag(3)])
+        #expect(Self.responses(actions).map(\.status) == [SCSIStatus.taskAborted.rawValue])
+        #expect(driver.machine.stage(of: InitiatorTaskTag(1)) == .abortedByAnotherNexus)
+        #expect(driver.machine.stage(of: InitiatorTaskTag(2)) == .executing, "LUN 1 is not reset")
+        let ended = Self.responses(driver.finish(1, Self.good))
+        #expect(ended.map(\.status) == [SCSIStatus.taskAborted.rawValue], "the device server's GOOD is not what the initiator hears")
+        #expect(Self.responses(driver.finish(2, Self.good)).map(\.status) == [SCSIStatus.good.rawValue])
     }
 
     @Test("task management responses leave in the order the functions arrived")

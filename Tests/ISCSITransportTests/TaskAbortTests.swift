@@ -4,6 +4,7 @@ import ISCSITestSupport
 import LUNBackends
 import NIOCore
 import NIOEmbedded
+import SCSIProtocol
 import Testing
 
 @testable import ISCSITransport
@@ -60,6 +61,10 @@ struct TaskAbortTests {
     }
 
     private static func readBack(_ harness: ConnectionHarness) async throws -> ByteBuffer? {
+        try await read(harness, lba: lba)
+    }
+
+    private static func read(_ harness: ConnectionHarness, lba: UInt32) async throws -> ByteBuffer? {
         try await harness.command(CDB.read10(lba: lba, blocks: 1), read: true, expectedLength: UInt32(blockSize))
         guard case .dataIn(let dataIn) = try await harness.nextPDU() else { return nil }
         return dataIn.data
@@ -121,12 +126,19 @@ struct TaskAbortTests {
         #expect(try await Self.readBack(path) == ByteBuffer(repeating: 0, count: Self.blockSize))
     }
 
-    @Test("LOGICAL UNIT RESET from another session waits for the writes in the logical unit to end")
+    @Test("LOGICAL UNIT RESET from another session waits for the writes in the logical unit to end, and ends the other session's tasks with TASK ABORTED")
     func logicalUnitResetDrainsOtherSessions() async throws {
         let (disk, services) = makeHoldingTarget()
         let pathA = try await loggedInSession(services, isid: 0x4000_0000_0001)
         let pathB = try await loggedInSession(services, isid: 0x4000_0000_0002)
+        let before = try await Self.read(pathB, lba: Self.lba + 1)
         let write = try await writeHeldInBackend(disk, pathA, lba: Self.lba, seed: 1)
+        // A second write on path A still waits for the data of its R2T.
+        let waiting = try await pathA.command(CDB.write10(lba: Self.lba + 1, blocks: 1), write: true, expectedLength: UInt32(Self.blockSize))
+        guard case .readyToTransfer(let r2t) = try await pathA.nextPDU() else {
+            Issue.record("expected an R2T for the second write")
+            return
+        }
 
         let reset = try await pathB.taskManagement(.logicalUnitReset)
         let early = try await pathB.nextPDU(within: .milliseconds(300))
@@ -135,13 +147,23 @@ struct TaskAbortTests {
         let answer = early == nil ? Self.taskManagementResponse(try await pathB.nextPDU()) : Self.taskManagementResponse(early)
         #expect(answer?.initiatorTaskTag == reset)
         #expect(answer?.response == .functionComplete)
-        // The write ended before the reset took effect, so its answer stands (RFC 7143
-        // §11.6.2 c): the other session gets it.
-        guard case .scsiResponse(let written) = try await pathA.nextPDU() else {
-            Issue.record("no SCSI Response for the write that finished before the reset")
-            return
+        // TAS = 1 (SAM-5 §5.3.2): path A hears TASK ABORTED for both, the waiting write
+        // at once, the held one once it has left the backend, so its host retries them
+        // instead of waiting for a command timeout.
+        var aborted: [InitiatorTaskTag: UInt8] = [:]
+        while aborted.count < 2 {
+            guard case .scsiResponse(let response) = try await pathA.nextPDU() else {
+                Issue.record("expected a SCSI Response on path A")
+                return
+            }
+            aborted[response.initiatorTaskTag] = response.status
         }
-        #expect(written.initiatorTaskTag == write)
+        #expect(aborted == [write: SCSIStatus.taskAborted.rawValue, waiting: SCSIStatus.taskAborted.rawValue])
+        try await pathA.sendFinalDataOut(.pattern(Self.blockSize, seed: 2), task: waiting, answering: r2t)
+        #expect(try await pathA.nextPDU(within: .milliseconds(100)) == nil, "the late Data-Out of an ended task is ignored")
+        try await pathB.command(CDB.testUnitReady)
+        _ = try await pathB.nextPDU()  // BUS DEVICE RESET FUNCTION OCCURRED
+        #expect(try await Self.read(pathB, lba: Self.lba + 1) == before, "the aborted write's data never reached the medium")
     }
 
     @Test("a reinstating login completes only once the old session's writes have left the backend")

@@ -125,7 +125,7 @@ struct SBC3AtomicAndBlockCommandTests {
     @Test("SPC-4 §7.5.8 D_SENSE = 1 switches CHECK CONDITION to descriptor format")
     func descriptorSense() async {
         let target = await Self.readyTarget()
-        let control: [UInt8] = [0x0A, 0x0A, 0x06, 0x10, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0]
+        let control: [UInt8] = [0x0A, 0x0A, 0x06, 0x10, 0, 0x80, 0, 0, 0xFF, 0xFF, 0, 0]  // D_SENSE set, TAS as it is
         let list: [UInt8] = [0, 0, 0, 0] + control
         #expect(await target.execute(TestFixture.command([0x15, 0x10, 0, 0, UInt8(list.count), 0], dataOut: list)).status == .good)
         let failed = await target.execute(TestFixture.command(CDB.read10(lba: 4096, blocks: 1)))

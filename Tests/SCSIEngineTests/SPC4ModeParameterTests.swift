@@ -31,7 +31,7 @@ struct SPC4ModeParameterTests {
     func modeSenseDBDAndWP() async {
         let target = await Self.readyTarget(readOnly: true)
         let data = await target.execute(TestFixture.command(CDB.modeSense6(page: 0x0A, dbd: true))).data
-        #expect(data == [15, 0, 0x90, 0, 0x0A, 0x0A, 0x02, 0x10, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0])
+        #expect(data == [15, 0, 0x90, 0, 0x0A, 0x0A, 0x02, 0x10, 0, 0x80, 0, 0, 0xFF, 0xFF, 0, 0])  // TAS = 1
     }
 
     @Test("§6.12 MODE SENSE(10) all pages in ascending order")
