@@ -878,11 +878,7 @@ extension TargetSessionStateMachine {
                     stopAwaiting(tag)
                 }
             }
-            if !heldByOrdered.isEmpty {
-                heldByOrdered.removeAll { tasks[$0]?.notStarted != true }
-                releaseHeldTasks(actions: &actions)
-            }
-            sendAnsweredTaskManagement(actions: &actions)
+            tasksEnded(actions: &actions)
             return awaited
         }
 
@@ -903,6 +899,12 @@ extension TargetSessionStateMachine {
                     break
                 }
             }
+            tasksEnded(actions: &actions)
+        }
+
+        /// After an abort: the held tasks no longer wait for the tasks that ended, and the
+        /// functions that waited only for those are answered.
+        mutating func tasksEnded(actions: inout [Action]) {
             if !heldByOrdered.isEmpty {
                 heldByOrdered.removeAll { tasks[$0]?.notStarted != true }
                 releaseHeldTasks(actions: &actions)

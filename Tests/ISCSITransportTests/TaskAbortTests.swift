@@ -42,6 +42,17 @@ private func writeHeldInBackend(
     return tag
 }
 
+/// Sends a one-block WRITE(10) at `lba` without data and returns its tag and the R2T
+/// that asks for the data; nil (recorded) when no R2T comes.
+private func writeAwaitingData(_ harness: ConnectionHarness, lba: UInt32) async throws -> (InitiatorTaskTag, ReadyToTransfer)? {
+    let tag = try await harness.command(CDB.write10(lba: lba, blocks: 1), write: true, expectedLength: UInt32(ConnectionHarness.blockSize))
+    guard case .readyToTransfer(let r2t) = try await harness.nextPDU() else {
+        Issue.record("expected an R2T for the write at LBA \(lba)")
+        return nil
+    }
+    return (tag, r2t)
+}
+
 /// Aborts that stop (SAM-5 §7, RFC 7143 §11.6.2): a task management response, the end
 /// of a dropped connection's tasks and a reinstating login wait until every affected
 /// task has left the device server, so nothing of an aborted write reaches the medium
@@ -134,11 +145,7 @@ struct TaskAbortTests {
         let before = try await Self.read(pathB, lba: Self.lba + 1)
         let write = try await writeHeldInBackend(disk, pathA, lba: Self.lba, seed: 1)
         // A second write on path A still waits for the data of its R2T.
-        let waiting = try await pathA.command(CDB.write10(lba: Self.lba + 1, blocks: 1), write: true, expectedLength: UInt32(Self.blockSize))
-        guard case .readyToTransfer(let r2t) = try await pathA.nextPDU() else {
-            Issue.record("expected an R2T for the second write")
-            return
-        }
+        guard let (waiting, r2t) = try await writeAwaitingData(pathA, lba: Self.lba + 1) else { return }
 
         let reset = try await pathB.taskManagement(.logicalUnitReset)
         let early = try await pathB.nextPDU(within: .milliseconds(300))
@@ -190,11 +197,7 @@ struct TaskAbortTests {
         let (_, services) = makeHoldingTarget()
         let harness = try await loggedInSession(services)
         let before = try await Self.readBack(harness)
-        let write = try await harness.command(CDB.write10(lba: Self.lba, blocks: 1), write: true, expectedLength: UInt32(Self.blockSize))
-        guard case .readyToTransfer(let r2t) = try await harness.nextPDU() else {
-            Issue.record("expected an R2T for the write")
-            return
-        }
+        guard let (write, r2t) = try await writeAwaitingData(harness, lba: Self.lba) else { return }
         let abort = try await harness.taskManagement(.abortTaskSet)
         let early = try await harness.nextPDU(within: .milliseconds(100))
         #expect(early == nil, "no response while the initiator still owes R2T \(r2t.targetTransferTag): \(String(describing: early))")
@@ -246,11 +249,7 @@ struct TaskAttributeTests {
     func orderedWaitsForEarlierWriteData() async throws {
         let (_, harness) = try await Self.session()
         let payload = ByteBuffer.pattern(512, seed: 4)
-        let write = try await harness.command(CDB.write10(lba: 8, blocks: 1), write: true, expectedLength: 512)
-        guard case .readyToTransfer(let r2t) = try await harness.nextPDU() else {
-            Issue.record("expected an R2T for the write")
-            return
-        }
+        guard let (write, r2t) = try await writeAwaitingData(harness, lba: 8) else { return }
         let ordered = try await harness.command(CDB.read10(lba: 8, blocks: 1), read: true, expectedLength: 512, attribute: .ordered)
         let early = try await harness.nextPDU(within: .milliseconds(100))
         #expect(early == nil, "the ORDERED read waits for the write before it: \(String(describing: early))")
