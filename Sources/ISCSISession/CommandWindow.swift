@@ -6,7 +6,7 @@ import ISCSIProtocol
 ///
 /// `receive` runs once per command, so it is inlinable: specialized in the transport
 /// for its item type instead of instantiating generic metadata on every call.
-public struct CommandWindow<Item: Sendable>: Sendable {
+public struct CommandWindow<Item> {
     /// The next CmdSN we expect.
     public var expCmdSN: SequenceNumber { nextExpected }
     @usableFromInline var nextExpected: SequenceNumber
@@ -25,7 +25,7 @@ public struct CommandWindow<Item: Sendable>: Sendable {
     public var maxCmdSN: SequenceNumber { nextExpected.advanced(by: depth - 1) }
 
     /// What happened to an arriving command.
-    public enum Disposition: Sendable {
+    public enum Disposition {
         /// Outside the window (a duplicate or beyond MaxCmdSN): silently dropped (§4.2.2.1).
         case outOfWindow
         /// Ready to run, followed by any queued commands it unblocked, in order (usually
@@ -57,3 +57,6 @@ public struct CommandWindow<Item: Sendable>: Sendable {
     /// Commands parked behind a gap; dropped when the connection ends.
     public var queuedCount: Int { waiting.count }
 }
+
+extension CommandWindow: Sendable where Item: Sendable {}
+extension CommandWindow.Disposition: Sendable where Item: Sendable {}

@@ -335,8 +335,11 @@ public struct TargetSessionStateMachine {
 
 extension TargetSessionStateMachine {
     /// A PDU waiting in the CmdSN window.
-    private enum Ordered: Sendable {
-        case scsi(InitiatorTaskTag)
+    private enum Ordered {
+        /// The task itself, not its tag: delivering it needs no lookup, and a task that
+        /// ended while it waited (``SCSITask/ended``) is told apart from a later one
+        /// that reuses the tag.
+        case scsi(SCSITask)
         case nop(NOPOut)
         case text(TextRequest)
         case logout(LogoutRequest)
@@ -368,6 +371,8 @@ extension TargetSessionStateMachine {
         var delivered = false
         /// Delivered, but held back by an ORDERED task (see `Session.heldByOrdered`).
         var held = false
+        /// Out of the session's table (answered, aborted or dropped).
+        var ended = false
         var execution = Execution.notStarted
         /// R2Ts sent, for ExpDataSN in the response (§11.4.8).
         var r2tCount: UInt32 = 0
@@ -487,8 +492,9 @@ extension TargetSessionStateMachine {
 
         mutating func deliver(_ item: Ordered, actions: inout [Action]) {
             switch item {
-            case .scsi(let tag):
-                guard let task = tasks[tag], task.notStarted else { return }  // aborted while waiting
+            case .scsi(let task):
+                guard !task.ended, task.notStarted else { return }  // aborted while waiting
+                let tag = task.command.initiatorTaskTag
                 task.delivered = true
                 let lun = task.command.lun
                 let attribute = task.command.attribute
@@ -523,10 +529,6 @@ extension TargetSessionStateMachine {
                 reject(.protocolError, header: command.encodedHeader(), because: "SCSI Command in a discovery session (§4.3)", actions: &actions)
                 return
             }
-            guard tasks.index(forKey: command.initiatorTaskTag) == nil else {
-                reject(.taskInProgress, header: command.encodedHeader(), because: "Initiator Task Tag \(command.initiatorTaskTag) is already in use", actions: &actions)
-                return
-            }
             let immediateLength = UInt32(command.data.readableBytes)
             guard immediateLength == 0 || (command.isWrite && parameters.immediateData && immediateLength <= min(command.expectedDataTransferLength, UInt32(parameters.firstBurstLength))) else {
                 reject(.protocolError, header: command.encodedHeader(), because: "immediate data without W, not negotiated, or beyond FirstBurstLength (§13.11, §13.14)", actions: &actions)
@@ -549,19 +551,25 @@ extension TargetSessionStateMachine {
                     maxOutstandingR2T: parameters.maxOutstandingR2T
                 )
             }
+            // One lookup both checks the tag and files the task.
             let tag = command.initiatorTaskTag
-            tasks[tag] = task
+            if let inUse = tasks.updateValue(task, forKey: tag) {
+                tasks[tag] = inUse
+                reject(.taskInProgress, header: command.encodedHeader(), because: "Initiator Task Tag \(tag) is already in use", actions: &actions)
+                return
+            }
             if task.transfer != nil { sendReadyToTransfer(task, actions: &actions) }
-            order(.scsi(tag), cmdSN: command.cmdSN, immediate: command.immediate, actions: &actions)
+            order(.scsi(task), cmdSN: command.cmdSN, immediate: command.immediate, actions: &actions)
         }
 
         mutating func receiveDataOut(_ dataOut: DataOut, actions: inout [Action]) {
             let tag = dataOut.initiatorTaskTag
-            if let task = tasks[tag], case .abortedAwaitingSolicitedData = task.execution {
+            let task = tasks[tag]
+            if let task, case .abortedAwaitingSolicitedData = task.execution {
                 drain(task, dataOut, actions: &actions)
                 return
             }
-            guard let task = tasks[tag], task.notStarted, var transfer = task.transfer else {
+            guard let task, task.notStarted, var transfer = task.transfer else {
                 // Data for a task we aborted or never had: ignored (§11.7, ERL 0).
                 actions.append(.log(.debug, "ignoring Data-Out for task \(tag), which is not waiting for data"))
                 return
@@ -659,6 +667,7 @@ extension TargetSessionStateMachine {
         /// then the task management functions waiting for it may be answered.
         mutating func finish(_ tag: InitiatorTaskTag, _ result: SCSICommandResult, actions: inout [Action]) {
             guard let task = tasks.removeValue(forKey: tag) else { return }
+            task.ended = true
             var result = result
             if case .abortedByAnotherNexus = task.execution { result = SCSICommandResult(status: .taskAborted) }
             if case .aborting = task.execution {
@@ -874,8 +883,7 @@ extension TargetSessionStateMachine {
                     task.dataOut = DataOutBuffer()
                     awaited.insert(tag)
                 case .notStarted, .abortedAwaitingSolicitedData:
-                    tasks[tag] = nil
-                    stopAwaiting(tag)
+                    drop(tag)
                 }
             }
             tasksEnded(actions: &actions)
@@ -893,8 +901,7 @@ extension TargetSessionStateMachine {
                     finish(tag, SCSICommandResult(status: .taskAborted), actions: &actions)
                 case .abortedAwaitingSolicitedData:
                     // Its own function already answers for it: it ends without status.
-                    tasks[tag] = nil
-                    stopAwaiting(tag)
+                    drop(tag)
                 case .aborting, .abortedByAnotherNexus:
                     break
                 }
@@ -917,10 +924,14 @@ extension TargetSessionStateMachine {
         mutating func drain(_ task: SCSITask, _ dataOut: DataOut, actions: inout [Action]) {
             task.transfer!.drain(dataOut)
             guard !task.transfer!.hasOutstandingRequests else { return }
-            let tag = task.command.initiatorTaskTag
-            tasks[tag] = nil
-            stopAwaiting(tag)
+            drop(task.command.initiatorTaskTag)
             sendAnsweredTaskManagement(actions: &actions)
+        }
+
+        /// Ends a task without a response: out of the table, and no function waits for it.
+        mutating func drop(_ tag: InitiatorTaskTag) {
+            tasks.removeValue(forKey: tag)?.ended = true
+            stopAwaiting(tag)
         }
 
         /// No task management function waits for `tag` any more.
@@ -956,6 +967,7 @@ extension TargetSessionStateMachine {
         /// the rest.
         mutating func cancelAll(actions: inout [Action]) {
             for task in tasks.values {
+                task.ended = true
                 if case .executing(let execution?) = task.execution { actions.append(.cancel(execution)) }
             }
             tasks = [:]

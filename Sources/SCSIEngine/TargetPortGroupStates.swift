@@ -3,7 +3,7 @@ import SCSIProtocol
 /// The asymmetric access states of one logical unit through each target port group
 /// (SPC-4 §5.15.2): what the dispatcher checks and REPORT TARGET PORT GROUPS reports.
 /// A value kept in the logical unit's locked state.
-struct TargetPortGroupStates: Sendable, Equatable {
+struct TargetPortGroupStates: Sendable {
     /// What one group reports for this logical unit.
     struct Entry: Sendable, Equatable {
         var state: AsymmetricAccessState
@@ -20,22 +20,33 @@ struct TargetPortGroupStates: Sendable, Equatable {
         var preferred: Bool?
     }
 
-    private var entries: [UInt16: Entry]
+    /// By group tag, in configuration order. An array, not a dictionary: a target has a
+    /// handful of groups, and every command looks its own up (a scan of a few tags
+    /// against a hash per command).
+    private var entries: [(tag: UInt16, entry: Entry)]
 
-    /// Every group in its configured initial state.
+    /// Every group in its configured initial state (the first of a repeated tag counts).
     init(_ groups: [TargetPortGroupDescriptor]) {
-        entries = Dictionary(
-            groups.map { ($0.tag, Entry(state: $0.initialState, preferred: $0.preferred, lastChange: .none)) },
-            uniquingKeysWith: { first, _ in first })
+        entries = []
+        for group in groups where !entries.contains(where: { $0.tag == group.tag }) {
+            entries.append((group.tag, Entry(state: group.initialState, preferred: group.preferred, lastChange: .none)))
+        }
+    }
+
+    private func index(of targetPortGroup: UInt16) -> Int? {
+        entries.firstIndex { $0.tag == targetPortGroup }
     }
 
     /// The entry of `targetPortGroup`, nil for a group the target device does not have.
-    subscript(targetPortGroup: UInt16) -> Entry? { entries[targetPortGroup] }
+    subscript(targetPortGroup: UInt16) -> Entry? {
+        index(of: targetPortGroup).map { entries[$0].entry }
+    }
 
     /// The state a command arriving on `nexus` meets. A port outside every configured
     /// group has no asymmetric access: active/optimized.
     func state(through nexus: ITNexus) -> AsymmetricAccessState {
-        entries[nexus.targetPortGroup]?.state ?? .activeOptimized
+        for group in entries where group.tag == nexus.targetPortGroup { return group.entry.state }
+        return .activeOptimized
     }
 
     /// Applies `changes` (to known groups only) as one step; returns whether anything
@@ -44,13 +55,10 @@ struct TargetPortGroupStates: Sendable, Equatable {
     mutating func apply(_ changes: [Change], as cause: ALUAGroupStatus.LastChange) -> Bool {
         var changed = false
         for change in changes {
-            guard var entry = entries[change.targetPortGroup] else { continue }
-            let preferred = change.preferred ?? entry.preferred
-            guard entry.state != change.state || entry.preferred != preferred else { continue }
-            entry.state = change.state
-            entry.preferred = preferred
-            entry.lastChange = cause
-            entries[change.targetPortGroup] = entry
+            guard let index = index(of: change.targetPortGroup) else { continue }
+            let preferred = change.preferred ?? entries[index].entry.preferred
+            guard entries[index].entry.state != change.state || entries[index].entry.preferred != preferred else { continue }
+            entries[index].entry = Entry(state: change.state, preferred: preferred, lastChange: cause)
             changed = true
         }
         return changed

@@ -482,6 +482,21 @@ struct TargetSessionStateMachineTests {
         #expect(Self.executed(late).isEmpty && Self.rejects(late).isEmpty)
     }
 
+    @Test("a task aborted while it waits behind a CmdSN gap is never delivered, not even as a later task with its tag")
+    func abortedTaskInTheWindow() {
+        var driver = Driver()
+        _ = driver.receive(Self.read(7, cmdSN: 2))
+        let abort = driver.receive(Self.taskManagement(.abortTask, tag: 50, cmdSN: 2, referenced: 7, refCmdSN: 2))
+        #expect(Self.tmfResponses(abort).map(\.response) == [.functionComplete])
+        // The tag is free again: a new task takes it, two CmdSNs later (3 is still missing).
+        #expect(Self.executed(driver.receive(Self.read(7, cmdSN: 4))).isEmpty)
+        // CmdSN 1 fills the first gap: 1 runs, the aborted 2 is skipped, and the new 7
+        // still waits for CmdSN 3.
+        #expect(Self.executed(driver.receive(Self.read(1, cmdSN: 1))) == [1])
+        #expect(driver.machine.stage(of: InitiatorTaskTag(7)) == .awaitingTurn)
+        #expect(Self.executed(driver.receive(Self.read(3, cmdSN: 3))) == [3, 7])
+    }
+
     @Test("ABORT TASK of an unknown task: FUNCTION COMPLETE if its RefCmdSN is in the window, else TASK DOES NOT EXIST (§11.5.1)")
     func abortUnknownTask() {
         var driver = Driver()
