@@ -53,9 +53,12 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// The session this connection registered and its I_T nexus, released when the
     /// machine says the session has ended.
     private var registration: (tsih: TSIH, target: ExportedTarget?, nexus: ITNexus?)?
-    /// The device server and nexus of a normal session, set at Full Feature Phase.
-    private var device: SCSITargetDevice?
+    /// The device server and nexus of a normal session, set at Full Feature Phase: the
+    /// target's, or a `FaultInjectingDeviceServer` around it while this portal has
+    /// command faults (the observation keeps it current).
+    private var device: (any SCSIDeviceServer)?
     private var nexus: ITNexus?
+    private var faultObservation: FaultInjector.Observation?
     private let drain = SessionDrain()
     /// Sessions this login reinstates that still have tasks in the device server.
     private var reinstatedStillDraining = 0
@@ -94,6 +97,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         pingTimer?.cancel()
+        endFaultObservation()
         self.context = nil
     }
 
@@ -262,8 +266,14 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         framing.maxReceiveDataSegmentLength = max(result.parameters.localMaxRecvDataSegmentLength, ISCSIFramingSettings.loginMaxDataSegmentLength)
         if let target = registration.target, let nexus = registration.nexus {
             target.device.nexusLogin(nexus)
-            device = target.device
             self.nexus = nexus
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            let (observation, faults) = services.faults.observe(portal) { faults in
+                eventLoop.execute { handler.value.injectFaults(faults, into: target) }
+            }
+            faultObservation = observation
+            injectFaults(faults, into: target)
         }
         logger[metadataKey: "initiator"] = "\(result.initiatorName)"
         logger.info("login complete", metadata: [
@@ -280,6 +290,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         if let registration {
             if let target = registration.target, let nexus = registration.nexus { target.device.nexusLogout(nexus) }
             services.sessions.close(registration.tsih, drain: drain)
+            endFaultObservation()
             logger.info("session ended", metadata: ["tsih": "\(registration.tsih)"])
             self.registration = nil
         }
@@ -307,27 +318,28 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         )
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let faults = services.faults.commandFaults(on: portal)
-        let delay = faults?.latencyMilliseconds.map { TimeAmount.milliseconds(Int64($0)) }
-        if let sense = faults?.failWithSense {
-            let result = SCSICommandResult(status: .checkCondition, sense: sense.fixedFormatSense)
-            eventLoop.scheduleTask(in: delay ?? .zero) { handler.value.finished(tag, result) }
-            return
-        }
         finishedInsideExecute = false
         // The closure is written here, not stored first, so no reabstraction thunk (an
         // async frame each) stands between the task and the command.
         let task = _Concurrency.Task.immediate(executorPreference: loopTaskExecutor(eventLoop)) {
             let result = await device.execute(command)
-            if let delay {
-                eventLoop.scheduleTask(in: delay) { handler.value.finished(tag, result) }
-            } else if eventLoop.inEventLoop {
+            if eventLoop.inEventLoop {
                 handler.value.finished(tag, result)
             } else {
                 eventLoop.execute { handler.value.finished(tag, result) }
             }
         }
         if !finishedInsideExecute { machine.taskStarted(tag, execution: task) }
+    }
+
+    /// The device server this connection's commands go to while `faults` are in force.
+    private func injectFaults(_ faults: PortalFaults, into target: ExportedTarget) {
+        device = FaultInjectingDeviceServer(wrapping: target.device, faults: faults) ?? target.device
+    }
+
+    private func endFaultObservation() {
+        if let faultObservation { services.faults.endObservation(faultObservation) }
+        faultObservation = nil
     }
 
     private func finished(_ tag: InitiatorTaskTag, _ result: SCSICommandResult) {
