@@ -159,7 +159,7 @@ public struct TargetSessionStateMachine {
     // MARK: - Events
 
     /// A PDU arrived (`actions` is appended to, never cleared).
-    public mutating func receive(_ pdu: ISCSIPDU, actions: inout [Action]) {
+    public mutating func receive(_ pdu: consuming ISCSIPDU, actions: inout [Action]) {
         switch phase {
         case .fullFeature:
             session!.receive(pdu, actions: &actions)
@@ -233,7 +233,7 @@ public struct TargetSessionStateMachine {
     }
 
     /// The device server has finished a task started by ``Action/execute(_:)``.
-    public mutating func taskFinished(_ tag: InitiatorTaskTag, _ result: SCSICommandResult, actions: inout [Action]) {
+    public mutating func taskFinished(_ tag: InitiatorTaskTag, _ result: consuming SCSICommandResult, actions: inout [Action]) {
         session!.tasksInDeviceServer -= 1
         if case .fullFeature = phase {
             session!.finish(tag, result, actions: &actions)
@@ -452,8 +452,10 @@ extension TargetSessionStateMachine {
 
         // MARK: Dispatch
 
-        mutating func receive(_ pdu: ISCSIPDU, actions: inout [Action]) {
-            switch pdu {
+        /// Consumes the PDU: a command's fields (CDB, immediate data) move into its task
+        /// instead of being copied (each copy retains them).
+        mutating func receive(_ pdu: consuming ISCSIPDU, actions: inout [Action]) {
+            switch consume pdu {
             case .scsiCommand(let command): receiveCommand(command, actions: &actions)
             case .dataOut(let data): receiveDataOut(data, actions: &actions)
             case .nopOut(let nop):
@@ -471,9 +473,9 @@ extension TargetSessionStateMachine {
                 reject(.protocolError, header: snack.encodedHeader(), because: "SNACK needs ErrorRecoveryLevel > 0, which is never negotiated (§11.16)", actions: &actions)
             case .loginRequest(let login):
                 reject(.protocolError, header: login.encodedHeader(), because: "Login Request in Full Feature Phase", actions: &actions)
-            default:
+            case let other:
                 // A target opcode sent to a target (§11.17.1: command not supported).
-                reject(.commandNotSupported, header: pdu.message.encodedHeader(), because: "a target-side opcode was sent to the target", actions: &actions)
+                reject(.commandNotSupported, header: other.message.encodedHeader(), because: "a target-side opcode was sent to the target", actions: &actions)
             }
         }
 
@@ -524,7 +526,7 @@ extension TargetSessionStateMachine {
 
         // MARK: SCSI commands and data
 
-        mutating func receiveCommand(_ command: SCSICommandRequest, actions: inout [Action]) {
+        mutating func receiveCommand(_ command: consuming SCSICommandRequest, actions: inout [Action]) {
             guard login.sessionType == .normal, hasTarget else {
                 reject(.protocolError, header: command.encodedHeader(), because: "SCSI Command in a discovery session (§4.3)", actions: &actions)
                 return
@@ -539,27 +541,30 @@ extension TargetSessionStateMachine {
                 actions.append(.log(.debug, "dropping SCSI Command with CmdSN \(command.cmdSN) outside the window"))
                 return
             }
+            let tag = command.initiatorTaskTag
+            let cmdSN = command.cmdSN
+            let immediate = command.immediate
+            // The command moves into its task; from here on it is `task.command`.
             let task = SCSITask(command: command)
-            if command.isWrite, command.expectedDataTransferLength > 0 {
-                task.dataOut.append(command.data)
+            if task.command.isWrite, task.command.expectedDataTransferLength > 0 {
+                task.dataOut.append(task.command.data)
                 task.transfer = WriteTransfer(
-                    expectedLength: command.expectedDataTransferLength,
+                    expectedLength: task.command.expectedDataTransferLength,
                     immediateLength: immediateLength,
-                    unsolicitedExpected: !parameters.initialR2T && !command.isFinal,
+                    unsolicitedExpected: !parameters.initialR2T && !task.command.isFinal,
                     firstBurstLength: UInt32(parameters.firstBurstLength),
                     maxBurstLength: UInt32(parameters.maxBurstLength),
                     maxOutstandingR2T: parameters.maxOutstandingR2T
                 )
             }
             // One lookup both checks the tag and files the task.
-            let tag = command.initiatorTaskTag
             if let inUse = tasks.updateValue(task, forKey: tag) {
                 tasks[tag] = inUse
-                reject(.taskInProgress, header: command.encodedHeader(), because: "Initiator Task Tag \(tag) is already in use", actions: &actions)
+                reject(.taskInProgress, header: task.command.encodedHeader(), because: "Initiator Task Tag \(tag) is already in use", actions: &actions)
                 return
             }
             if task.transfer != nil { sendReadyToTransfer(task, actions: &actions) }
-            order(.scsi(task), cmdSN: command.cmdSN, immediate: command.immediate, actions: &actions)
+            order(.scsi(task), cmdSN: cmdSN, immediate: immediate, actions: &actions)
         }
 
         mutating func receiveDataOut(_ dataOut: DataOut, actions: inout [Action]) {
@@ -614,10 +619,10 @@ extension TargetSessionStateMachine {
             guard task.delivered, task.notStarted, task.dataComplete else { return }
             task.execution = .executing(nil)
             tasksInDeviceServer += 1
-            let command = task.command
+            // Fields read through `task.command`, not a copy of it (which retains them all).
             actions.append(.execute(TaskExecution(
-                initiatorTaskTag: command.initiatorTaskTag, cdb: command.cdb, lun: command.lun,
-                expectedDataTransferLength: command.expectedDataTransferLength, attribute: command.attribute,
+                initiatorTaskTag: task.command.initiatorTaskTag, cdb: task.command.cdb, lun: task.command.lun,
+                expectedDataTransferLength: task.command.expectedDataTransferLength, attribute: task.command.attribute,
                 dataOut: task.dataOut.take()
             )))
             if !heldByOrdered.isEmpty { releaseHeldTasks(actions: &actions) }
@@ -665,27 +670,27 @@ extension TargetSessionStateMachine {
 
         /// Data-In and status for a finished task (§11.4, §11.7), unless it was aborted:
         /// then the task management functions waiting for it may be answered.
-        mutating func finish(_ tag: InitiatorTaskTag, _ result: SCSICommandResult, actions: inout [Action]) {
+        mutating func finish(_ tag: InitiatorTaskTag, _ result: consuming SCSICommandResult, actions: inout [Action]) {
             guard let task = tasks.removeValue(forKey: tag) else { return }
             task.ended = true
-            var result = result
             if case .abortedByAnotherNexus = task.execution { result = SCSICommandResult(status: .taskAborted) }
             if case .aborting = task.execution {
                 stopAwaiting(tag)
                 sendAnsweredTaskManagement(actions: &actions)
                 return
             }
-            let command = task.command
-            let expected = command.expectedDataTransferLength
-            var dataIn = result.dataIn ?? ByteBuffer()
+            let expected = task.command.expectedDataTransferLength
+            let isRead = task.command.isRead
+            let lun = task.command.lun
+            var dataIn = result.dataIn.take() ?? ByteBuffer()
             let produced: Int
-            if let used = result.dataOutLengthUsed, command.isWrite {
+            if let used = result.dataOutLengthUsed, task.command.isWrite {
                 produced = used
             } else {
                 produced = dataIn.readableBytes
                 // Never send more than the initiator allocated (§11.4.5.1 overflow).
                 if dataIn.readableBytes > Int(expected) { dataIn.moveWriterIndex(to: dataIn.readerIndex + Int(expected)) }
-                if !command.isRead { dataIn.clear() }
+                if !isRead { dataIn.clear() }
             }
             let residual: Residual =
                 produced > Int(expected) ? .overflow(UInt32(produced) - expected)
@@ -702,7 +707,7 @@ extension TargetSessionStateMachine {
                 while dataIn.readableBytes > 0 {
                     let length = min(segment, dataIn.readableBytes, burst - offset % burst)
                     var pdu = DataIn()
-                    pdu.lun = command.lun
+                    pdu.lun = lun
                     pdu.initiatorTaskTag = tag
                     pdu.dataSN = SequenceNumber(dataSN)
                     pdu.bufferOffset = UInt32(offset)
@@ -724,10 +729,10 @@ extension TargetSessionStateMachine {
             if !collapse {
                 var response = SCSIResponse()
                 response.status = result.status.rawValue
-                response.sense = result.sense ?? []
+                response.sense = result.sense.take() ?? []
                 response.residual = residual
                 response.initiatorTaskTag = tag
-                response.expDataSN = SequenceNumber(command.isRead ? dataSN : task.r2tCount)
+                response.expDataSN = SequenceNumber(isRead ? dataSN : task.r2tCount)
                 response.sequence = nextStatus()
                 actions.append(.send(.scsiResponse(response)))
             }

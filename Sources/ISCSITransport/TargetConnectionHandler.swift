@@ -119,9 +119,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         var input = unwrapInboundIn(data)
         do {
             while let frame = try frames.next(from: &input, settings: framing) {
-                switch frame {
+                switch consume frame {
                 case .pdu(let pdu):
-                    machine.receive(pdu, actions: &actions)
+                    machine.receive(consume pdu, actions: &actions)
                 case .reject(let reason, let header, let error):
                     machine.receiveUndecodable(header, reason: reason, error: "\(error)", actions: &actions)
                 }
@@ -303,7 +303,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// (SE-0472): a command whose backend does not suspend (the RAM disk, a tmpfs file)
     /// completes inside this call, without a job on the loop's queue; one that suspends
     /// resumes on the loop's executor.
-    private func execute(_ execution: TargetSessionStateMachine.TaskExecution) {
+    private func execute(_ execution: consuming TargetSessionStateMachine.TaskExecution) {
         let tag = execution.initiatorTaskTag
         guard let device, let nexus, let context else {
             // The machine only executes in a Full Feature Phase with a target; should
@@ -342,12 +342,15 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         faultObservation = nil
     }
 
-    private func finished(_ tag: InitiatorTaskTag, _ result: SCSICommandResult) {
+    private func finished(_ tag: InitiatorTaskTag, _ result: consuming SCSICommandResult) {
         if performing {
             finishedInsideExecute = true
             machine.taskFinished(tag, result, actions: &actions)
         } else {
-            handle { $0.taskFinished(tag, result, actions: &$1) }
+            // As `handle` does, without a closure (the result moves into the machine).
+            machine.taskFinished(tag, result, actions: &actions)
+            perform()
+            scheduleFlush()
         }
     }
 
