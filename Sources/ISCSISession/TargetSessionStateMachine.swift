@@ -35,6 +35,8 @@ import SCSIProtocol
 ///            not started: ended at once; executing ──▶ aborting ───────┴──▶ TMF response
 ///            ABORT TASK SET, CLEAR TASK SET: r2tOutstanding ──▶            ▲
 ///              abortedAwaitingSolicitedData ── each R2T's sequence ended ──┘
+///            ABORT TASK SET, CLEAR TASK SET, another nexus's function: and the StatSNs
+///              sent before acknowledged by the initiator (a NOP-In asks, §11.6.2 d)
 /// ```
 ///
 /// ERL 0, one connection per session (MaxConnections=1): the session ends with it.
@@ -62,9 +64,18 @@ public struct TargetSessionStateMachine {
         /// Run a task management function in the device server (it drains the logical
         /// unit or target); report its end with ``taskManagementFinished(_:outcome:)``.
         case runTaskManagement(TaskManagementID, TaskManagementFunctionCode, lun: UInt64)
+        /// This session's part of another nexus's task management function is done (see
+        /// ``tasksAbortedByAnotherNexus(lun:request:actions:)``): report it to the issuer.
+        case abortByAnotherNexusConcluded(AbortRequestID)
         /// The connection is closing and no task is left in the device server: the I_T
         /// nexus is lost (SAM-5 §6.3.4) and the session may leave the session table.
         case endSession
+    }
+
+    /// The driver's name for one ``tasksAbortedByAnotherNexus(lun:request:actions:)``.
+    public struct AbortRequestID: Hashable, Sendable {
+        public let rawValue: UInt64
+        public init(_ rawValue: UInt64) { self.rawValue = rawValue }
     }
 
     public enum LogLevel: Sendable {
@@ -262,9 +273,17 @@ public struct TargetSessionStateMachine {
     /// With TAS = 1 each ends with TASK ABORTED status (SAM-5 §5.3.2), so the
     /// initiator need not wait for its command timeout: at once when it has not reached
     /// the device server, once it has left it otherwise (it is cancelled).
-    public mutating func tasksAbortedByAnotherNexus(lun: UInt64?, actions: inout [Action]) {
-        guard case .fullFeature = phase else { return }
-        session!.abortForAnotherNexus(lun: lun, actions: &actions)
+    ///
+    /// ``Action/abortByAnotherNexusConcluded(_:)`` follows once those responses are
+    /// sent and the initiator has acknowledged them (RFC 7143 §11.6.2 d: the issuer's
+    /// response waits for every session sharing the task set), or once the connection
+    /// is gone.
+    public mutating func tasksAbortedByAnotherNexus(lun: UInt64?, request: AbortRequestID, actions: inout [Action]) {
+        guard case .fullFeature = phase else {
+            actions.append(.abortByAnotherNexusConcluded(request))
+            return
+        }
+        session!.abortForAnotherNexus(lun: lun, request: request, actions: &actions)
         if session!.closing { enterClosing(actions: &actions) }
     }
 
@@ -411,6 +430,24 @@ extension TargetSessionStateMachine {
         var outcome: TaskManagementResponseCode?
         /// TARGET COLD RESET closes the connection once answered (§11.5.1).
         let closeAfter: Bool
+        /// ABORT TASK SET and CLEAR TASK SET are answered only once the initiator has
+        /// acknowledged every status sent before (§11.6.2 d).
+        let awaitsAcknowledgement: Bool
+        /// The StatSN the initiator's ExpStatSN must reach: noted once the tasks are out
+        /// and the device server has answered.
+        var acknowledgedThrough: SequenceNumber? = nil
+    }
+
+    /// Another nexus's task management function that ended tasks of this session, until
+    /// their TASK ABORTED responses are sent and acknowledged (§11.6.2 d).
+    private struct AbortByAnotherNexus {
+        let request: AbortRequestID
+        /// Its tasks still in the device server (each answered once out).
+        var awaiting: Set<InitiatorTaskTag>
+        /// It ended tasks of this session, so the initiator must have heard of it. One
+        /// that found none has nothing to conclude here, whatever was sent before.
+        let awaitsAcknowledgement: Bool
+        var acknowledgedThrough: SequenceNumber? = nil
     }
 
     private struct Session {
@@ -435,6 +472,13 @@ extension TargetSessionStateMachine {
         var nextTransferTag: UInt32 = 1
         /// The NOP-In ping we are waiting on (§11.19).
         var outstandingPing: (tag: TargetTransferTag, deadline: NIODeadline)?
+        /// ExpStatSN of the initiator's latest PDU: it has every status numbered before
+        /// it (§4.2.2.2).
+        var expStatSN: SequenceNumber
+        /// The NOP-In that asks the initiator to acknowledge our StatSNs, while unanswered.
+        var acknowledgementRequest: TargetTransferTag?
+        /// Other nexuses' functions waiting for this session's part, in arrival order.
+        var abortsByOtherNexuses: [AbortByAnotherNexus] = []
         /// Tasks handed to the device server and not yet back (kept while closing).
         var tasksInDeviceServer = 0
         /// Set by a rule that ends the connection; the machine then enters closing.
@@ -448,6 +492,7 @@ extension TargetSessionStateMachine {
             self.nopInTimeout = configuration.nopInTimeout
             self.window = CommandWindow(expCmdSN: login.expectedCmdSN, depth: configuration.commandWindowDepth)
             self.statSN = login.nextStatSN
+            self.expStatSN = login.nextStatSN
         }
 
         // MARK: Dispatch
@@ -456,18 +501,30 @@ extension TargetSessionStateMachine {
         /// instead of being copied (each copy retains them).
         mutating func receive(_ pdu: consuming ISCSIPDU, actions: inout [Action]) {
             switch consume pdu {
-            case .scsiCommand(let command): receiveCommand(command, actions: &actions)
-            case .dataOut(let data): receiveDataOut(data, actions: &actions)
+            case .scsiCommand(let command):
+                acknowledge(command.expStatSN, actions: &actions)
+                receiveCommand(command, actions: &actions)
+            case .dataOut(let data):
+                acknowledge(data.expStatSN, actions: &actions)
+                receiveDataOut(data, actions: &actions)
             case .nopOut(let nop):
                 if nop.initiatorTaskTag == .reserved {
                     // The answer to our ping (§11.18.1): no response, no CmdSN.
                     if nop.targetTransferTag == outstandingPing?.tag { outstandingPing = nil }
+                    if nop.targetTransferTag == acknowledgementRequest { acknowledgementRequest = nil }
+                    acknowledge(nop.expStatSN, actions: &actions)
                 } else {
+                    acknowledge(nop.expStatSN, actions: &actions)
                     order(.nop(nop), cmdSN: nop.cmdSN, immediate: nop.immediate, actions: &actions)
                 }
-            case .textRequest(let text): order(.text(text), cmdSN: text.cmdSN, immediate: text.immediate, actions: &actions)
-            case .logoutRequest(let logout): order(.logout(logout), cmdSN: logout.cmdSN, immediate: logout.immediate, actions: &actions)
+            case .textRequest(let text):
+                acknowledge(text.expStatSN, actions: &actions)
+                order(.text(text), cmdSN: text.cmdSN, immediate: text.immediate, actions: &actions)
+            case .logoutRequest(let logout):
+                acknowledge(logout.expStatSN, actions: &actions)
+                order(.logout(logout), cmdSN: logout.cmdSN, immediate: logout.immediate, actions: &actions)
             case .taskManagementRequest(let request):
+                acknowledge(request.expStatSN, actions: &actions)
                 order(.taskManagement(request), cmdSN: request.cmdSN, immediate: request.immediate, actions: &actions)
             case .snackRequest(let snack):
                 reject(.protocolError, header: snack.encodedHeader(), because: "SNACK needs ErrorRecoveryLevel > 0, which is never negotiated (§11.16)", actions: &actions)
@@ -673,10 +730,11 @@ extension TargetSessionStateMachine {
         mutating func finish(_ tag: InitiatorTaskTag, _ result: consuming SCSICommandResult, actions: inout [Action]) {
             guard let task = tasks.removeValue(forKey: tag) else { return }
             task.ended = true
-            if case .abortedByAnotherNexus = task.execution { result = SCSICommandResult(status: .taskAborted) }
+            let abortedByAnotherNexus = if case .abortedByAnotherNexus = task.execution { true } else { false }
+            if abortedByAnotherNexus { result = SCSICommandResult(status: .taskAborted) }
             if case .aborting = task.execution {
                 stopAwaiting(tag)
-                sendAnsweredTaskManagement(actions: &actions)
+                concludeTaskManagement(actions: &actions)
                 return
             }
             let expected = task.command.expectedDataTransferLength
@@ -735,6 +793,10 @@ extension TargetSessionStateMachine {
                 response.expDataSN = SequenceNumber(isRead ? dataSN : task.r2tCount)
                 response.sequence = nextStatus()
                 actions.append(.send(.scsiResponse(response)))
+            }
+            if abortedByAnotherNexus {
+                stopAwaiting(tag)
+                concludeTaskManagement(actions: &actions)
             }
         }
 
@@ -820,15 +882,20 @@ extension TargetSessionStateMachine {
         /// response waits until each has left, so nothing of an aborted task reaches the
         /// medium after it (§11.6.2). ABORT TASK SET, CLEAR TASK SET and the resets also
         /// run in the device server, which waits there for the other sessions' tasks in
-        /// the logical unit (or target) and resets its state.
+        /// the logical unit (or target) and resets its state. ABORT TASK SET and CLEAR
+        /// TASK SET are answered once the initiator has acknowledged the status sent
+        /// before (§11.6.2 d). Affected tasks still missing behind a CmdSN gap are not
+        /// waited for (§11.6.2 b): on the session's one connection at ERL 0 nothing fills
+        /// a gap but the initiator, and waiting on it could hold the function forever.
         mutating func answerTaskManagement(_ request: TaskManagementRequest, actions: inout [Action]) {
             var response = TaskManagementResponse()
             response.initiatorTaskTag = request.initiatorTaskTag
             let id = TaskManagementID(rawValue: nextTaskManagementID)
             nextTaskManagementID &+= 1
             func answer(_ code: TaskManagementResponseCode, awaiting: Set<InitiatorTaskTag> = [], actions: inout [Action]) {
-                pendingTaskManagement.append(PendingTaskManagement(id: id, response: response, awaiting: awaiting, outcome: code, closeAfter: false))
-                sendAnsweredTaskManagement(actions: &actions)
+                pendingTaskManagement.append(PendingTaskManagement(
+                    id: id, response: response, awaiting: awaiting, outcome: code, closeAfter: false, awaitsAcknowledgement: false))
+                concludeTaskManagement(actions: &actions)
             }
             guard let function = TaskManagementFunctionCode(rawValue: request.function), hasTarget else {
                 answer(hasTarget ? .functionNotSupported : .functionRejected, actions: &actions)
@@ -860,7 +927,8 @@ extension TargetSessionStateMachine {
                 let drains = function == .abortTaskSet || function == .clearTaskSet
                 let awaiting = abort(drainingTransfers: drains, actions: &actions) { _, task in !lunScoped || task.command.lun == request.lun }
                 pendingTaskManagement.append(PendingTaskManagement(
-                    id: id, response: response, awaiting: awaiting, outcome: nil, closeAfter: function == .targetColdReset))
+                    id: id, response: response, awaiting: awaiting, outcome: nil, closeAfter: function == .targetColdReset,
+                    awaitsAcknowledgement: drains))
                 actions.append(.runTaskManagement(id, function, lun: request.lun))
             }
         }
@@ -896,21 +964,29 @@ extension TargetSessionStateMachine {
         }
 
         /// See ``TargetSessionStateMachine/tasksAbortedByAnotherNexus(lun:actions:)``.
-        mutating func abortForAnotherNexus(lun: UInt64?, actions: inout [Action]) {
+        mutating func abortForAnotherNexus(lun: UInt64?, request: AbortRequestID, actions: inout [Action]) {
+            var awaited: Set<InitiatorTaskTag> = []
+            var answeredNow = false
             for (tag, task) in tasks where lun.map({ task.command.lun == $0 }) ?? true {
                 switch task.execution {
                 case .executing(let execution):
                     task.execution = .abortedByAnotherNexus
                     if let execution { actions.append(.cancel(execution)) }
+                    awaited.insert(tag)
+                case .abortedByAnotherNexus:
+                    awaited.insert(tag)  // by an earlier function; its response is still to come
                 case .notStarted:
                     finish(tag, SCSICommandResult(status: .taskAborted), actions: &actions)
+                    answeredNow = true
                 case .abortedAwaitingSolicitedData:
                     // Its own function already answers for it: it ends without status.
                     drop(tag)
-                case .aborting, .abortedByAnotherNexus:
-                    break
+                case .aborting:
+                    break  // its own session's function ends it without status
                 }
             }
+            abortsByOtherNexuses.append(AbortByAnotherNexus(
+                request: request, awaiting: awaited, awaitsAcknowledgement: answeredNow || !awaited.isEmpty))
             tasksEnded(actions: &actions)
         }
 
@@ -921,7 +997,7 @@ extension TargetSessionStateMachine {
                 heldByOrdered.removeAll { tasks[$0]?.notStarted != true }
                 releaseHeldTasks(actions: &actions)
             }
-            sendAnsweredTaskManagement(actions: &actions)
+            concludeTaskManagement(actions: &actions)
         }
 
         /// A Data-Out for a task aborted while R2Ts of it were outstanding: its data is
@@ -930,7 +1006,7 @@ extension TargetSessionStateMachine {
             task.transfer!.drain(dataOut)
             guard !task.transfer!.hasOutstandingRequests else { return }
             drop(task.command.initiatorTaskTag)
-            sendAnsweredTaskManagement(actions: &actions)
+            concludeTaskManagement(actions: &actions)
         }
 
         /// Ends a task without a response: out of the table, and no function waits for it.
@@ -942,18 +1018,36 @@ extension TargetSessionStateMachine {
         /// No task management function waits for `tag` any more.
         mutating func stopAwaiting(_ tag: InitiatorTaskTag) {
             for index in pendingTaskManagement.indices { pendingTaskManagement[index].awaiting.remove(tag) }
+            for index in abortsByOtherNexuses.indices { abortsByOtherNexuses[index].awaiting.remove(tag) }
         }
 
         mutating func taskManagementFinished(_ id: TaskManagementID, outcome: TaskManagementResponseCode, actions: inout [Action]) {
             guard let index = pendingTaskManagement.firstIndex(where: { $0.id == id }) else { return }
             pendingTaskManagement[index].outcome = outcome
-            sendAnsweredTaskManagement(actions: &actions)
+            concludeTaskManagement(actions: &actions)
         }
 
         /// Sends, in arrival order, the responses of the task management functions that
-        /// the device server has answered and whose aborted tasks have all left it.
-        mutating func sendAnsweredTaskManagement(actions: inout [Action]) {
+        /// the device server has answered and whose aborted tasks have all left it, and
+        /// reports this session's part of other nexuses' functions done. For ABORT TASK
+        /// SET, CLEAR TASK SET and other nexuses' functions, the StatSNs sent until then
+        /// must also have been acknowledged (§11.6.2 d).
+        mutating func concludeTaskManagement(actions: inout [Action]) {
+            while let first = abortsByOtherNexuses.first, first.awaiting.isEmpty {
+                if first.awaitsAcknowledgement {
+                    let mark = first.acknowledgedThrough ?? statSN
+                    abortsByOtherNexuses[0].acknowledgedThrough = mark
+                    guard isAcknowledged(through: mark, actions: &actions) else { break }
+                }
+                abortsByOtherNexuses.removeFirst()
+                actions.append(.abortByAnotherNexusConcluded(first.request))
+            }
             while let first = pendingTaskManagement.first, first.awaiting.isEmpty, let outcome = first.outcome {
+                if first.awaitsAcknowledgement {
+                    let mark = first.acknowledgedThrough ?? statSN
+                    pendingTaskManagement[0].acknowledgedThrough = mark
+                    guard isAcknowledged(through: mark, actions: &actions) else { return }
+                }
                 pendingTaskManagement.removeFirst()
                 var response = first.response
                 response.response = outcome
@@ -966,10 +1060,33 @@ extension TargetSessionStateMachine {
                 }
                 actions.append(.send(.taskManagementResponse(response)))
             }
+            // Nothing waits any more: a NOP-In still unanswered need not hold back the next.
+            if pendingTaskManagement.isEmpty && abortsByOtherNexuses.isEmpty { acknowledgementRequest = nil }
+        }
+
+        /// Whether the initiator has acknowledged every StatSN before `mark` (the StatSN
+        /// next to be sent when the wait was noted). If not, a NOP-In asks it to (§11.6.2
+        /// d allows soliciting so): its answer carries the ExpStatSN.
+        mutating func isAcknowledged(through mark: SequenceNumber, actions: inout [Action]) -> Bool {
+            if mark.precedesOrEquals(expStatSN) { return true }
+            if acknowledgementRequest == nil {
+                var nop = NOPIn()
+                nop.targetTransferTag = Self.makeTransferTag(&nextTransferTag)
+                nop.sequence = currentStatus
+                acknowledgementRequest = nop.targetTransferTag
+                actions.append(.send(.nopIn(nop)))
+            }
+            return false
+        }
+
+        /// The initiator's ExpStatSN from a PDU; a function waiting for it may now conclude.
+        mutating func acknowledge(_ expStatSN: SequenceNumber, actions: inout [Action]) {
+            self.expStatSN = expStatSN
+            if !pendingTaskManagement.isEmpty || !abortsByOtherNexuses.isEmpty { concludeTaskManagement(actions: &actions) }
         }
 
         /// Cancels every task in the device server (the connection is gone) and forgets
-        /// the rest.
+        /// the rest; other nexuses' functions need wait no longer for this session.
         mutating func cancelAll(actions: inout [Action]) {
             for task in tasks.values {
                 task.ended = true
@@ -978,6 +1095,8 @@ extension TargetSessionStateMachine {
             tasks = [:]
             heldByOrdered = []
             pendingTaskManagement = []
+            for abort in abortsByOtherNexuses { actions.append(.abortByAnotherNexusConcluded(abort.request)) }
+            abortsByOtherNexuses = []
         }
 
         // MARK: NOP-In pings (§11.19)

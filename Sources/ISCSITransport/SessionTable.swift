@@ -23,8 +23,9 @@ public final class SessionTable: Sendable {
         /// Tells when the session's tasks have all left the device server.
         var drain: SessionDrain
         /// Ends the session's tasks in a logical unit (wire LUN; every unit when nil) for
-        /// another nexus's task management function, then calls `done` on the
-        /// session's loop (the device server's gate then waits for those inside it).
+        /// another nexus's task management function, then calls `done` once they have
+        /// left the device server and the initiator has acknowledged their TASK ABORTED
+        /// responses (RFC 7143 §11.6.2 d), or the connection is gone.
         var abortTasks: @Sendable (_ lun: UInt64?, _ done: @escaping @Sendable () -> Void) -> Void
     }
 
@@ -74,13 +75,18 @@ public final class SessionTable: Sendable {
 
     /// Ends the tasks in a logical unit (every unit when `lun` is nil) of every session
     /// of `targetName` but `issuer`'s, for a CLEAR TASK SET, LOGICAL UNIT RESET or
-    /// target reset received on `issuer` (SAM-5 §7.4, §7.7, §7.9). Returns once each
-    /// session has cancelled its tasks in the device server and dropped the others.
+    /// target reset received on `issuer` (SAM-5 §7.4, §7.7, §7.9). Returns once every
+    /// session has done its part (see `Entry.abortTasks`); they do it at once, each
+    /// waiting for its own initiator.
     func abortTasks(ofTarget targetName: String, lun: UInt64?, except issuer: TSIH) async {
         let others = entries.filter { $0.key.targetName == targetName && $0.tsih != issuer }
-        for entry in others {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                entry.abortTasks(lun) { continuation.resume() }
+        await withTaskGroup(of: Void.self) { group in
+            for entry in others {
+                group.addTask {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        entry.abortTasks(lun) { continuation.resume() }
+                    }
+                }
             }
         }
     }

@@ -60,6 +60,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private var nexus: ITNexus?
     private var faultObservation: FaultInjector.Observation?
     private let drain = SessionDrain()
+    /// Other sessions' task management functions waiting for this session's part.
+    private var abortsByOtherNexuses: [TargetSessionStateMachine.AbortRequestID: @Sendable () -> Void] = [:]
+    private var nextAbortRequest: UInt64 = 0
     /// Sessions this login reinstates that still have tasks in the device server.
     private var reinstatedStillDraining = 0
 
@@ -185,6 +188,8 @@ final class TargetConnectionHandler: ChannelInboundHandler {
             openSession(result)
         case .startFullFeaturePhase(let result):
             startFullFeaturePhase(result)
+        case .abortByAnotherNexusConcluded(let request):
+            abortsByOtherNexuses.removeValue(forKey: request)?()
         case .endSession:
             endSession()
         }
@@ -228,10 +233,7 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let (tsih, reinstated) = services.sessions.open(
             key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description, drain: drain,
             abortTasks: { lun, done in
-                eventLoop.execute {
-                    handler.value.handle { $0.tasksAbortedByAnotherNexus(lun: lun, actions: &$1) }
-                    done()
-                }
+                eventLoop.execute { handler.value.abortForAnotherNexus(lun: lun, done: done) }
             }
         ) {
             channel.close(promise: nil)
@@ -255,6 +257,15 @@ final class TargetConnectionHandler: ChannelInboundHandler {
                 }
             }
         }
+    }
+
+    /// Another session's CLEAR TASK SET or reset ends this session's tasks; `done` once
+    /// they are out and their TASK ABORTED responses acknowledged.
+    private func abortForAnotherNexus(lun: UInt64?, done: @escaping @Sendable () -> Void) {
+        let request = TargetSessionStateMachine.AbortRequestID(nextAbortRequest)
+        nextAbortRequest += 1
+        abortsByOtherNexuses[request] = done
+        handle { $0.tasksAbortedByAnotherNexus(lun: lun, request: request, actions: &$1) }
     }
 
     private func startFullFeaturePhase(_ result: LoginResult) {

@@ -51,9 +51,30 @@ struct TargetSessionStateMachineTests {
             }
         }
 
-        mutating func receive(_ pdu: ISCSIPDU) -> [Action] {
+        /// Feeds a PDU in. By default it acknowledges every status sent so far (its
+        /// ExpStatSN is the next StatSN), as from an initiator that has read them all.
+        mutating func receive(_ pdu: ISCSIPDU, acknowledgingStatus: Bool = true) -> [Action] {
             var actions: [Action] = []
-            machine.receive(pdu, actions: &actions)
+            machine.receive(acknowledgingStatus ? Self.acknowledging(pdu, through: machine.status?.statSN) : pdu, actions: &actions)
+            return actions
+        }
+
+        private static func acknowledging(_ pdu: ISCSIPDU, through statSN: SequenceNumber?) -> ISCSIPDU {
+            guard let statSN else { return pdu }
+            switch pdu {
+            case .scsiCommand(var m): m.expStatSN = statSN; return .scsiCommand(m)
+            case .dataOut(var m): m.expStatSN = statSN; return .dataOut(m)
+            case .nopOut(var m): m.expStatSN = statSN; return .nopOut(m)
+            case .textRequest(var m): m.expStatSN = statSN; return .textRequest(m)
+            case .logoutRequest(var m): m.expStatSN = statSN; return .logoutRequest(m)
+            case .taskManagementRequest(var m): m.expStatSN = statSN; return .taskManagementRequest(m)
+            default: return pdu
+            }
+        }
+
+        mutating func abortedByAnotherNexus(lun: UInt64?, request: UInt64) -> [Action] {
+            var actions: [Action] = []
+            machine.tasksAbortedByAnotherNexus(lun: lun, request: Machine.AbortRequestID(request), actions: &actions)
             return actions
         }
 
@@ -570,8 +591,7 @@ struct TargetSessionStateMachineTests {
     func tasksAbortedByAnotherNexus() {
         var driver = Self.readsOnTwoUnits()
         _ = driver.receive(Self.write(3, cmdSN: 3, length: 4096, lun: 0))  // waits for its R2T's data
-        var actions: [Action] = []
-        driver.machine.tasksAbortedByAnotherNexus(lun: 0, actions: &actions)
+        let actions = driver.abortedByAnotherNexus(lun: 0, request: 1)
         #expect(Self.cancels(actions) == 1)
         #expect(Self.responses(actions).map(\.initiatorTaskTag) == [InitiatorTaskTag(3)])
         #expect(Self.responses(actions).map(\.status) == [SCSIStatus.taskAborted.rawValue])
@@ -580,6 +600,66 @@ struct TargetSessionStateMachineTests {
         let ended = Self.responses(driver.finish(1, Self.good))
         #expect(ended.map(\.status) == [SCSIStatus.taskAborted.rawValue], "the device server's GOOD is not what the initiator hears")
         #expect(Self.responses(driver.finish(2, Self.good)).map(\.status) == [SCSIStatus.good.rawValue])
+    }
+
+    @Test("ABORT TASK SET is answered only once the initiator has acknowledged the status sent before it, which a NOP-In asks for (§11.6.2 d)")
+    func abortTaskSetWaitsForAcknowledgement() {
+        var driver = Driver()
+        _ = driver.receive(Self.read(1, cmdSN: 1))
+        let answered = Self.responses(driver.finish(1, Self.good))
+        #expect(answered.map(\.sequence.statSN) == [SequenceNumber(100)], "a status the initiator has not acknowledged yet")
+        let abort = driver.receive(Self.taskManagement(.abortTaskSet, tag: 50, cmdSN: 2), acknowledgingStatus: false)
+        let (id, _, _) = Self.taskManagementRun(abort)!
+        let done = driver.tmfFinished(id)
+        #expect(Self.tmfResponses(done).isEmpty, "StatSN 100 is not acknowledged")
+        guard case .nopIn(let request) = Self.sent(done).first else {
+            Issue.record("expected a NOP-In asking for the acknowledgement")
+            return
+        }
+        #expect(request.targetTransferTag != .reserved && request.initiatorTaskTag == .reserved)
+
+        var answer = NOPOut()
+        answer.initiatorTaskTag = .reserved
+        answer.targetTransferTag = request.targetTransferTag
+        answer.expStatSN = SequenceNumber(100)
+        let short = driver.receive(.nopOut(answer), acknowledgingStatus: false)
+        #expect(Self.tmfResponses(short).isEmpty, "ExpStatSN 100 still lacks StatSN 100")
+        guard case .nopIn(let again) = Self.sent(short).first else {
+            Issue.record("expected the NOP-In to be sent again")
+            return
+        }
+        let meanwhile = driver.receive(Self.taskManagement(.abortTask, tag: 51, cmdSN: 2, referenced: 9, refCmdSN: 1), acknowledgingStatus: false)
+        #expect(Self.sent(meanwhile).isEmpty, "one NOP-In at a time; the ABORT TASK waits behind the first function")
+        answer.targetTransferTag = again.targetTransferTag
+        answer.expStatSN = SequenceNumber(101)
+        let released = Self.tmfResponses(driver.receive(.nopOut(answer), acknowledgingStatus: false))
+        #expect(released.map(\.initiatorTaskTag) == [InitiatorTaskTag(50), InitiatorTaskTag(51)])
+    }
+
+    @Test("another nexus's function waits for this session's TASK ABORTED responses to be sent and acknowledged; a lost connection ends the wait")
+    func abortByAnotherNexusConcludes() {
+        func concluded(_ actions: [Action]) -> [UInt64] {
+            actions.compactMap { if case .abortByAnotherNexusConcluded(let request) = $0 { request.rawValue } else { nil } }
+        }
+        var driver = Self.readsOnTwoUnits()
+        let first = driver.abortedByAnotherNexus(lun: 0, request: 7)
+        #expect(concluded(first).isEmpty, "read 1 is still in the device server")
+        let out = driver.finish(1, Self.good)
+        #expect(Self.responses(out).map(\.status) == [SCSIStatus.taskAborted.rawValue])
+        #expect(concluded(out).isEmpty, "its TASK ABORTED is not acknowledged yet")
+        #expect(Self.sent(out).contains { if case .nopIn(let nop) = $0 { nop.targetTransferTag != .reserved } else { false } })
+        #expect(concluded(driver.receive(Self.read(4, cmdSN: 3, lun: 1))) == [7], "a PDU acknowledging it")
+
+        _ = driver.finish(4, Self.good)  // a status the initiator has not acknowledged yet
+        let idle = driver.abortedByAnotherNexus(lun: 5, request: 8)
+        #expect(concluded(idle) == [8], "it ended nothing of this session: what was sent before is not its concern")
+        #expect(Self.sent(idle).isEmpty, "no NOP-In for it")
+
+        _ = driver.abortedByAnotherNexus(lun: nil, request: 9)  // read 2 on LUN 1 and read 4 are out
+        #expect(concluded(driver.closed()) == [9], "the connection is gone: nothing more to wait for")
+        var late: [Action] = []
+        driver.machine.tasksAbortedByAnotherNexus(lun: nil, request: Machine.AbortRequestID(10), actions: &late)
+        #expect(concluded(late) == [10], "a closing session concludes at once")
     }
 
     @Test("task management responses leave in the order the functions arrived")

@@ -170,6 +170,12 @@ final class ConnectionHarness {
                     throw HarnessError.undecodable
                 }
                 if let status = Self.statSN(of: pdu) { expStatSN = status.advanced(by: 1) }
+                if case .nopIn(let ping) = pdu, ping.initiatorTaskTag == .reserved, ping.targetTransferTag != .reserved {
+                    // A ping (keepalive, or asking for our ExpStatSN): answered as an
+                    // initiator must (RFC 7143 §11.19), not handed to the test.
+                    try await answer(ping)
+                    continue
+                }
                 return pdu
             }
             if var more = try await channel.readOutbound(as: ByteBuffer.self) {
@@ -180,6 +186,17 @@ final class ConnectionHarness {
             await channel.testingEventLoop.run()
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+
+    private func answer(_ ping: NOPIn) async throws {
+        var answer = NOPOut()
+        answer.immediate = true
+        answer.initiatorTaskTag = .reserved
+        answer.targetTransferTag = ping.targetTransferTag
+        answer.lun = ping.lun
+        answer.cmdSN = cmdSN
+        answer.expStatSN = expStatSN
+        try await send(.nopOut(answer))
     }
 
     /// Whether nothing more is waiting to be read right now.

@@ -151,9 +151,6 @@ struct TaskAbortTests {
         let early = try await pathB.nextPDU(within: .milliseconds(300))
         #expect(early == nil, "no LOGICAL UNIT RESET response while a write is in the backend: \(String(describing: early))")
         disk.releaseHeldWrites()
-        let answer = early == nil ? Self.taskManagementResponse(try await pathB.nextPDU()) : Self.taskManagementResponse(early)
-        #expect(answer?.initiatorTaskTag == reset)
-        #expect(answer?.response == .functionComplete)
         // TAS = 1 (SAM-5 §5.3.2): path A hears TASK ABORTED for both, the waiting write
         // at once, the held one once it has left the backend, so its host retries them
         // instead of waiting for a command timeout.
@@ -166,6 +163,13 @@ struct TaskAbortTests {
             aborted[response.initiatorTaskTag] = response.status
         }
         #expect(aborted == [write: SCSIStatus.taskAborted.rawValue, waiting: SCSIStatus.taskAborted.rawValue])
+        // Path B's response waits until path A's initiator has acknowledged those
+        // responses (RFC 7143 §11.6.2 d), which the target asks for with a NOP-In.
+        #expect(try await pathB.nextPDU(within: .milliseconds(200)) == nil, "no response before path A's acknowledgement")
+        #expect(try await pathA.nextPDU(within: .milliseconds(200)) == nil, "path A answers the NOP-In, nothing else")
+        let answer = early == nil ? Self.taskManagementResponse(try await pathB.nextPDU()) : Self.taskManagementResponse(early)
+        #expect(answer?.initiatorTaskTag == reset)
+        #expect(answer?.response == .functionComplete)
         try await pathA.sendFinalDataOut(.pattern(Self.blockSize, seed: 2), task: waiting, answering: r2t)
         #expect(try await pathA.nextPDU(within: .milliseconds(100)) == nil, "the late Data-Out of an ended task is ignored")
         try await pathB.command(CDB.testUnitReady)
