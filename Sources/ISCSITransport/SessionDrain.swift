@@ -27,6 +27,22 @@ final class SessionDrain: Sendable {
         if now { body() }
     }
 
+    /// Runs `body` once every one of `drains` has drained (at once when none is left),
+    /// on the thread that drains the last.
+    static func whenAllDrained(_ drains: [SessionDrain], _ body: @escaping @Sendable () -> Void) {
+        let remaining = NIOLockedValueBox(drains.count)
+        guard !drains.isEmpty else { return body() }
+        for drain in drains {
+            drain.whenDrained {
+                let last = remaining.withLockedValue { count -> Bool in
+                    count -= 1
+                    return count == 0
+                }
+                if last { body() }
+            }
+        }
+    }
+
     /// Marks the session drained and runs the waiters.
     func markDrained() {
         let waiters = state.withLockedValue { state -> [@Sendable () -> Void] in

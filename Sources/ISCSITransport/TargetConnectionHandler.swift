@@ -12,8 +12,9 @@ import SCSIProtocol
 /// The machine decides everything the standard rules (CmdSN order, R2T and Data-Out,
 /// Data-In and status, Text, Logout, task management, pings); this handler frames the
 /// bytes into PDUs, feeds them in, and performs the actions that come out: it writes
-/// PDUs, starts tasks in the `SCSITargetDevice` on the connection's event loop, cancels
-/// them, registers the session, and arms the ping timer.
+/// PDUs, starts tasks in the device server on the connection's event loop, cancels
+/// them, registers the session, and arms the ping timer. Task management that reaches
+/// past the session goes to `SessionTable.perform`.
 final class TargetConnectionHandler: ChannelInboundHandler {
     /// PDUs are framed here (`frames`) and encoded here (`write`), not by decoder and
     /// encoder handlers in the pipeline: each such handler cost every PDU a boxed
@@ -63,8 +64,6 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     /// Other sessions' task management functions waiting for this session's part.
     private var abortsByOtherNexuses: [TargetSessionStateMachine.AbortRequestID: @Sendable () -> Void] = [:]
     private var nextAbortRequest: UInt64 = 0
-    /// Sessions this login reinstates that still have tasks in the device server.
-    private var reinstatedStillDraining = 0
 
     init(services: TargetServices, portal: Portal, framing: ISCSIFramingSettings, peer: SocketAddress?, localAddress: SocketAddress?) {
         self.services = services
@@ -247,15 +246,8 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         guard !reinstated.isEmpty else { return }
         // The old sessions' tasks must have left the device server before the new
         // session may act for the same initiator port.
-        reinstatedStillDraining = reinstated.count
-        for old in reinstated {
-            old.whenDrained {
-                eventLoop.execute {
-                    handler.value.reinstatedStillDraining -= 1
-                    guard handler.value.reinstatedStillDraining == 0 else { return }
-                    handler.value.handle { $0.reinstatedSessionsDrained(actions: &$1) }
-                }
-            }
+        SessionDrain.whenAllDrained(reinstated) {
+            eventLoop.execute { handler.value.handle { $0.reinstatedSessionsDrained(actions: &$1) } }
         }
     }
 
@@ -370,37 +362,18 @@ final class TargetConnectionHandler: ChannelInboundHandler {
     private static let taskAttributes: [SCSITaskAttribute] = [.simple, .simple, .ordered, .headOfQueue, .aca]
 
     private func runTaskManagement(_ id: TargetSessionStateMachine.TaskManagementID, _ code: TaskManagementFunctionCode, lun: UInt64) {
-        guard let device, let nexus, let context else {
+        guard let function = TaskManagementFunction(code) else { return }  // the machine answers it alone
+        guard let device, let nexus, let registration, let context else {
             // As in `execute`: a function the machine waits for is always answered.
             machine.taskManagementFinished(id, outcome: .functionRejected, actions: &actions)
             return
         }
-        let function: TaskManagementFunction
-        switch code {
-        case .abortTaskSet: function = .abortTaskSet
-        case .clearTaskSet: function = .clearTaskSet
-        case .logicalUnitReset: function = .logicalUnitReset
-        case .targetWarmReset: function = .targetWarmReset
-        case .targetColdReset: function = .targetColdReset
-        case .abortTask, .clearACA, .taskReassign: return  // answered by the machine alone
-        }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let sessions = services.sessions
-        // CLEAR TASK SET and the resets end every nexus's tasks in the unit (or target):
-        // the other sessions cancel theirs before the device server's gate is passed, so
-        // none of them touches the medium after the response.
-        let othersAffected = function != .abortTaskSet ? registration.map { ($0.tsih, $0.target?.name ?? "") } : nil
-        let unitScoped = function == .clearTaskSet || function == .logicalUnitReset
+        let targetName = registration.target?.name ?? ""
         _Concurrency.Task {
-            if let (tsih, targetName) = othersAffected {
-                await sessions.abortTasks(ofTarget: targetName, lun: unitScoped ? lun : nil, except: tsih)
-            }
-            let outcome: TaskManagementResponseCode = switch await device.taskManagement(function, lun: lun, nexus: nexus) {
-            case .functionComplete: .functionComplete
-            case .logicalUnitDoesNotExist: .lunDoesNotExist
-            case .functionRejected: .functionRejected
-            }
+            let outcome = await sessions.perform(function, lun: lun, nexus: nexus, on: device, issuer: registration.tsih, targetName: targetName)
             eventLoop.execute {
                 handler.value.handle { $0.taskManagementFinished(id, outcome: outcome, actions: &$1) }
             }
