@@ -13,6 +13,28 @@ final class ConfigurationDecoder {
         self.file = file
     }
 
+    /// Parses TOML `text` and reads its top-level table, named `name` in errors, with
+    /// `body`. Throws every problem in line order (a TOML syntax error stops parsing,
+    /// so it is then the only one).
+    static func read<Value>(
+        _ text: String, file: String, named name: String, keys: [String], _ body: (TableReader) -> Value?
+    ) throws(ConfigurationErrors) -> Value {
+        let document: TOMLDocument
+        do {
+            document = try TOMLDocument(parsing: text, file: file)
+        } catch {
+            throw ConfigurationErrors([error])
+        }
+        let decoder = ConfigurationDecoder(file: file)
+        let value = body(decoder.reader(for: document.root, named: name, keys: keys))
+        guard let value, decoder.errors.isEmpty else {
+            // Stable sort: errors on one line keep the order in which they were found.
+            let sorted = decoder.errors.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
+            throw ConfigurationErrors(sorted.map(\.element))
+        }
+        return value
+    }
+
     func report(_ message: String, line: Int, suggestion: String? = nil) {
         errors.append(ConfigurationError(file: file, line: line, message: message, suggestion: suggestion))
     }

@@ -9,6 +9,16 @@ extension LUNConfiguration {
     static let backends = ["ram", "file", "block", "remote"]
     static let provisioningModes = ["thin", "thick"]
 
+    /// One `[[target.lun]]` of target `targetName`, its keys at the top level of TOML
+    /// `text`, read with every rule and default of the configuration file (for LUNs
+    /// added while the daemon runs); `source` names it in errors.
+    public static func parse(_ text: String, targetName: String, source: String) throws(ConfigurationErrors) -> LUNConfiguration {
+        try ConfigurationDecoder.read(text, file: source, named: "[[target.lun]]", keys: keys) { reader in
+            var serials: [String: Int] = [:]
+            return LUNConfiguration(reading: reader, targetName: targetName, serials: &serials)
+        }
+    }
+
     /// Reads one `[[target.lun]]`; nil after reporting errors. `serials` maps every serial
     /// seen so far in the file to its line: two LUNs with one serial would be merged into
     /// one device by multipath, which corrupts data.

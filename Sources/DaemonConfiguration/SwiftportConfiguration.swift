@@ -33,19 +33,6 @@ public struct SwiftportConfiguration: Sendable, Equatable {
     /// - Throws: ``ConfigurationErrors`` with every problem, in line order. A TOML syntax
     ///   error stops parsing, so it is then the only error.
     public static func parse(_ text: String, file: String) throws(ConfigurationErrors) -> SwiftportConfiguration {
-        let document: TOMLDocument
-        do {
-            document = try TOMLDocument(parsing: text, file: file)
-        } catch {
-            throw ConfigurationErrors([error])
-        }
-        let decoder = ConfigurationDecoder(file: file)
-        let configuration = SwiftportConfiguration(reading: decoder.reader(for: document.root, named: "the top level", keys: keys))
-        guard let configuration, decoder.errors.isEmpty else {
-            // Stable sort: errors on one line keep the order in which they were found.
-            let sorted = decoder.errors.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
-            throw ConfigurationErrors(sorted.map(\.element))
-        }
-        return configuration
+        try ConfigurationDecoder.read(text, file: file, named: "the top level", keys: keys, SwiftportConfiguration.init(reading:))
     }
 }

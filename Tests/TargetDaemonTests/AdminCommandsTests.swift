@@ -41,6 +41,18 @@ struct AdminCommandsTests {
         #expect(list.output.contains("LUN 0: 2048 blocks") && list.output.contains("LUN 1: 4096 blocks"))
     }
 
+    @Test("lun add makes a LUN with the configuration file's defaults and the options given")
+    func lunAdd() async throws {
+        let target = Self.target("iqn.2026-11.test:a", luns: [0])
+        let admin = Self.commands([target])
+        let added = await admin.execute(AdminRequest(arguments: [
+            "lun", "add", "iqn.2026-11.test:a", "3", "--backend", "ram", "--size", "2MiB", "--block-size", "4096", "--read-only", "--product", "SCRATCH",
+        ]))
+        #expect(added.ok, "\(added.output)")
+        #expect(added.output.contains("LUN 3 added: 512 blocks of 4096 bytes"), "\(added.output)")
+        #expect(target.device.logicalUnitNumbers == [0, 3])
+    }
+
     @Test("bad requests are refused with what to type instead", arguments: [
         (["lun", "resize", "0"], "takes LUN SIZE"),
         (["lun", "resize", "x", "1MiB"], "must be a number"),
@@ -49,6 +61,16 @@ struct AdminCommandsTests {
         (["lun", "resize", "9", "1MiB"], "no LUN 9"),
         (["lun", "resize", "0", "1MiB"], "--target"),
         (["lun", "resize", "0", "0", "--target", "iqn.2026-11.test:a"], "zero blocks"),
+        // lun add: the configuration file's rules, answered with the option at fault.
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "ram", "--size", "1000"], "--size 1000: 'size' must be a positive multiple of the block size 512"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "ram"], "has no 'size'"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "tape", "--size", "1MiB"], "--backend tape: 'backend' must be"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "file", "--path", "relative.img"], "--path relative.img: 'path' must be absolute"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "ram", "--size", "1MiB", "--block-size", "1000"], "--block-size 1000: 'block_size' must be 512 or 4096"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "ram", "--size", "1MiB", "--serial", String(repeating: "S", count: 80)], ": 'serial' must be 1 to"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "block", "--path", "/dev/null", "--size", "1MiB"], "--size 1MiB: 'size' does not apply to a block device"),
+        (["lun", "add", "iqn.2026-11.test:a", "3", "--backend", "remote"], "remote LUNs come from the configuration file"),
+        (["lun", "add", "iqn.2026-11.test:a", "0", "--backend", "ram", "--size", "1MiB"], "already has LUN 0"),
     ])
     func refusals(arguments: [String], expected: String) async {
         let admin = Self.commands([Self.target("iqn.2026-11.test:a", luns: [0]), Self.target("iqn.2026-11.test:b", luns: [0])])

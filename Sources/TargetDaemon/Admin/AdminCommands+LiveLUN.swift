@@ -62,68 +62,60 @@ extension AdminCommands {
         return (target, lun, Array(arguments.dropFirst(2)))
     }
 
-    /// The LUN the options describe, with the configuration file's defaults.
+    /// The LUN the options describe. Each option becomes the `[[target.lun]]` line of
+    /// the same meaning, read by the configuration file's own rules and defaults, so
+    /// `lun add` accepts what the file accepts and answers an error with the option.
     private func lunConfiguration(id: UInt16, targetName: String, options: [String]) throws(AdminError) -> LUNConfiguration {
-        var values: [String: String] = [:]
-        var flags: Set<String> = []
+        var lines = ["id = \(id)"]
+        var optionOnLine = ["LUN \(id)"]  // by line - 1, for the errors
         var remaining = options[...]
         while let option = remaining.popFirst() {
             switch option {
-            case "--read-only", "--thick":
-                flags.insert(option)
+            case "--read-only":
+                lines.append("read_only = true")
+                optionOnLine.append(option)
+            case "--thick":
+                lines.append("provisioning = \"thick\"")
+                optionOnLine.append(option)
             case "--backend", "--size", "--path", "--block-size", "--serial", "--product":
                 guard let value = remaining.popFirst() else { throw .usage("\(option) needs a value") }
-                values[option] = value
+                if option == "--backend" && value == "remote" {
+                    throw .usage("remote LUNs come from the configuration file: lun add takes --backend ram, file or block")
+                }
+                let key = option.dropFirst(2).replacing("-", with: "_")
+                // A block size is an integer in the file; anything else is a string there.
+                let number = option == "--block-size" ? Int(value) : nil
+                lines.append("\(key) = \(number.map(String.init) ?? Self.quoted(value))")
+                optionOnLine.append("\(option) \(value)")
             default:
                 throw .usage("unknown lun add option '\(option)'\n\(Self.usage)")
             }
         }
-        var blockSize = 512
-        if let text = values["--block-size"] {
-            guard let size = Int(text), LUNConfiguration.blockSizes.contains(size) else {
-                throw .usage("--block-size must be 512 or 4096, not '\(text)'")
+        do {
+            return try LUNConfiguration.parse(lines.joined(separator: "\n"), targetName: targetName, source: "lun add")
+        } catch {
+            let problems = error.errors.map { problem in
+                let option = optionOnLine.indices.contains(problem.line - 1) ? optionOnLine[problem.line - 1] : "lun add"
+                return "\(option): \(problem.message)"
             }
-            blockSize = size
+            throw .usage(problems.joined(separator: "\n"))
         }
-        var size: UInt64?
-        if let text = values["--size"] {
-            let bytes: UInt64
-            do {
-                bytes = try ByteSize.parse(text)
-            } catch {
-                throw .usage("\(error.message); \(error.suggestion ?? "e.g. --size 1GiB")")
+    }
+
+    /// `text` as a TOML basic string.
+    private static func quoted(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: escaped.unicodeScalars.append(scalar)
             }
-            guard bytes > 0, bytes % UInt64(blockSize) == 0 else {
-                throw .usage("--size \(text) is not a whole, non-zero number of \(blockSize)-byte blocks")
-            }
-            size = bytes
         }
-        let backend: LUNBackendConfiguration
-        switch values["--backend"] {
-        case "ram":
-            guard let size else { throw .usage("a ram LUN needs --size, e.g. --size 1GiB") }
-            backend = .ram(size: size)
-        case "file":
-            guard let path = values["--path"] else { throw .usage("a file LUN needs --path FILE (and --size to create or extend it)") }
-            backend = .file(path: path, size: size)
-        case "block":
-            guard let path = values["--path"] else { throw .usage("a block LUN needs --path DEVICE, e.g. --path /dev/vg0/lun1") }
-            guard size == nil else { throw .usage("a block LUN takes its size from the device; leave out --size") }
-            backend = .block(path: path)
-        case let other:
-            throw .usage("lun add needs --backend ram, file or block\(other.map { ", not '\($0)'" } ?? "") (remote LUNs come from the configuration file)")
-        }
-        let serial = values["--serial"] ?? LUNConfiguration.derivedSerial(targetName: targetName, lunID: id)
-        let product = values["--product"] ?? "VIRTUAL-DISK"
-        guard serial.count <= LUNConfiguration.serialLength, serial.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-            throw .usage("--serial must be at most \(LUNConfiguration.serialLength) printable ASCII characters without spaces")
-        }
-        guard product.count <= LUNConfiguration.productLength, product.allSatisfy({ $0.isASCII }) else {
-            throw .usage("--product must be at most \(LUNConfiguration.productLength) ASCII characters")
-        }
-        return LUNConfiguration(
-            id: id, backend: backend, blockSize: blockSize, product: product, serial: serial,
-            readOnly: flags.contains("--read-only"), thinProvisioning: !flags.contains("--thick"))
+        return "\"\(escaped)\""
     }
 
     /// Closes a file or block backend's descriptor; others hold nothing to close.
