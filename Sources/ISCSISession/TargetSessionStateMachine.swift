@@ -502,7 +502,6 @@ extension TargetSessionStateMachine {
         mutating func receive(_ pdu: consuming ISCSIPDU, actions: inout [Action]) {
             switch consume pdu {
             case .scsiCommand(let command):
-                acknowledge(command.expStatSN, actions: &actions)
                 receiveCommand(command, actions: &actions)
             case .dataOut(let data):
                 acknowledge(data.expStatSN, actions: &actions)
@@ -584,6 +583,8 @@ extension TargetSessionStateMachine {
         // MARK: SCSI commands and data
 
         mutating func receiveCommand(_ command: consuming SCSICommandRequest, actions: inout [Action]) {
+            // Here, not in `receive`: a second use there made the command a copy.
+            acknowledge(command.expStatSN, actions: &actions)
             guard login.sessionType == .normal, hasTarget else {
                 reject(.protocolError, header: command.encodedHeader(), because: "SCSI Command in a discovery session (§4.3)", actions: &actions)
                 return
