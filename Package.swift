@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "CCRC32C"),
         // Non-temporal copies into RAM LUN pages (x86-64 SSE2, memcpy elsewhere).
         .target(name: "CStreamingCopy"),
+        // librbd and librados loaded at run time (dlopen), so nothing links against Ceph.
+        .target(name: "CLibRBD"),
         .target(
             name: "ISCSIProtocol",
             dependencies: ["CCRC32C", .product(name: "NIOCore", package: "swift-nio")],
@@ -76,7 +78,7 @@ let package = Package(
         .target(
             name: "LUNBackends",
             dependencies: [
-                "BlockStorage", "CStreamingCopy",
+                "BlockStorage", "CStreamingCopy", "CLibRBD",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -100,7 +102,7 @@ let package = Package(
         // values they accept (CHAP credentials are the session layer's type).
         .target(
             name: "DaemonConfiguration",
-            dependencies: ["SCSIEngine", "SCSIProtocol", "MultipathDSM", "ISCSISession"],
+            dependencies: ["SCSIEngine", "SCSIProtocol", "MultipathDSM", "ISCSISession", "LUNBackends"],
             swiftSettings: strict
         ),
         .target(
@@ -224,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonConfigurationTests",
-            dependencies: ["DaemonConfiguration", "SCSIProtocol", "MultipathDSM", "ISCSISession"],
+            dependencies: ["DaemonConfiguration", "SCSIProtocol", "MultipathDSM", "ISCSISession", "LUNBackends"],
             swiftSettings: strict
         ),
         .testTarget(

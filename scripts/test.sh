@@ -31,6 +31,9 @@ scripts/integration.sh
 echo "== the DSM on loopback: swiftportd and tgtd upstream, failover, gateway"
 scripts/dsm-integration.sh
 
+echo "== LUNs on Ceph RBD: a one-node cluster on loopback"
+scripts/rbd-integration.sh
+
 echo "== device-server conformance: libiscsi iscsi-test-cu ALL, swiftportd beside tgtd"
 scripts/conformance.sh
 

@@ -1,4 +1,6 @@
-/// Where a LUN's blocks live (`backend = "ram" | "file" | "block" | "remote"`).
+import LUNBackends
+
+/// Where a LUN's blocks live (`backend = "ram" | "file" | "block" | "remote" | "rbd"`).
 public enum LUNBackendConfiguration: Sendable, Equatable {
     /// Memory only, zero-filled at start and lost at exit; for tests and demos.
     case ram(size: UInt64)
@@ -12,4 +14,7 @@ public enum LUNBackendConfiguration: Sendable, Equatable {
     /// optional CHAP of its own (`[target.lun.upstream_auth]`,
     /// `[target.lun.upstream_discovery_auth]`) that takes the place of `[dsm]`'s.
     case remote(portals: [PortalAddress], target: String?, lun: UInt16, auth: UpstreamAuthentication = UpstreamAuthentication())
+    /// An RBD image in a Ceph cluster (librbd, loaded at run time); with `createSize`,
+    /// created with that many bytes when it does not exist (`create = true`, `size`).
+    case rbd(RBDImageLocation, createSize: UInt64?)
 }

@@ -1,12 +1,16 @@
+import LUNBackends
+
 extension LUNConfiguration {
     static let keys = [
         "id", "backend", "size", "path", "block_size", "vendor", "product", "revision", "serial",
         "read_only", "write_cache", "provisioning", "upstream_portals", "upstream_target", "upstream_lun",
         "upstream_auth", "upstream_discovery_auth",
-    ]
+    ] + rbdKeys
     /// Keys that only a remote LUN may have.
     static let upstreamKeys = ["upstream_portals", "upstream_target", "upstream_lun", "upstream_auth", "upstream_discovery_auth"]
-    static let backends = ["ram", "file", "block", "remote"]
+    /// Keys that only an rbd LUN may have.
+    static let rbdKeys = ["pool", "image", "namespace", "ceph_conf", "client", "keyring", "create"]
+    static let backends = ["ram", "file", "block", "remote", "rbd"]
     static let provisioningModes = ["thin", "thick"]
 
     /// One `[[target.lun]]` of target `targetName`, its keys at the top level of TOML
@@ -107,6 +111,12 @@ extension LUNConfiguration {
                 decoder.report("'\(key)' applies only to a remote LUN, not to backend \"\(kind.value)\"", line: entry.line, suggestion: "remove it, or write backend = \"remote\"")
             }
         }
+        if kind.value != "rbd" {
+            for key in rbdKeys {
+                guard let entry = reader.table[key] else { continue }
+                decoder.report("'\(key)' applies only to an rbd LUN, not to backend \"\(kind.value)\"", line: entry.line, suggestion: "remove it, or write backend = \"rbd\"")
+            }
+        }
         switch kind.value {
         case "ram":
             if let path {
@@ -157,14 +167,65 @@ extension LUNConfiguration {
             return .remote(
                 portals: addresses.map(\.value), target: reader.string("upstream_target", example: "\"iqn.2001-04.com.example:array\"")?.value,
                 lun: lun?.value ?? 0, auth: auth)
+        case "rbd":
+            return rbd(reader, size: size, path: path)
         default:
             decoder.report(
-                "'backend' must be \"ram\", \"file\", \"block\" or \"remote\", not '\(kind.value)'",
+                "'backend' must be \"ram\", \"file\", \"block\", \"remote\" or \"rbd\", not '\(kind.value)'",
                 line: kind.line,
                 suggestion: backends.contains(kind.value.lowercased()) ? "write backend = \"\(kind.value.lowercased())\"" : nil
             )
             return nil
         }
+    }
+
+    /// An rbd LUN's keys: `pool` and `image` required, `size` only with `create = true`
+    /// (the image's own size counts otherwise), no `path`.
+    private static func rbd(_ reader: TableReader, size: UInt64?, path: Located<String>?) -> LUNBackendConfiguration? {
+        let decoder = reader.decoder
+        let errorsBefore = decoder.errors.count
+        if let path {
+            decoder.report("'path' does not apply to an rbd LUN", line: path.line, suggestion: "remove it; the image is named by pool and image")
+        }
+        let pool = reader.string("pool", example: "\"rbd\"")
+        if reader.table["pool"] == nil { reader.missing("pool", example: "\"rbd\"") }
+        let image = reader.string("image", example: "\"lun0\"")
+        if reader.table["image"] == nil { reader.missing("image", example: "\"lun0\"") }
+        let namespace = reader.string("namespace", example: "\"gateway\"")
+        let cephConf = reader.string("ceph_conf", example: "\"\(RBDImageLocation.defaultCephConf)\"")
+        if let cephConf, !cephConf.value.hasPrefix("/") {
+            decoder.report("'ceph_conf' must be absolute, not '\(cephConf.value)'", line: cephConf.line, suggestion: "write the full path, starting with '/'")
+        }
+        let client = reader.string("client", example: "\"\(RBDImageLocation.defaultClient)\"")
+        if let client, client.value.isEmpty || client.value.hasPrefix("client.") {
+            decoder.report(
+                "'client' is the Ceph user without \"client.\", not '\(client.value)'", line: client.line,
+                suggestion: "write client = \"\(client.value.hasPrefix("client.") ? String(client.value.dropFirst(7)) : "admin")\"")
+        }
+        let keyring = reader.string("keyring", example: "\"/etc/ceph/ceph.client.admin.keyring\"")
+        if let keyring, !keyring.value.hasPrefix("/") {
+            decoder.report("'keyring' must be absolute, not '\(keyring.value)'", line: keyring.line, suggestion: "write the full path, starting with '/'")
+        }
+        let create = reader.boolean("create")
+        if create?.value == true, reader.table["size"] == nil {
+            decoder.report("'create = true' needs 'size', the size of the image to create", line: create!.line, suggestion: "add size = \"1GiB\"")
+        }
+        if let sizeEntry = reader.table["size"], create?.value != true {
+            decoder.report(
+                "'size' applies to an rbd LUN only with create = true: an existing image has its own size", line: sizeEntry.line,
+                suggestion: "remove it, or add create = true")
+        }
+        for entry in [pool, image] {
+            if let entry, entry.value.isEmpty || entry.value.contains("/") || entry.value.contains("@") {
+                decoder.report("'\(entry.value)' is not a pool or image name (no '/', no '@', not empty)", line: entry.line)
+            }
+        }
+        guard let pool, let image, decoder.errors.count == errorsBefore, create?.value != true || size != nil else { return nil }
+        let location = RBDImageLocation(
+            pool: pool.value, image: image.value, namespace: namespace?.value,
+            cephConf: cephConf?.value ?? RBDImageLocation.defaultCephConf, client: client?.value ?? RBDImageLocation.defaultClient,
+            keyring: keyring?.value)
+        return .rbd(location, createSize: create?.value == true ? size : nil)
     }
 
     /// `size` as a byte count string ("1GiB") or integer, a positive multiple of the block size.

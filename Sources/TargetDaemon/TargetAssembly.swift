@@ -111,6 +111,8 @@ public enum TargetAssembly {
             return try await BlockDeviceBackend.open(path: path, threadPool: threadPool)
         case .remote(let portals, let target, let upstreamLUN, let auth):
             return try await openRemote(portals: portals, target: target, lun: upstreamLUN, auth: auth.overriding(dsm.authentication), dsm: dsm, logger: logger)
+        case .rbd(let location, let createSize):
+            return try await RBDBlockDevice.open(location, blockSize: lun.blockSize, createSize: createSize, threadPool: threadPool)
         }
     }
 

@@ -1,4 +1,5 @@
 import ISCSISession
+import LUNBackends
 import Testing
 
 @testable import DaemonConfiguration
@@ -186,12 +187,53 @@ struct ConfigurationValidationTests {
         #expect(luns[2].serial == "S2")
     }
 
+    @Test func rbdLUNs() throws {
+        let text = """
+            [[target]]
+            name = "iqn.2026-11.io.swiftport:t"
+            portals = ["127.0.0.1"]
+            [[target.lun]]
+            id = 0
+            backend = "rbd"
+            pool = "rbd"
+            image = "lun0"
+            [[target.lun]]
+            id = 1
+            backend = "rbd"
+            pool = "iscsi"
+            namespace = "gw"
+            image = "lun1"
+            ceph_conf = "/srv/ceph/ceph.conf"
+            client = "gateway"
+            keyring = "/srv/ceph/gateway.keyring"
+            create = true
+            size = "2GiB"
+            """
+        let luns = try SwiftportConfiguration.parse(text, file: "r.toml").targets[0].luns
+        #expect(luns.map(\.backend) == [
+            .rbd(RBDImageLocation(pool: "rbd", image: "lun0"), createSize: nil),
+            .rbd(RBDImageLocation(
+                pool: "iscsi", image: "lun1", namespace: "gw", cephConf: "/srv/ceph/ceph.conf", client: "gateway",
+                keyring: "/srv/ceph/gateway.keyring"), createSize: 2 << 30),
+        ])
+        #expect(luns[0].backend == .rbd(RBDImageLocation(pool: "rbd", image: "lun0", cephConf: "/etc/ceph/ceph.conf", client: "admin"), createSize: nil), "the defaults")
+    }
+
     @Test(arguments: [
         ("backend = \"block\"\npath = \"/dev/sdb\"\nsize = \"1GiB\"", "'size' does not apply to a block device LUN"),
         ("backend = \"file\"", "has no 'path'"),
         ("backend = \"file\"\npath = \"relative.img\"", "'path' must be absolute"),
         ("backend = \"ram\"", "has no 'size'"),
         ("backend = \"RAM\"\nsize = 512", "write backend = \"ram\""),
+        ("backend = \"rbd\"\nimage = \"lun0\"", "has no 'pool'"),
+        ("backend = \"rbd\"\npool = \"rbd\"", "has no 'image'"),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\nsize = \"1GiB\"", "'size' applies to an rbd LUN only with create = true"),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\ncreate = true", "'create = true' needs 'size'"),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\npath = \"/x\"", "'path' does not apply to an rbd LUN"),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"a/b\"", "is not a pool or image name"),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\nclient = \"client.admin\"", "write client = \"admin\""),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\nceph_conf = \"ceph.conf\"", "'ceph_conf' must be absolute"),
+        ("backend = \"file\"\npath = \"/srv/a.img\"\npool = \"rbd\"", "'pool' applies only to an rbd LUN"),
     ])
     func backendRules(keys: String, fragment: String) {
         let text = """

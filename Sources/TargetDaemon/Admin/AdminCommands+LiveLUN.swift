@@ -118,8 +118,9 @@ extension AdminCommands {
         return "\"\(escaped)\""
     }
 
-    /// Closes a file or block backend's descriptor; others hold nothing to close.
+    /// Closes a file or block backend's descriptor, or an rbd image; others hold nothing to close.
     private func close(_ device: any BlockDevice) async {
         try? await (device as? FileBlockDevice)?.close()
+        await (device as? RBDBlockDevice)?.close()
     }
 }
