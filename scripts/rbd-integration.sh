@@ -110,6 +110,46 @@ PY
 }
 check rbd-export-holds-the-writes image_holds_the_writes
 
+echo "-- identity that follows the image"
+# A second daemon exports the same image under another target name and LUN number: an
+# initiator must see one device (VPD 0x80 serial and 0x83 NAA from the image's id).
+SECOND_PORT=$((PORT + 2))
+cat > "$WORK/second.toml" <<TOML
+[daemon]
+state_dir = "$WORK/second-state"
+admin_socket = "$WORK/second.sock"
+
+[[target]]
+name = "iqn.2026-11.io.swiftport:rbd-second"
+portals = ["127.0.0.1:$SECOND_PORT"]
+
+[[target.lun]]
+id = 5
+backend = "rbd"
+pool = "rbd"
+image = "img"
+ceph_conf = "$CEPH_CONF"
+block_size = 4096
+TOML
+start_swiftportd second "$WORK/second.toml"
+SECOND_URL=iscsi://127.0.0.1:$SECOND_PORT/iqn.2026-11.io.swiftport:rbd-second/5
+# The logical unit's NAA designator of VPD 0x83, in hex (iscsi-inq prints it raw).
+naa_of() {
+    iscsi-inq -e 1 -c 131 "$1" | grep -a -A1 "Designator Type:(3) NAA" | tail -n 1 | sed 's/^Designator:\[//' | od -An -tx1 | tr -d ' \n'
+}
+same_identity() {
+    local first second
+    first="$(iscsi-inq -e 1 -c 128 "$URL/1") NAA $(naa_of "$URL/1")"
+    second="$(iscsi-inq -e 1 -c 128 "$SECOND_URL") NAA $(naa_of "$SECOND_URL")"
+    echo "this daemon: $first"
+    echo "the other:   $second"
+    [[ $first =~ Serial\ Number:\[[0-9A-F]{16}\]\ NAA\ 6[0-9a-f]{31} && $first == "$second" ]] || return 1
+    # And another image is another device.
+    [[ $(naa_of "$URL/1") != "$(naa_of "$URL/2")" ]]
+}
+check same-image-same-identity-on-two-daemons same_identity
+kill -TERM "$SWIFTPORTD_PID"
+
 echo "-- refusals"
 missing_image_refused() {
     sed 's/image = "made-by-swiftport"/image = "no-such-image"/; /^create = true/d; /^size = "64MiB"/d' "$WORK/swiftport.toml" \

@@ -78,6 +78,7 @@ extension LUNConfiguration {
             product: product?.value ?? "VIRTUAL-DISK",
             revision: revision?.value ?? "0001",
             serial: serial,
+            serialIsDerived: configuredSerial == nil,
             readOnly: readOnly?.value ?? false,
             writeCache: writeCache?.value ?? true,
             thinProvisioning: provisioning?.value != "thick"

@@ -32,6 +32,9 @@ public struct LUNConfiguration: Sendable, Equatable {
     public var revision: String
     /// VPD 0x80 unit serial number; derived from target name and LUN id unless configured.
     public var serial: String
+    /// The serial was derived (no `serial` key): a backend with an identity of its own,
+    /// an rbd image's id, replaces it, so every daemon exporting the image agrees.
+    public var serialIsDerived: Bool
     /// Reject writes (write-protected, SBC-3 mode parameter WP).
     public var readOnly: Bool
     /// Report a volatile write cache (SBC-3 Caching mode page WCE) and honour
@@ -49,6 +52,7 @@ public struct LUNConfiguration: Sendable, Equatable {
         product: String = "VIRTUAL-DISK",
         revision: String = "0001",
         serial: String,
+        serialIsDerived: Bool = false,
         readOnly: Bool = false,
         writeCache: Bool = true,
         thinProvisioning: Bool = true
@@ -60,6 +64,7 @@ public struct LUNConfiguration: Sendable, Equatable {
         self.product = product
         self.revision = revision
         self.serial = serial
+        self.serialIsDerived = serialIsDerived
         self.readOnly = readOnly
         self.writeCache = writeCache
         self.thinProvisioning = thinProvisioning
@@ -69,8 +74,13 @@ public struct LUNConfiguration: Sendable, Equatable {
     /// of the 64-bit FNV-1a hash of "TARGETNAME/LUNID". (Swift's `Hasher` is seeded
     /// per process and would change the serial, and with it the multipath identity.)
     public static func derivedSerial(targetName: String, lunID: UInt16) -> String {
+        derivedSerial(seed: "\(targetName)/\(lunID)")
+    }
+
+    /// The same for any stable name of a device (an rbd image's pool and id).
+    public static func derivedSerial(seed: String) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in "\(targetName)/\(lunID)".utf8 {
+        for byte in seed.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }
         let hex = String(hash, radix: 16, uppercase: true)

@@ -139,10 +139,20 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     private let threadPool: NIOThreadPool
     /// The image's id (`rbd_get_id`): the same wherever the image is opened.
     public let imageID: String
+    private let location: RBDImageLocation
+
+    /// A name of the image that every daemon opening it agrees on and that a rename
+    /// keeps: its pool, namespace and id. The LUN's identity (VPD 0x80, 0x83) comes
+    /// from it, so all gateways exporting the image present one device.
+    public var identitySeed: String { "rbd/\(location.pool)/\(location.namespace ?? "")/\(imageID)" }
 
     private var api: swiftport_rbd_api { cluster.library.api }
 
-    private init(cluster: RBDCluster, ioctx: UnsafeMutableRawPointer, image: UnsafeMutableRawPointer, blockSize: Int, byteCount: UInt64, imageID: String, threadPool: NIOThreadPool) {
+    private init(
+        cluster: RBDCluster, ioctx: UnsafeMutableRawPointer, image: UnsafeMutableRawPointer, location: RBDImageLocation, blockSize: Int,
+        byteCount: UInt64, imageID: String, threadPool: NIOThreadPool
+    ) {
+        self.location = location
         self.cluster = cluster
         self.ioctx = ioctx
         self.image = image
@@ -190,7 +200,9 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
                 var id = [CChar](repeating: 0, count: 64)
                 try RBDCluster.check(api.rbd_get_id(image, &id, id.count), "read the id of \(location.name)")
                 let imageID = RBDLibrary.string(id)
-                return RBDBlockDevice(cluster: cluster, ioctx: ioctx, image: image, blockSize: blockSize, byteCount: size, imageID: imageID, threadPool: threadPool)
+                return RBDBlockDevice(
+                    cluster: cluster, ioctx: ioctx, image: image, location: location, blockSize: blockSize, byteCount: size,
+                    imageID: imageID, threadPool: threadPool)
             } catch {
                 _ = api.rbd_close(image)
                 throw error

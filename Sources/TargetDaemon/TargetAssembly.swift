@@ -65,12 +65,18 @@ public enum TargetAssembly {
         _ lun: LUNConfiguration, targetName: String, dsm: DSMSettings, threadPool: NIOThreadPool, logger: Logger
     ) async throws -> LogicalUnitDescriptor {
         let device = try await openBackend(lun, dsm: dsm, threadPool: threadPool, logger: logger)
+        // The designators come from configuration, or from an rbd image's own name, so
+        // they are the same on every portal, across restarts and, for an image, on every
+        // daemon that exports it (what multipath stacks key on).
+        var serial = lun.serial
+        var naaSeed = "\(targetName)/\(lun.id)/\(lun.serial)"
+        if let image = device as? RBDBlockDevice, lun.serialIsDerived {
+            serial = LUNConfiguration.derivedSerial(seed: image.identitySeed)
+            naaSeed = image.identitySeed
+        }
         return LogicalUnitDescriptor(
             lun: lun.id, device: device, vendor: lun.vendor, product: lun.product, revision: lun.revision,
-            serial: lun.serial,
-            // The designator comes from configuration only, so it is the same on
-            // every portal and across restarts (what multipath stacks key on).
-            naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: "\(targetName)/\(lun.id)/\(lun.serial)"),
+            serial: serial, naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: naaSeed),
             readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache, thinProvisioning: lun.thinProvisioning
         )
     }

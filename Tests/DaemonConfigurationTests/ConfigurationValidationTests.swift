@@ -52,7 +52,7 @@ struct ConfigurationValidationTests {
         #expect(target.portalGroups == [PortalGroupConfiguration(tag: 1, portals: [PortalAddress(host: "127.0.0.1", port: 3260)])])
         #expect(target.allowedInitiators.isEmpty && target.allowedNetworks.isEmpty && target.auth == nil)
         let serial = LUNConfiguration.derivedSerial(targetName: "iqn.2026-11.io.swiftport:t", lunID: 0)
-        #expect(target.luns == [LUNConfiguration(id: 0, backend: .ram(size: 1 << 20), serial: serial)])
+        #expect(target.luns == [LUNConfiguration(id: 0, backend: .ram(size: 1 << 20), serial: serial, serialIsDerived: true)])
     }
 
     @Test func derivedSerialIsStableAndDistinct() {
@@ -185,6 +185,7 @@ struct ConfigurationValidationTests {
         let luns = try SwiftportConfiguration.parse(text, file: "b.toml").targets[0].luns
         #expect(luns.map(\.backend) == [.file(path: "/srv/a.img", size: nil), .file(path: "/srv/b.img", size: 2 << 30), .block(path: "/dev/sdb")])
         #expect(luns[2].serial == "S2")
+        #expect(luns.map(\.serialIsDerived) == [true, true, false])
     }
 
     @Test func rbdLUNs() throws {
