@@ -37,6 +37,21 @@ public protocol BlockDevice: Sendable {
     /// operator). Growing reads as zeros; shrinking drops the blocks past the new end.
     /// `geometry` reports the new size once this returns.
     func resize(toBlockCount blockCount: UInt64) async throws
+
+    /// Compares `expected` with the medium at `lba` and writes `replacement` (as long)
+    /// there only if they are equal, in one step that no other writer of the medium, in
+    /// this process or another, can come between (COMPARE AND WRITE, SBC-3 §5.2). nil
+    /// from a backend without such an operation: the engine then compares and writes
+    /// itself, under the logical unit's gate, which orders this process's commands only.
+    func compareAndWrite(_ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64) async throws -> CompareAndWriteResult?
+}
+
+/// What an atomic compare-and-write found.
+public enum CompareAndWriteResult: Sendable, Equatable {
+    case written
+    /// Nothing was written: the medium differs from the expected data first at this
+    /// byte offset (the INFORMATION of the MISCOMPARE, SBC-3 §5.2).
+    case miscompare(offset: Int)
 }
 
 extension BlockDevice {
@@ -46,6 +61,11 @@ extension BlockDevice {
     /// Backends that store one buffer at a time get the segments copied together.
     public func write(_ data: SegmentedBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
         try await write(data.contiguous(), at: lba, forceUnitAccess: forceUnitAccess)
+    }
+
+    /// Backends leave COMPARE AND WRITE to the engine unless they can do it atomically.
+    public func compareAndWrite(_ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64) async throws -> CompareAndWriteResult? {
+        nil
     }
 
     /// Backends have a fixed size unless they say otherwise.

@@ -279,6 +279,32 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
         try check(result, .writeFailed, "discard \(length) bytes at LBA \(lba)")
     }
 
+    /// `rbd_aio_compare_and_write`: the comparison and the write happen at the OSD as
+    /// one operation, so COMPARE AND WRITE is atomic against every process writing the
+    /// image (other gateways included), not only this daemon's commands.
+    public func compareAndWrite(_ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64) async throws -> CompareAndWriteResult? {
+        let offset = lba * UInt64(blockSize), length = expected.readableBytes
+        // Both buffers (locals used below) and the mismatch slot stay until completion.
+        let compare = expected.withUnsafeReadableBytes { $0.baseAddress! }
+        let write = replacement.withUnsafeReadableBytes { $0.baseAddress! }
+        let mismatch = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        defer { mismatch.deallocate() }
+        mismatch.pointee = 0
+        let result = await submit { api, completion in
+            Int32(clamping: api.rbd_aio_compare_and_write(
+                image, offset, length, compare.assumingMemoryBound(to: CChar.self), write.assumingMemoryBound(to: CChar.self), completion,
+                mismatch, 0))
+        }
+        withExtendedLifetime((expected, replacement)) {}
+        if result == -Int(Errno.illegalByteSequence.rawValue) {
+            // librbd reports the first differing byte as an offset in the image.
+            let found = mismatch.pointee
+            return .miscompare(offset: found >= offset && found < offset + UInt64(length) ? Int(found - offset) : Int(min(found, UInt64(length))))
+        }
+        try check(result, .writeFailed, "compare and write \(length) bytes at LBA \(lba)")
+        return .written
+    }
+
     public func resize(toBlockCount blockCount: UInt64) async throws {
         let bytes = blockCount * UInt64(blockSize)
         let result = try await threadPool.runIfActive { self.api.rbd_resize(self.image, bytes) }

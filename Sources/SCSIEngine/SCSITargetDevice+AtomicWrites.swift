@@ -1,3 +1,4 @@
+import BlockStorage
 import NIOCore
 import SCSIProtocol
 
@@ -28,6 +29,11 @@ extension SCSITargetDevice {
         let data = try dataOut(context, byteCount: 2 * half)
         let expected = data.getSlice(at: data.readerIndex, length: half) ?? ByteBuffer()
         let replacement = data.getSlice(at: data.readerIndex + half, length: half) ?? ByteBuffer()
+        if let outcome = try await backendCompareAndWrite(expected, replacement, at: access.lba, unit: unit) {
+            if case .miscompare(offset: let offset) = outcome { throw SenseData(.miscompareDuringVerifyOperation, information: UInt64(offset)) }
+            if access.forceUnitAccess || !unit.writeCacheEnabled { try await flush(unit) }
+            return SCSICommandResult(status: .good, dataOutLengthUsed: 2 * half)
+        }
         let actual = try await readForComparison(at: access.lba, blockCount: access.blockCount, unit: unit)
         if let offset = Self.firstDifference(expected, actual) {
             throw SenseData(.miscompareDuringVerifyOperation, information: UInt64(offset))

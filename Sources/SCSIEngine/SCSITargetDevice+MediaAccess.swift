@@ -205,6 +205,18 @@ extension SCSITargetDevice {
         }
     }
 
+    /// The backend's own atomic COMPARE AND WRITE, nil when it has none; a failure
+    /// mapped to MEDIUM ERROR / WRITE ERROR.
+    func backendCompareAndWrite(
+        _ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64, unit: LogicalUnit
+    ) async throws(SenseData) -> CompareAndWriteResult? {
+        do {
+            return try await unit.device.compareAndWrite(expected, replacement, at: lba)
+        } catch {
+            throw backendFailure("compare and write", error, unit: unit, lba: lba, sense: .writeError)
+        }
+    }
+
     /// One backend flush, with a failure mapped to MEDIUM ERROR / WRITE ERROR.
     func flush(_ unit: LogicalUnit) async throws(SenseData) {
         do {
