@@ -120,6 +120,23 @@ compare_and_write_suite() {
 }
 check compare-and-write-on-rbd compare_and_write_suite
 
+# WRITE SAME through rbd_aio_writesame: the same verdicts as on the RAM LUN beside it,
+# where the engine repeats the block itself (both are thin; the two documented libiscsi
+# disagreements, README Conformance, fail on both).
+write_same_as_on_ram() {
+    local lun
+    for lun in 0 2; do
+        iscsi-test-cu -d -t SCSI.WriteSame10,SCSI.WriteSame16 "$URL/$lun" > "$WORK/write-same-$lun.log" 2>&1
+        python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/write-same-$lun.log" -s > "$WORK/write-same-$lun.txt"
+        grep -o "^FAILED [A-Za-z0-9_.]*" "$WORK/write-same-$lun.txt" | sort > "$WORK/write-same-$lun.failed"
+    done
+    cat "$WORK/write-same-2.txt"
+    echo "failed on rbd: $(tr '\n' ' ' < "$WORK/write-same-2.failed")"
+    echo "failed on ram: $(tr '\n' ' ' < "$WORK/write-same-0.failed")"
+    tail -n 1 "$WORK/write-same-2.txt" | grep -Eq "^[1-9][0-9]* passed" && cmp -s "$WORK/write-same-0.failed" "$WORK/write-same-2.failed"
+}
+check write-same-on-rbd-as-on-ram write_same_as_on_ram
+
 echo "-- identity that follows the image"
 # A second daemon exports the same image under another target name and LUN number: an
 # initiator must see one device (VPD 0x80 serial and 0x83 NAA from the image's id).

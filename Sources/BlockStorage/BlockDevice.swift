@@ -44,6 +44,12 @@ public protocol BlockDevice: Sendable {
     /// from a backend without such an operation: the engine then compares and writes
     /// itself, under the logical unit's gate, which orders this process's commands only.
     func compareAndWrite(_ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64) async throws -> CompareAndWriteResult?
+
+    /// Writes the one block `pattern` to each of `blockCount` blocks from `lba` (WRITE
+    /// SAME, SBC-3 §5.42) in one backend operation, without the data being repeated in
+    /// memory first; false from a backend without one (the engine then writes the
+    /// repeated block itself).
+    func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: UInt64) async throws -> Bool
 }
 
 /// What an atomic compare-and-write found.
@@ -66,6 +72,11 @@ extension BlockDevice {
     /// Backends leave COMPARE AND WRITE to the engine unless they can do it atomically.
     public func compareAndWrite(_ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64) async throws -> CompareAndWriteResult? {
         nil
+    }
+
+    /// Backends leave WRITE SAME to the engine unless they have an operation for it.
+    public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: UInt64) async throws -> Bool {
+        false
     }
 
     /// Backends have a fixed size unless they say otherwise.

@@ -49,6 +49,7 @@ static int load(swiftport_rbd_api *api, const char *librbd, const char *librados
     RESOLVE(rbd, librbd, rbd_aio_writev);
     RESOLVE(rbd, librbd, rbd_aio_flush);
     RESOLVE(rbd, librbd, rbd_aio_discard);
+    RESOLVE(rbd, librbd, rbd_aio_writesame);
     RESOLVE(rbd, librbd, rbd_aio_compare_and_write);
     return 0;
 }

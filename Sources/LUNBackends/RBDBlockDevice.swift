@@ -112,6 +112,9 @@ final class RBDCluster: @unchecked Sendable {  // the handle is thread-safe (lib
             for option in ["rados_osd_op_timeout", "rados_mon_op_timeout", "client_mount_timeout"] {
                 try Self.check(api.rados_conf_set(handle, option, "\(operationTimeout)"), "set \(option)")
             }
+            // A discard of part of an object must zero it, not be skipped (librbd's
+            // default): an unmapped block reads as zeros (LBPRZ = 1, SBC-3 §4.7.4.5).
+            try Self.check(api.rados_conf_set(handle, "rbd_skip_partial_discard", "false"), "set rbd_skip_partial_discard")
             try Self.check(api.rados_connect(handle), "connect to the cluster of \(key.cephConf) as client.\(key.client)")
         } catch {
             api.rados_shutdown(handle)
@@ -303,6 +306,20 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
         }
         try check(result, .writeFailed, "compare and write \(length) bytes at LBA \(lba)")
         return .written
+    }
+
+    /// `rbd_aio_writesame`: librbd repeats the block itself, so the range is one
+    /// operation and the block is not copied out to its length first.
+    public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: UInt64) async throws -> Bool {
+        let offset = lba * UInt64(blockSize), length = Int(blockCount) * blockSize
+        let block = pattern.withUnsafeReadableBytes { $0.baseAddress! }  // `pattern` is kept below
+        let dataLength = pattern.readableBytes
+        let result = await submit { api, completion in
+            api.rbd_aio_writesame(image, offset, length, block.assumingMemoryBound(to: CChar.self), dataLength, completion, 0)
+        }
+        withExtendedLifetime(pattern) {}
+        try check(result, .writeFailed, "write the same block to \(blockCount) blocks at LBA \(lba)")
+        return true
     }
 
     public func resize(toBlockCount blockCount: UInt64) async throws {

@@ -100,6 +100,18 @@ extension SCSITargetDevice {
             }
             return SCSICommandResult(status: .good, dataOutLengthUsed: dataOutLength)
         }
+        let written: Bool
+        do {
+            written = try await unit.device.writeSame(pattern, at: access.lba, blockCount: blockCount)
+        } catch {
+            logger.error("backend write same failed", metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
+            throw SenseData(.writeError, information: access.lba)
+        }
+        if written {
+            // Durable before GOOD with the write cache off, as every other write.
+            if !unit.writeCacheEnabled { try await flush(unit) }
+            return SCSICommandResult(status: .good, dataOutLengthUsed: dataOutLength)
+        }
         let chunkBlocks = UInt64(max(1, Self.writeSameChunkBytes / blockSize))
         var chunk = allocator.buffer(capacity: Int(min(chunkBlocks, blockCount)) * blockSize)
         for _ in 0..<min(chunkBlocks, blockCount) {

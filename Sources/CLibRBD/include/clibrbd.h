@@ -40,6 +40,8 @@ typedef struct swiftport_rbd_api {
     int (*rbd_aio_writev)(void *image, const struct iovec *iov, int iovcnt, uint64_t offset, void *completion);
     int (*rbd_aio_flush)(void *image, void *completion);
     int (*rbd_aio_discard)(void *image, uint64_t offset, uint64_t length, void *completion);
+    int (*rbd_aio_writesame)(void *image, uint64_t offset, size_t length, const char *buffer, size_t data_length,
+                             void *completion, int op_flags);
     ssize_t (*rbd_aio_compare_and_write)(void *image, uint64_t offset, size_t length, const char *compare, const char *write,
                                          void *completion, uint64_t *mismatch_offset, int op_flags);
 } swiftport_rbd_api;
