@@ -43,11 +43,16 @@ struct BackendOffloadTests {
         }
     }
 
+    static func readyTarget(_ disk: OffloadingDisk) async -> SCSITargetDevice {
+        let target = TestFixture.target([TestFixture.descriptor(device: disk)])
+        await TestFixture.ready(target)
+        return target
+    }
+
     @Test("COMPARE AND WRITE goes to the backend's own operation; its miscompare offset is the sense INFORMATION")
     func compareAndWrite() async throws {
         let disk = OffloadingDisk()
-        let target = TestFixture.target([TestFixture.descriptor(device: disk)])
-        await TestFixture.ready(target)
+        let target = await Self.readyTarget(disk)
         let new = pattern(blocks: 1, seed: 4)
         let written = await target.execute(TestFixture.command(CDB.compareAndWrite(lba: 5, blocks: 1), dataOut: [UInt8](repeating: 0, count: 512) + new))
         #expect(written.status == .good)
@@ -64,8 +69,7 @@ struct BackendOffloadTests {
     @Test("WRITE SAME goes to the backend's own operation, the block sent once")
     func writeSame() async throws {
         let disk = OffloadingDisk()
-        let target = TestFixture.target([TestFixture.descriptor(device: disk)])
-        await TestFixture.ready(target)
+        let target = await Self.readyTarget(disk)
         let block = pattern(blocks: 1, seed: 9)
         let cdb: [UInt8] = [0x93, 0] + UInt64(8).bigEndianBytes + UInt32(5).bigEndianBytes + [0, 0]
         #expect(await target.execute(TestFixture.command(cdb, dataOut: block)).status == .good)
