@@ -50,6 +50,11 @@ public protocol BlockDevice: Sendable {
     /// memory first; false from a backend without one (the engine then writes the
     /// repeated block itself).
     func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: UInt64) async throws -> Bool
+
+    /// Has `handler` called whenever the medium changes size other than by `resize`
+    /// (shared storage that another host resized), once `geometry` reports the new
+    /// size; on a backend thread. A backend whose size only `resize` changes never calls it.
+    func onExternalResize(_ handler: @escaping @Sendable () -> Void)
 }
 
 /// What an atomic compare-and-write found.
@@ -78,6 +83,9 @@ extension BlockDevice {
     public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: UInt64) async throws -> Bool {
         false
     }
+
+    /// Backends are resized by the operator only, unless they say otherwise.
+    public func onExternalResize(_ handler: @escaping @Sendable () -> Void) {}
 
     /// Backends have a fixed size unless they say otherwise.
     public func resize(toBlockCount blockCount: UInt64) async throws {
@@ -130,6 +138,11 @@ public struct BlockStorageError: Error, Sendable, Hashable, CustomStringConverti
         public static let openFailed = Code("openFailed")
         /// The operation is not supported by this backend.
         public static let unsupported = Code("unsupported")
+        /// The storage did not answer in time (a cluster out of reach); it may again.
+        public static let unavailable = Code("unavailable")
+        /// The storage refuses this process for good: another took over and fenced it
+        /// off (a Ceph client on the cluster's blocklist). Nothing it writes can land.
+        public static let fenced = Code("fenced")
         public var description: String { name }
     }
 

@@ -23,11 +23,17 @@ final class LogicalUnit: Sendable {
         var accessStates: TargetPortGroupStates
         /// Removed from its target device: commands still reaching it are refused.
         var removed = false
+        /// Its backend was fenced off the storage (``BlockStorageError/Code/fenced``):
+        /// commands that need the medium are refused from then on.
+        var fenced = false
 
         /// Why a command with `access` may not run through `nexus`'s target port group
         /// in its current asymmetric access state (SPC-4 §5.15.2.4); nil if it may.
         func refusal(of access: ALUAAccess, through nexus: ITNexus) -> SenseCondition? {
-            access.refusal(in: accessStates.state(through: nexus))
+            // Fenced, the unit serves what a port in standby would: nothing that reads
+            // or writes the medium (TEST UNIT READY among it, so path checkers see it).
+            if fenced, access == .active { return .logicalUnitNotReadyManualInterventionRequired }
+            return access.refusal(in: accessStates.state(through: nexus))
         }
     }
 

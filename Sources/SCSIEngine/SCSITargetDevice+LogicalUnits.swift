@@ -22,6 +22,7 @@ extension SCSITargetDevice {
             others = units
             return units + [unit]
         }
+        reportExternalResizes(of: unit)
         for other in others {
             other.withState { $0.unitAttentions.establish(.reportedLUNsDataHasChanged, except: nil) }
         }

@@ -226,14 +226,31 @@ extension SCSITargetDevice {
         }
     }
 
-    /// Logs a backend failure and gives the sense it maps to (with the LBA in
-    /// INFORMATION). Not async, so none of it lands in the task frame of every command.
-    private func backendFailure(
+    /// Logs a backend failure and gives the sense it maps to: `sense` with the LBA in
+    /// INFORMATION for a failure of the operation; NOT READY for storage out of reach
+    /// or fenced off (the unit then stays offline). Not async, so none of it lands in
+    /// the task frame of every command.
+    func backendFailure(
         _ operation: String, _ error: any Error, unit: LogicalUnit, lba: UInt64?, sense: SenseCondition
     ) -> SenseData {
         var metadata: Logger.Metadata = ["lun": "\(unit.number)", "error": "\(error)"]
         if let lba { metadata["lba"] = "\(lba)" }
         logger.error("backend \(operation) failed", metadata: metadata)
-        return SenseData(sense, information: lba)
+        switch (error as? BlockStorageError)?.code {
+        case .fenced?:
+            let first = unit.withState { state in
+                defer { state.fenced = true }
+                return !state.fenced
+            }
+            if first { logger.critical("logical unit fenced off its storage: it serves no media access until restarted", metadata: ["lun": "\(unit.number)"]) }
+            return SenseData(.logicalUnitNotReadyManualInterventionRequired)
+        case .unavailable?:
+            // Not a medium error: the blocks may be fine and reachable through another
+            // gateway. NOT READY fails the path, so a multipath host retries elsewhere
+            // (Linux fails over on it; a MEDIUM ERROR would go up to the file system).
+            return SenseData(.logicalUnitNotReadyCauseNotReportable)
+        default:
+            return SenseData(sense, information: lba)
+        }
     }
 }

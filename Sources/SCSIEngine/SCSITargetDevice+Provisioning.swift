@@ -45,9 +45,7 @@ extension SCSITargetDevice {
             do {
                 try await unit.device.unmap(at: range.lba, blockCount: Int(range.blocks))
             } catch {
-                logger.error(
-                    "backend unmap failed", metadata: ["lun": "\(unit.number)", "lba": "\(range.lba)", "error": "\(error)"])
-                throw SenseData(.writeError, information: range.lba)
+                throw backendFailure("unmap", error, unit: unit, lba: range.lba, sense: .writeError)
             }
         }
         return SCSICommandResult(status: .good, dataOutLengthUsed: length)
@@ -94,9 +92,7 @@ extension SCSITargetDevice {
             do {
                 try await unit.device.unmap(at: access.lba, blockCount: Int(blockCount))
             } catch {
-                logger.error(
-                    "backend unmap failed", metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
-                throw SenseData(.writeError, information: access.lba)
+                throw backendFailure("unmap", error, unit: unit, lba: access.lba, sense: .writeError)
             }
             return SCSICommandResult(status: .good, dataOutLengthUsed: dataOutLength)
         }
@@ -104,8 +100,7 @@ extension SCSITargetDevice {
         do {
             written = try await unit.device.writeSame(pattern, at: access.lba, blockCount: blockCount)
         } catch {
-            logger.error("backend write same failed", metadata: ["lun": "\(unit.number)", "lba": "\(access.lba)", "error": "\(error)"])
-            throw SenseData(.writeError, information: access.lba)
+            throw backendFailure("write same", error, unit: unit, lba: access.lba, sense: .writeError)
         }
         if written {
             // Durable before GOOD with the write cache off, as every other write.

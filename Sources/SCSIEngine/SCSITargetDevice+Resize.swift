@@ -38,6 +38,19 @@ extension SCSITargetDevice {
         return new
     }
 
+    /// A resize made elsewhere (shared storage resized by another host) is reported like
+    /// the operator's: CAPACITY DATA HAS CHANGED on every I_T nexus of `unit`.
+    func reportExternalResizes(of unit: LogicalUnit) {
+        let logger = logger
+        unit.device.onExternalResize { [weak unit] in
+            guard let unit else { return }
+            unit.withState { $0.unitAttentions.establish(.capacityDataHasChanged, except: nil) }
+            logger.notice(
+                "logical unit resized outside the daemon",
+                metadata: ["lun": "\(unit.number)", "to_blocks": "\(unit.geometry.blockCount)", "block_size": "\(unit.blockSize)"])
+        }
+    }
+
     /// The current geometry of every logical unit, by LUN.
     public var logicalUnitGeometries: [UInt16: BlockGeometry] {
         Dictionary(uniqueKeysWithValues: units.map { ($0.number.rawValue, $0.geometry) })

@@ -85,6 +85,7 @@ public final class SCSITargetDevice: Sendable {
         let table = LogicalUnitTable(units)
         self.unitTable = Synchronization.Atomic(Unmanaged.passUnretained(table))
         self.everyTable = NIOLockedValueBox([table])
+        for unit in units { reportExternalResizes(of: unit) }
     }
 
     /// Runs `body` on the current unit table without retaining it (it is never freed).

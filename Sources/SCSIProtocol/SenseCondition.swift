@@ -49,6 +49,9 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
     case miscompareDuringVerifyOperation
     /// The logical unit cannot serve media access commands yet.
     case logicalUnitNotReadyCauseNotReportable
+    /// The logical unit will not serve media access until an operator acts (its
+    /// backend was fenced off the storage).
+    case logicalUnitNotReadyManualInterventionRequired
     /// The command is not served while the target port's group is transitioning
     /// between asymmetric access states (SPC-4 §5.15.2.5).
     case logicalUnitNotAccessibleAsymmetricAccessStateTransition
@@ -124,6 +127,7 @@ public enum SenseCondition: Hashable, Sendable, CaseIterable {
         case .internalTargetFailure: (.hardwareError, 0x44, 0x00)
         case .miscompareDuringVerifyOperation: (.miscompare, 0x1D, 0x00)
         case .logicalUnitNotReadyCauseNotReportable: (.notReady, 0x04, 0x00)
+        case .logicalUnitNotReadyManualInterventionRequired: (.notReady, 0x04, 0x03)
         case .logicalUnitNotAccessibleAsymmetricAccessStateTransition: (.notReady, 0x04, 0x0A)
         case .logicalUnitNotAccessibleTargetPortInStandbyState: (.notReady, 0x04, 0x0B)
         case .logicalUnitNotAccessibleTargetPortInUnavailableState: (.notReady, 0x04, 0x0C)

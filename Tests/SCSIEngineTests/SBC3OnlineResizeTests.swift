@@ -1,5 +1,7 @@
 import BlockStorage
 import LUNBackends
+import NIOConcurrencyHelpers
+import NIOCore
 import SCSIEngine
 import SCSIProtocol
 import Testing
@@ -46,6 +48,46 @@ struct SBC3OnlineResizeTests {
         let read = await target.execute(TestFixture.command(CDB.read10(lba: 1000, blocks: 8))).data
         #expect(Array(read[0..<1536]) == Array(pattern(blocks: 8)[0..<1536]))
         #expect(Array(read[1536...]) == [UInt8](repeating: 0, count: 5 * 512))
+    }
+
+    /// Shared storage another host resizes: the disk changes size by itself and tells
+    /// whoever asked to be told.
+    final class SharedDisk: BlockDevice {
+        let disk = RAMBlockDevice(blockCount: 64)
+        let handler = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+        var geometry: BlockGeometry { disk.geometry }
+        func read(at lba: UInt64, blockCount: Int, allocator: ByteBufferAllocator) async throws -> ByteBuffer {
+            try await disk.read(at: lba, blockCount: blockCount, allocator: allocator)
+        }
+        func write(_ data: ByteBuffer, at lba: UInt64, forceUnitAccess: Bool) async throws {
+            try await disk.write(data, at: lba, forceUnitAccess: forceUnitAccess)
+        }
+        func flush() async throws {}
+        func unmap(at lba: UInt64, blockCount: Int) async throws {}
+        func onExternalResize(_ handler: @escaping @Sendable () -> Void) { self.handler.withLockedValue { $0 = handler } }
+        func resizedElsewhere(to blockCount: UInt64) async throws {
+            try await disk.resize(toBlockCount: blockCount)
+            handler.withLockedValue { $0 }?()
+        }
+    }
+
+    @Test("a resize made elsewhere raises CAPACITY DATA HAS CHANGED on every nexus, also for a unit added live")
+    func externalResize() async throws {
+        let disk = SharedDisk(), added = SharedDisk()
+        let target = await SBC3MediaAccessTests.readyTarget(disk)
+        await TestFixture.ready(target, nexus: TestFixture.nexusB)
+        try await disk.resizedElsewhere(to: 100)
+        for nexus in [TestFixture.nexusA, TestFixture.nexusB] {
+            #expect(await target.execute(TestFixture.command(CDB.testUnitReady, nexus: nexus)).hasSense(.capacityDataHasChanged))
+            #expect(await Self.capacity(target, nexus: nexus) == 100)
+        }
+
+        try await target.addLogicalUnit(TestFixture.descriptor(lun: 1, device: added))
+        await TestFixture.ready(target, lun: 1)
+        try await added.resizedElsewhere(to: 32)
+        #expect(await target.execute(TestFixture.command(CDB.testUnitReady, lun: 1)).hasSense(.capacityDataHasChanged))
+        #expect(await target.execute(TestFixture.command(CDB.testUnitReady)).status != .good, "LUN 0 owes REPORTED LUNS DATA HAS CHANGED")
+        #expect(await target.execute(TestFixture.command(CDB.testUnitReady)).status == .good, "and no capacity change of its own")
     }
 
     @Test("a read-only unit, an unknown LUN and zero blocks are refused with a reason")
