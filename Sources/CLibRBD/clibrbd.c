@@ -31,7 +31,9 @@ static int load(swiftport_rbd_api *api, const char *librbd, const char *librados
     RESOLVE(rados, librados, rados_create2);
     RESOLVE(rados, librados, rados_conf_read_file);
     RESOLVE(rados, librados, rados_conf_set);
+    RESOLVE(rados, librados, rados_conf_get);
     RESOLVE(rados, librados, rados_connect);
+    RESOLVE(rados, librados, rados_getaddrs);
     RESOLVE(rados, librados, rados_shutdown);
     RESOLVE(rados, librados, rados_ioctx_create);
     RESOLVE(rados, librados, rados_ioctx_destroy);
@@ -42,6 +44,8 @@ static int load(swiftport_rbd_api *api, const char *librbd, const char *librados
     RESOLVE(rbd, librbd, rbd_get_size);
     RESOLVE(rbd, librbd, rbd_get_id);
     RESOLVE(rbd, librbd, rbd_resize);
+    RESOLVE(rbd, librbd, rbd_update_watch);
+    RESOLVE(rbd, librbd, rbd_update_unwatch);
     RESOLVE(rbd, librbd, rbd_aio_create_completion);
     RESOLVE(rbd, librbd, rbd_aio_get_return_value);
     RESOLVE(rbd, librbd, rbd_aio_release);

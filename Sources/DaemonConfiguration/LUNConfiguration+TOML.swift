@@ -9,7 +9,7 @@ extension LUNConfiguration {
     /// Keys that only a remote LUN may have.
     static let upstreamKeys = ["upstream_portals", "upstream_target", "upstream_lun", "upstream_auth", "upstream_discovery_auth"]
     /// Keys that only an rbd LUN may have.
-    static let rbdKeys = ["pool", "image", "namespace", "ceph_conf", "client", "keyring", "create"]
+    static let rbdKeys = ["pool", "image", "namespace", "ceph_conf", "client", "keyring", "create", "cluster_timeout"]
     static let backends = ["ram", "file", "block", "remote", "rbd"]
     static let provisioningModes = ["thin", "thick"]
 
@@ -207,6 +207,8 @@ extension LUNConfiguration {
         if let keyring, !keyring.value.hasPrefix("/") {
             decoder.report("'keyring' must be absolute, not '\(keyring.value)'", line: keyring.line, suggestion: "write the full path, starting with '/'")
         }
+        let timeout = reader.integer(
+            "cluster_timeout", in: RBDImageLocation.clusterTimeouts, example: "\(RBDImageLocation.defaultClusterTimeout)")
         let create = reader.boolean("create")
         if create?.value == true, reader.table["size"] == nil {
             decoder.report("'create = true' needs 'size', the size of the image to create", line: create!.line, suggestion: "add size = \"1GiB\"")
@@ -225,7 +227,7 @@ extension LUNConfiguration {
         let location = RBDImageLocation(
             pool: pool.value, image: image.value, namespace: namespace?.value,
             cephConf: cephConf?.value ?? RBDImageLocation.defaultCephConf, client: client?.value ?? RBDImageLocation.defaultClient,
-            keyring: keyring?.value)
+            keyring: keyring?.value, clusterTimeout: timeout?.value ?? RBDImageLocation.defaultClusterTimeout)
         return .rbd(location, createSize: create?.value == true ? size : nil)
     }
 

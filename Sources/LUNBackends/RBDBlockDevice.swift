@@ -46,50 +46,68 @@ public struct RBDImageLocation: Sendable, Hashable {
     /// The Ceph user, without "client." (`client = "admin"` is client.admin).
     public var client: String
     public var keyring: String?
+    /// Seconds a cluster operation (an I/O, the connect) may take before it fails: the
+    /// command then ends with CHECK CONDITION instead of waiting for a cluster that may
+    /// never answer (`cluster_timeout`).
+    public var clusterTimeout: Int
 
     public static let defaultCephConf = "/etc/ceph/ceph.conf"
     public static let defaultClient = "admin"
+    /// Linux's SCSI layer gives a command 30 s by default before it aborts it.
+    public static let defaultClusterTimeout = 30
+    public static let clusterTimeouts = 1...3600
 
     public init(pool: String, image: String, namespace: String? = nil, cephConf: String = Self.defaultCephConf,
-                client: String = Self.defaultClient, keyring: String? = nil) {
+                client: String = Self.defaultClient, keyring: String? = nil, clusterTimeout: Int = Self.defaultClusterTimeout) {
         self.pool = pool
         self.image = image
         self.namespace = namespace
         self.cephConf = cephConf
         self.client = client
         self.keyring = keyring
+        self.clusterTimeout = clusterTimeout
     }
 
     var name: String { "\(pool)/\(namespace.map { "\($0)/" } ?? "")\(image)" }
 }
 
 /// One connection to a Ceph cluster (a `rados_t`), shared by every rbd LUN with the same
-/// configuration file, client name and keyring.
+/// configuration file, client name, keyring and timeout.
 final class RBDCluster: @unchecked Sendable {  // the handle is thread-safe (librados)
     struct Key: Hashable {
         var cephConf: String
         var client: String
         var keyring: String?
+        var timeout: Int
+
+        init(_ location: RBDImageLocation) {
+            (cephConf, client, keyring, timeout) = (location.cephConf, location.client, location.keyring, location.clusterTimeout)
+        }
     }
 
     let library: RBDLibrary
     let handle: UnsafeMutableRawPointer
+    let key: Key
+    /// This client's addresses (`rados_getaddrs`), which `ceph osd blocklist` names.
+    let address: String
+    /// The cluster put this client on its blocklist: every image of it is fenced off.
+    private let blocklisted = Synchronization.Atomic(false)
 
-    private init(library: RBDLibrary, handle: UnsafeMutableRawPointer) {
+    private init(library: RBDLibrary, handle: UnsafeMutableRawPointer, key: Key, address: String) {
         self.library = library
         self.handle = handle
+        self.key = key
+        self.address = address
     }
 
     private static let connected = NIOLockedValueBox<[Key: RBDCluster]>([:])
 
     /// The cluster for `key`, connected on first use (on `threadPool`: `rados_connect`
     /// blocks until the monitors answer or `client_mount_timeout` passes).
-    static func connect(_ key: Key, operationTimeout: Int, threadPool: NIOThreadPool) async throws -> RBDCluster {
+    static func connect(_ key: Key, threadPool: NIOThreadPool) async throws -> RBDCluster {
         if let cluster = connected.withLockedValue({ $0[key] }) { return cluster }
         let library = try RBDLibrary.shared.get()
-        let cluster = try await threadPool.runIfActive {
-            try RBDCluster(connecting: key, library: library, operationTimeout: operationTimeout)
-        }
+        let cluster = try await threadPool.runIfActive { try RBDCluster(connecting: key, library: library) }
         return connected.withLockedValue { clusters in
             if let earlier = clusters[key] {
                 library.api.rados_shutdown(cluster.handle)
@@ -100,7 +118,7 @@ final class RBDCluster: @unchecked Sendable {  // the handle is thread-safe (lib
         }
     }
 
-    private convenience init(connecting key: Key, library: RBDLibrary, operationTimeout: Int) throws {
+    private convenience init(connecting key: Key, library: RBDLibrary) throws {
         let api = library.api
         var handle: UnsafeMutableRawPointer?
         try Self.check(api.rados_create2(&handle, "ceph", "client.\(key.client)", 0), "create a cluster handle for client.\(key.client)")
@@ -110,29 +128,63 @@ final class RBDCluster: @unchecked Sendable {  // the handle is thread-safe (lib
             if let keyring = key.keyring { try Self.check(api.rados_conf_set(handle, "keyring", keyring), "use the keyring \(keyring)") }
             // An unreachable cluster ends I/O and the connect with an error, never a hang.
             for option in ["rados_osd_op_timeout", "rados_mon_op_timeout", "client_mount_timeout"] {
-                try Self.check(api.rados_conf_set(handle, option, "\(operationTimeout)"), "set \(option)")
+                try Self.check(api.rados_conf_set(handle, option, "\(key.timeout)"), "set \(option)")
             }
             // A discard of part of an object must zero it, not be skipped (librbd's
             // default): an unmapped block reads as zeros (LBPRZ = 1, SBC-3 §4.7.4.5).
             try Self.check(api.rados_conf_set(handle, "rbd_skip_partial_discard", "false"), "set rbd_skip_partial_discard")
-            try Self.check(api.rados_connect(handle), "connect to the cluster of \(key.cephConf) as client.\(key.client)")
+            var monitors = [CChar](repeating: 0, count: 1024)
+            let monitorList = api.rados_conf_get(handle, "mon_host", &monitors, monitors.count) == 0 ? RBDLibrary.string(monitors) : ""
+            try Self.check(
+                api.rados_connect(handle),
+                "connect to the cluster of \(key.cephConf) (monitors \(monitorList.isEmpty ? "not set" : monitorList)) as client.\(key.client) within \(key.timeout) s")
+            var addresses: UnsafeMutablePointer<CChar>?
+            let address = api.rados_getaddrs(handle, &addresses) == 0 ? addresses.map { String(cString: $0) } ?? "" : ""
+            free(addresses)
+            self.init(library: library, handle: handle, key: key, address: address)
         } catch {
             api.rados_shutdown(handle)
             throw error
         }
-        self.init(library: library, handle: handle)
     }
 
     static func check(_ result: Int32, _ what: @autoclosure () -> String) throws(BlockStorageError) {
         guard result < 0 else { return }
         throw BlockStorageError(.openFailed, "cannot \(what()): \(Errno(rawValue: -result))")
     }
+
+    /// ESHUTDOWN, which Ceph calls EBLOCKLISTED: the cluster refuses this client.
+    static let blocklistedError = Errno(rawValue: 108)
+
+    /// Whether the cluster has refused this client; from then on no I/O is sent.
+    var isBlocklisted: Bool { blocklisted.load(ordering: .relaxed) }
+
+    /// What a failed operation's negative errno means for the LUN: a timeout is a
+    /// cluster out of reach for now, the blocklist is for good (and for every image of
+    /// this client), anything else is the operation's own failure (`code`).
+    func failure(_ result: Int, _ code: BlockStorageError.Code, image: String, _ what: String) -> BlockStorageError {
+        let errno = Errno(rawValue: Int32(-result))
+        switch errno {
+        case Self.blocklistedError:
+            blocklisted.store(true, ordering: .relaxed)
+            return BlockStorageError(
+                .fenced,
+                "rbd image \(image): cannot \(what): the cluster put this client (client.\(key.client), \(address)) on its blocklist, so "
+                    + "another gateway has taken over; its rbd LUNs stay offline until the daemon is restarted")
+        case .timedOut:
+            return BlockStorageError(
+                .unavailable, "rbd image \(image): cannot \(what): no answer from the cluster within cluster_timeout = \(key.timeout) s")
+        default:
+            return BlockStorageError(code, "rbd image \(image): cannot \(what): \(errno)")
+        }
+    }
 }
 
 /// An RBD image as a block device, through librbd's asynchronous C API: each I/O is
 /// submitted at once and its completion resumes the command (on the connection's event
 /// loop, its executor), so no thread waits per I/O. Write data goes out as the segments
-/// it arrived in (`rbd_aio_writev`).
+/// it arrived in (`rbd_aio_writev`). A resize made elsewhere (`rbd resize`, another
+/// gateway) is noticed through `rbd_update_watch`.
 public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd image handles are thread-safe
     private let cluster: RBDCluster
     private let ioctx: UnsafeMutableRawPointer
@@ -140,6 +192,9 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     private let blockSize: Int
     private let blockCount: Synchronization.Atomic<UInt64>
     private let threadPool: NIOThreadPool
+    /// Orders changes of the size (ours, and re-reading it after a header update) and
+    /// the close after which the image handle is gone.
+    private let sizeChange = NIOLockedValueBox(SizeWatch())
     /// The image's id (`rbd_get_id`): the same wherever the image is opened.
     public let imageID: String
     private let location: RBDImageLocation
@@ -150,6 +205,17 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     public var identitySeed: String { "rbd/\(location.pool)/\(location.namespace ?? "")/\(imageID)" }
 
     private var api: swiftport_rbd_api { cluster.library.api }
+
+    /// The image's header watch, and who is told when the size changes.
+    private struct SizeWatch {
+        var handle: UInt64?
+        var closed = false
+        var externalResizeHandler: (@Sendable () -> Void)?
+    }
+
+    /// This client's addresses as `ceph osd blocklist add` takes them (the log names them
+    /// at open, so an operator can fence or find this gateway).
+    public var clientAddress: String { cluster.address }
 
     private init(
         cluster: RBDCluster, ioctx: UnsafeMutableRawPointer, image: UnsafeMutableRawPointer, location: RBDImageLocation, blockSize: Int,
@@ -168,13 +234,13 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     /// Opens the image (creating it with `createSize` bytes when it does not exist and
     /// that is given). The blocking steps (connect, open) run on `threadPool`.
     public static func open(
-        _ location: RBDImageLocation, blockSize: Int, createSize: UInt64?, operationTimeout: Int = 30, threadPool: NIOThreadPool
+        _ location: RBDImageLocation, blockSize: Int, createSize: UInt64?, threadPool: NIOThreadPool
     ) async throws -> RBDBlockDevice {
-        let cluster = try await RBDCluster.connect(
-            .init(cephConf: location.cephConf, client: location.client, keyring: location.keyring), operationTimeout: operationTimeout,
-            threadPool: threadPool)
+        let cluster = try await RBDCluster.connect(RBDCluster.Key(location), threadPool: threadPool)
         return try await threadPool.runIfActive {
-            try openImage(location, cluster: cluster, blockSize: blockSize, createSize: createSize, threadPool: threadPool)
+            let device = try openImage(location, cluster: cluster, blockSize: blockSize, createSize: createSize, threadPool: threadPool)
+            try device.watchHeader()
+            return device
         }
     }
 
@@ -219,8 +285,55 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     /// Closes the image (the LUN was removed or the daemon stops); no I/O may follow.
     public func close() async {
         try? await threadPool.runIfActive {
-            _ = self.api.rbd_close(self.image)
-            self.api.rados_ioctx_destroy(self.ioctx)
+            self.sizeChange.withLockedValue { watch in
+                guard !watch.closed else { return }
+                watch.closed = true
+                // Waits for a callback in progress; none comes after it.
+                if let handle = watch.handle {
+                    _ = self.api.rbd_update_unwatch(self.image, handle)
+                    Unmanaged.passUnretained(self).release()  // the watch's reference
+                }
+                _ = self.api.rbd_close(self.image)
+                self.api.rados_ioctx_destroy(self.ioctx)
+            }
+        }
+    }
+
+    // MARK: - Size
+
+    /// Registers for the image's header updates (a resize among them). The watch holds
+    /// a reference to the device until `close`.
+    private func watchHeader() throws {
+        var handle: UInt64 = 0
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let result = api.rbd_update_watch(image, &handle, rbdHeaderUpdateCallback, context)
+        guard result == 0 else {
+            Unmanaged<RBDBlockDevice>.fromOpaque(context).release()
+            _ = api.rbd_close(image)
+            api.rados_ioctx_destroy(ioctx)
+            try RBDCluster.check(result, "watch image \(location.name) for a resize")
+            return
+        }
+        sizeChange.withLockedValue { $0.handle = handle }
+    }
+
+    public func onExternalResize(_ handler: @escaping @Sendable () -> Void) {
+        sizeChange.withLockedValue { $0.externalResizeHandler = handler }
+    }
+
+    /// The header changed (on a librbd thread, which must not wait on the image): the
+    /// size is read again on the thread pool.
+    fileprivate func headerUpdated() {
+        threadPool.submit { _ in
+            let handler = self.sizeChange.withLockedValue { watch -> (@Sendable () -> Void)? in
+                var bytes: UInt64 = 0
+                guard !watch.closed, self.api.rbd_get_size(self.image, &bytes) == 0 else { return nil }
+                let blocks = bytes / UInt64(self.blockSize)
+                guard blocks != self.blockCount.load(ordering: .relaxed) else { return nil }
+                self.blockCount.store(blocks, ordering: .releasing)
+                return watch.externalResizeHandler
+            }
+            handler?()
         }
     }
 
@@ -284,9 +397,13 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
 
     /// `rbd_aio_compare_and_write`: the comparison and the write happen at the OSD as
     /// one operation, so COMPARE AND WRITE is atomic against every process writing the
-    /// image (other gateways included), not only this daemon's commands.
+    /// image (other gateways included), not only this daemon's commands. That holds for
+    /// one 512-byte block, what VMware's ATS and Linux send.
     public func compareAndWrite(_ expected: ByteBuffer, _ replacement: ByteBuffer, at lba: UInt64) async throws -> CompareAndWriteResult? {
         let offset = lba * UInt64(blockSize), length = expected.readableBytes
+        // librbd compares within one 512-byte sector only (EINVAL beyond): a larger
+        // range (a 4096-byte block) is the engine's, atomic within this daemon only.
+        guard offset % Self.compareAndWriteSector + UInt64(length) <= Self.compareAndWriteSector else { return nil }
         // Both buffers (locals used below) and the mismatch slot stay until completion.
         let compare = expected.withUnsafeReadableBytes { $0.baseAddress! }
         let write = replacement.withUnsafeReadableBytes { $0.baseAddress! }
@@ -308,6 +425,9 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
         return .written
     }
 
+    /// The largest range, and the alignment, of librbd's compare-and-write.
+    private static let compareAndWriteSector: UInt64 = 512
+
     /// `rbd_aio_writesame`: librbd repeats the block itself, so the range is one
     /// operation and the block is not copied out to its length first.
     public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: UInt64) async throws -> Bool {
@@ -324,9 +444,17 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
 
     public func resize(toBlockCount blockCount: UInt64) async throws {
         let bytes = blockCount * UInt64(blockSize)
-        let result = try await threadPool.runIfActive { self.api.rbd_resize(self.image, bytes) }
+        // Under the size lock, so the header update of this very resize finds the new
+        // size already in place and is not taken for one made elsewhere.
+        let result = try await threadPool.runIfActive {
+            self.sizeChange.withLockedValue { watch -> Int32 in
+                guard !watch.closed else { return -Errno.badFileDescriptor.rawValue }
+                let result = self.api.rbd_resize(self.image, bytes)
+                if result == 0 { self.blockCount.store(blockCount, ordering: .releasing) }
+                return result
+            }
+        }
         try check(Int(result), .writeFailed, "resize the image to \(bytes) bytes")
-        self.blockCount.store(blockCount, ordering: .releasing)
     }
 
     // MARK: - Completions
@@ -334,6 +462,8 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     /// Starts one asynchronous librbd call and waits for its completion's return value
     /// (negative errno on failure).
     private func submit(_ start: (swiftport_rbd_api, UnsafeMutableRawPointer) -> Int32) async -> Int {
+        // Fenced off: nothing more goes to the cluster (it would be refused anyway).
+        if cluster.isBlocklisted { return -Int(RBDCluster.blocklistedError.rawValue) }
         let api = self.api
         return await withCheckedContinuation { continuation in
             let pending = Unmanaged.passRetained(PendingCompletion(continuation, api: api)).toOpaque()
@@ -355,7 +485,7 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
 
     private func check(_ result: Int, _ code: BlockStorageError.Code, _ what: @autoclosure () -> String) throws(BlockStorageError) {
         guard result < 0 else { return }
-        throw BlockStorageError(code, "rbd image \(imageID): cannot \(what()): \(Errno(rawValue: Int32(-result)))")
+        throw cluster.failure(result, code, image: location.name, what())
     }
 }
 
@@ -368,6 +498,11 @@ private final class PendingCompletion {
         self.continuation = continuation
         self.api = api
     }
+}
+
+/// Called on a librbd thread when the image's header changed.
+private let rbdHeaderUpdateCallback: swiftport_rbd_update_callback = { context in
+    Unmanaged<RBDBlockDevice>.fromOpaque(context!).takeUnretainedValue().headerUpdated()
 }
 
 /// Called on a librbd thread when an I/O completes.

@@ -81,6 +81,24 @@ public enum TargetAssembly {
         )
     }
 
+    /// Closes a file or block backend's descriptor, or an rbd image; others hold nothing to close.
+    static func close(_ device: any BlockDevice) async {
+        try? await (device as? FileBlockDevice)?.close()
+        await (device as? RBDBlockDevice)?.close()
+    }
+
+    /// At shutdown, once the sessions are closed: every logical unit leaves its target
+    /// when the commands in it have, and its backend is closed. An rbd image so gives
+    /// up its exclusive lock and watch at once; left open, the next gateway to write it
+    /// would wait for the dead client's watch to time out first.
+    static func closeLogicalUnits(of targets: [ExportedTarget]) async {
+        for target in targets {
+            for lun in target.device.logicalUnitNumbers {
+                if let descriptor = try? await target.device.removeLogicalUnit(lun) { await close(descriptor.device) }
+            }
+        }
+    }
+
     /// Each portal group is an ALUA target port group (SPC-4 §5.15) with one target
     /// port: the transport gives every I_T nexus the tag as both its relative target
     /// port identifier and its target port group.
@@ -118,7 +136,15 @@ public enum TargetAssembly {
         case .remote(let portals, let target, let upstreamLUN, let auth):
             return try await openRemote(portals: portals, target: target, lun: upstreamLUN, auth: auth.overriding(dsm.authentication), dsm: dsm, logger: logger)
         case .rbd(let location, let createSize):
-            return try await RBDBlockDevice.open(location, blockSize: lun.blockSize, createSize: createSize, threadPool: threadPool)
+            let image = try await RBDBlockDevice.open(location, blockSize: lun.blockSize, createSize: createSize, threadPool: threadPool)
+            // The address is what `ceph osd blocklist add` takes to fence this gateway.
+            logger.info(
+                "rbd image opened",
+                metadata: [
+                    "lun": "\(lun.id)", "image": "\(location.pool)/\(location.image)", "id": "\(image.imageID)",
+                    "client_address": "\(image.clientAddress)",
+                ])
+            return image
         }
     }
 

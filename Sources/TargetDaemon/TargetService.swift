@@ -43,6 +43,7 @@ public struct TargetService: Service {
         await portals.stop()
         try? await adminChannel?.close()
         services.sessions.closeAll()
+        await TargetAssembly.closeLogicalUnits(of: services.targets)
     }
 }
 

@@ -209,15 +209,18 @@ struct ConfigurationValidationTests {
             keyring = "/srv/ceph/gateway.keyring"
             create = true
             size = "2GiB"
+            cluster_timeout = 5
             """
         let luns = try SwiftportConfiguration.parse(text, file: "r.toml").targets[0].luns
         #expect(luns.map(\.backend) == [
             .rbd(RBDImageLocation(pool: "rbd", image: "lun0"), createSize: nil),
             .rbd(RBDImageLocation(
                 pool: "iscsi", image: "lun1", namespace: "gw", cephConf: "/srv/ceph/ceph.conf", client: "gateway",
-                keyring: "/srv/ceph/gateway.keyring"), createSize: 2 << 30),
+                keyring: "/srv/ceph/gateway.keyring", clusterTimeout: 5), createSize: 2 << 30),
         ])
-        #expect(luns[0].backend == .rbd(RBDImageLocation(pool: "rbd", image: "lun0", cephConf: "/etc/ceph/ceph.conf", client: "admin"), createSize: nil), "the defaults")
+        #expect(
+            luns[0].backend == .rbd(RBDImageLocation(pool: "rbd", image: "lun0", cephConf: "/etc/ceph/ceph.conf", client: "admin", clusterTimeout: 30), createSize: nil),
+            "the defaults")
     }
 
     @Test(arguments: [
@@ -235,6 +238,7 @@ struct ConfigurationValidationTests {
         ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\nclient = \"client.admin\"", "write client = \"admin\""),
         ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\nceph_conf = \"ceph.conf\"", "'ceph_conf' must be absolute"),
         ("backend = \"file\"\npath = \"/srv/a.img\"\npool = \"rbd\"", "'pool' applies only to an rbd LUN"),
+        ("backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\ncluster_timeout = 0", "'cluster_timeout' must be between 1 and 3600"),
     ])
     func backendRules(keys: String, fragment: String) {
         let text = """

@@ -15,12 +15,16 @@
 #pragma clang assume_nonnull begin
 
 typedef void (*swiftport_rbd_callback)(void *_Nullable completion, void *_Nullable argument);
+typedef void (*swiftport_rbd_update_callback)(void *_Nullable argument);
 
 typedef struct swiftport_rbd_api {
     int (*rados_create2)(void *_Nullable *_Nonnull cluster, const char *cluster_name, const char *user_name, uint64_t flags);
     int (*rados_conf_read_file)(void *cluster, const char *path);
     int (*rados_conf_set)(void *cluster, const char *option, const char *value);
+    int (*rados_conf_get)(void *cluster, const char *option, char *buffer, size_t length);
     int (*rados_connect)(void *cluster);
+    /* The client's addresses, as `ceph osd blocklist` takes them; free() the string. */
+    int (*rados_getaddrs)(void *cluster, char *_Nullable *_Nonnull addresses);
     void (*rados_shutdown)(void *cluster);
     int (*rados_ioctx_create)(void *cluster, const char *pool, void *_Nullable *_Nonnull ioctx);
     void (*rados_ioctx_destroy)(void *ioctx);
@@ -32,6 +36,8 @@ typedef struct swiftport_rbd_api {
     int (*rbd_get_size)(void *image, uint64_t *size);
     int (*rbd_get_id)(void *image, char *id, size_t id_length);
     int (*rbd_resize)(void *image, uint64_t size);
+    int (*rbd_update_watch)(void *image, uint64_t *handle, swiftport_rbd_update_callback callback, void *argument);
+    int (*rbd_update_unwatch)(void *image, uint64_t handle);
 
     int (*rbd_aio_create_completion)(void *argument, swiftport_rbd_callback callback, void *_Nullable *_Nonnull completion);
     ssize_t (*rbd_aio_get_return_value)(void *completion);

@@ -25,7 +25,7 @@ extension AdminCommands {
         do {
             try await target.device.addLogicalUnit(descriptor)
         } catch {
-            await close(descriptor.device)
+            await TargetAssembly.close(descriptor.device)
             throw .failed(error.message)
         }
         let geometry = descriptor.device.geometry
@@ -44,7 +44,7 @@ extension AdminCommands {
         } catch {
             throw .usage(error.message)
         }
-        await close(descriptor.device)
+        await TargetAssembly.close(descriptor.device)
         return "target \(target.name) LUN \(lun) removed"
             + "\nremove it from the configuration file too, or the next start brings it back"
     }
@@ -116,11 +116,5 @@ extension AdminCommands {
             }
         }
         return "\"\(escaped)\""
-    }
-
-    /// Closes a file or block backend's descriptor, or an rbd image; others hold nothing to close.
-    private func close(_ device: any BlockDevice) async {
-        try? await (device as? FileBlockDevice)?.close()
-        await (device as? RBDBlockDevice)?.close()
     }
 }
