@@ -3,9 +3,13 @@
 # loopback only, memstore): installs the Ceph packages it needs, brings the cluster up
 # on ports of its own, starts swiftportd with rbd LUNs (an existing image, one it
 # creates) beside a RAM LUN, and checks verified I/O through iSCSI, that the data is in
-# the image (`rbd export`), and that a missing image or library is refused with a
-# message saying what to do. Bounded in time; stops what it started. Prints "N passed,
-# N failed" and exits non-zero on any failure.
+# the image (`rbd export`), COMPARE AND WRITE atomic across two daemons, a resize made
+# with `rbd resize` reaching the initiator, the OSD stopped during I/O (CHECK CONDITION
+# within cluster_timeout, the RAM LUN unaffected, I/O again once it runs), libiscsi's
+# whole suite on an rbd LUN, a blocklisted client's LUNs refusing I/O, and that a
+# missing image, library or cluster is refused with a message saying what to do.
+# Bounded in time; stops what it started. Prints "N passed, N failed" and exits
+# non-zero on any failure.
 #
 # Knobs: PORT [3296], MON_PORT [3391], OSD_PORT_MIN [6900], VERIFY_SECONDS [6].
 set -uo pipefail
@@ -17,6 +21,8 @@ PORT=${PORT:-3296}
 export MON_PORT=${MON_PORT:-3391} OSD_PORT_MIN=${OSD_PORT_MIN:-6900}
 VERIFY_SECONDS=${VERIFY_SECONDS:-6}
 TARGET=iqn.2026-11.io.swiftport:rbd
+# Short, so the outage check is quick; the default is 30 s.
+CLUSTER_TIMEOUT=5
 source scripts/lib.sh
 lib_begin rbd-integration
 require_free_ports "$PORT" "$MON_PORT" "$OSD_PORT_MIN"
@@ -28,7 +34,11 @@ if ! command -v ceph-mon > /dev/null || [[ ! -e /usr/lib/x86_64-linux-gnu/librbd
 fi
 
 CLUSTER=$WORK/ceph
-stop_cluster() { [[ -d $CLUSTER ]] && "$SHARED/ceph/cluster-down.sh" "$CLUSTER" > /dev/null 2>&1; }
+OSD_PID_FILE=$CLUSTER/run/osd.0.pid
+stop_cluster() {
+    [[ -f $OSD_PID_FILE ]] && kill -CONT "$(cat "$OSD_PID_FILE")" 2>/dev/null  # if a check stopped it
+    [[ -d $CLUSTER ]] && "$SHARED/ceph/cluster-down.sh" "$CLUSTER" > /dev/null 2>&1
+}
 trap 'stop_cluster; lib_cleanup' EXIT
 "$SHARED/ceph/cluster-up.sh" "$CLUSTER" > "$WORK/cluster-up.log" 2>&1 || { cat "$WORK/cluster-up.log"; exit 1; }
 export CEPH_CONF=$CLUSTER/ceph.conf
@@ -55,6 +65,7 @@ pool = "rbd"
 image = "img"
 ceph_conf = "$CEPH_CONF"
 block_size = 4096
+cluster_timeout = $CLUSTER_TIMEOUT
 
 # Created at start.
 [[target.lun]]
@@ -65,12 +76,16 @@ image = "made-by-swiftport"
 ceph_conf = "$CEPH_CONF"
 create = true
 size = "64MiB"
+cluster_timeout = $CLUSTER_TIMEOUT
 TOML
 
 echo "-- configuration"
 check config-check "$BIN/swiftport" config check "$WORK/swiftport.toml"
 start_swiftportd swiftportd "$WORK/swiftport.toml"
+MAIN_PID=$SWIFTPORTD_PID
 URL=iscsi://127.0.0.1:$PORT/$TARGET
+CLIENT=$WORK/rbd-client
+cc -O2 -Wall -Wextra -o "$CLIENT" scripts/rbd-client.c -liscsi || exit 1
 
 echo "-- the LUNs"
 check rbd-lun-capacity sh -c "iscsi-readcapacity16 $URL/1 | tee /dev/stderr | grep -q 'Total size:1073741824'"
@@ -157,9 +172,17 @@ pool = "rbd"
 image = "img"
 ceph_conf = "$CEPH_CONF"
 block_size = 4096
+
+[[target.lun]]
+id = 6
+backend = "rbd"
+pool = "rbd"
+image = "made-by-swiftport"
+ceph_conf = "$CEPH_CONF"
 TOML
 start_swiftportd second "$WORK/second.toml"
 SECOND_URL=iscsi://127.0.0.1:$SECOND_PORT/iqn.2026-11.io.swiftport:rbd-second/5
+SECOND_CREATED_URL=iscsi://127.0.0.1:$SECOND_PORT/iqn.2026-11.io.swiftport:rbd-second/6
 # The logical unit's NAA designator of VPD 0x83, in hex (iscsi-inq prints it raw).
 naa_of() {
     iscsi-inq -e 1 -c 131 "$1" | grep -a -A1 "Designator Type:(3) NAA" | tail -n 1 | sed 's/^Designator:\[//' | od -An -tx1 | tr -d ' \n'
@@ -175,7 +198,110 @@ same_identity() {
     [[ $(naa_of "$URL/1") != "$(naa_of "$URL/2")" ]]
 }
 check same-image-same-identity-on-two-daemons same_identity
+
+echo "-- COMPARE AND WRITE across the two daemons: no lost update"
+# Two initiators, one per daemon, increment one counter block with COMPARE AND WRITE
+# (re-reading after each MISCOMPARE): the counter must end at the sum of both. On the
+# image with 512-byte blocks: librbd compares within one 512-byte sector only.
+CAW_LBA=100000  # beyond every range the other checks write
+compare_and_write_race() {
+    "$CLIENT" zero-counter "$URL/2" $CAW_LBA || return 1
+    INITIATOR=iqn.2026-12.io.swiftport:racer-1 timeout 180 "$CLIENT" caw-increment "$URL/2" $CAW_LBA 200 &
+    local first=$!
+    INITIATOR=iqn.2026-12.io.swiftport:racer-2 timeout 180 "$CLIENT" caw-increment "$SECOND_CREATED_URL" $CAW_LBA 200
+    local second=$?
+    wait $first || return 1
+    local here there
+    here=$("$CLIENT" read-counter "$URL/2" $CAW_LBA) there=$("$CLIENT" read-counter "$SECOND_CREATED_URL" $CAW_LBA)
+    echo "counter: $here through this daemon, $there through the other (400 expected)"
+    [[ $second -eq 0 && $here == 400 && $there == 400 ]]
+}
+check compare-and-write-race-across-daemons compare_and_write_race
 kill -TERM "$SWIFTPORTD_PID"
+
+echo "-- resize"
+# Made elsewhere: the session that is logged in gets CAPACITY DATA HAS CHANGED and then
+# the new size from READ CAPACITY(16) (rbd_update_watch), without a reconnect.
+resized_with_rbd() {
+    "$CLIENT" capacity-change "$URL/2" $((128 << 20)) 20 > "$WORK/capacity-change.txt" 2>&1 &
+    local client=$!
+    for _ in $(seq 50); do grep -q "^ready" "$WORK/capacity-change.txt" && break; sleep 0.2; done
+    rbd resize --size 128M rbd/made-by-swiftport 2>&1
+    wait $client
+    local status=$?
+    cat "$WORK/capacity-change.txt"
+    grep "resized outside the daemon" "$WORK/swiftportd.log"
+    return $status
+}
+check rbd-resize-seen-by-the-initiator resized_with_rbd
+# Made by the operator through the daemon: rbd_resize, so the image has the new size.
+resized_by_swiftport() {
+    "$BIN/swiftport" lun --socket "$WORK/admin.sock" resize 2 192MiB || return 1
+    rbd -p rbd info made-by-swiftport | grep "size 192 MiB" && iscsi-readcapacity16 "$URL/2" | grep "Total size:201326592"
+}
+check lun-resize-resizes-the-image resized_by_swiftport
+
+echo "-- the OSD stopped during I/O (cluster_timeout = $CLUSTER_TIMEOUT s)"
+# Writes and read-backs go on for 40 s; the OSD is stopped from the 4th second for
+# longer than the timeout. Commands must end with CHECK CONDITION within it (not hang
+# until the initiator gives up), the RAM LUN must serve meanwhile, and the rbd LUN
+# again once the OSD runs.
+osd_stopped_during_io() {
+    local osd
+    osd=$(cat "$OSD_PID_FILE") || return 1
+    "$CLIENT" outage "$URL/1" 40 $CLUSTER_TIMEOUT > "$WORK/outage.txt" 2>&1 &
+    local client=$!
+    sleep 4
+    kill -STOP "$osd"
+    sleep 3
+    "$BENCH_DIR/iscsi-bench" -V -p randrw -b 4k -q 8 -r 16m -t 3 "$URL/0" > "$WORK/ram-during-outage.txt" 2>&1
+    local ram=$?
+    sleep $((CLUSTER_TIMEOUT + 2))
+    kill -CONT "$osd"
+    wait $client
+    local status=$?
+    cat "$WORK/outage.txt"
+    echo "RAM LUN while the OSD was stopped: $(tail -n 1 "$WORK/ram-during-outage.txt") (status $ram)"
+    [[ $status -eq 0 && $ram -eq 0 ]] && kill -0 "$MAIN_PID"
+}
+check osd-stopped-during-io osd_stopped_during_io
+
+echo "-- libiscsi's whole suite on an rbd LUN"
+# As conformance.sh runs it on RAM and file LUNs: every failure but the documented
+# disagreements with the standard gates.
+source scripts/conformance-lib.sh
+whole_suite_on_rbd() {
+    local rbd_url=$URL/2
+    timeout 1500 iscsi-test-cu -d -t ALL "$rbd_url" "$rbd_url" > "$WORK/all-rbd.raw.log" 2>&1
+    separate_cleanup_output "$WORK/all-rbd.raw.log" > "$WORK/all-rbd.log"
+    python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/all-rbd.log" -s > "$WORK/all-rbd.txt"
+    tail -n 1 "$WORK/all-rbd.txt"
+    ! unexplained FAILED "$WORK/all-rbd.txt"
+}
+check whole-libiscsi-suite-on-rbd whole_suite_on_rbd
+
+echo "-- a client the cluster blocklists"
+# What fencing (the gateway cluster) will do to a dead gateway: its writes are refused
+# by the OSDs (EBLOCKLISTED), so its rbd LUNs stop serving media access (NOT READY,
+# MANUAL INTERVENTION REQUIRED, TEST UNIT READY included); the RAM LUN and the daemon
+# carry on.
+blocklisted_client() {
+    local address
+    address=$(grep -o 'client_address=[^ ]*' "$WORK/swiftportd.log" | head -n 1 | cut -d= -f2)
+    echo "client address: $address"
+    [[ -n $address ]] || return 1
+    ceph osd blocklist add "$address" 2>&1 || return 1
+    "$CLIENT" zero-counter "$URL/1" 0 > "$WORK/fenced-write.txt" 2>&1
+    "$CLIENT" zero-counter "$URL/2" 0 >> "$WORK/fenced-write.txt" 2>&1
+    "$CLIENT" zero-counter "$URL/1" 0 >> "$WORK/fenced-write.txt" 2>&1
+    cat "$WORK/fenced-write.txt"
+    [[ $(grep -c "WRITE(16) failed: CHECK CONDITION.*ASC 0x04 ASCQ 0x03" "$WORK/fenced-write.txt") -eq 2 ]] || return 1
+    # The third finds the unit refusing TEST UNIT READY, which libiscsi sends at login.
+    grep -Eq "login to .*/1 failed: .*NOT READY.*0x0403" "$WORK/fenced-write.txt" || return 1
+    grep "fenced off its storage" "$WORK/swiftportd.log" | head -n 2
+    "$BENCH_DIR/iscsi-bench" -V -p randrw -b 4k -q 8 -r 16m -t 2 "$URL/0" && kill -0 "$MAIN_PID"
+}
+check blocklisted-client-stops-serving blocklisted_client
 
 echo "-- refusals"
 missing_image_refused() {
@@ -189,5 +315,18 @@ missing_image_refused() {
     [[ $status -eq 66 ]] && grep -q "no-such-image" "$WORK/missing.log" && grep -q "create = true" "$WORK/missing.log"
 }
 check missing-image-refused-with-advice missing_image_refused
+
+# A cluster that does not answer at start: exit 66 within the timeout, naming the
+# monitors and librados' reason.
+cluster_down_refused() {
+    local unused=$((MON_PORT + 50))
+    printf '[global]\nmon_host = 127.0.0.1:%s\nauth_cluster_required = none\nauth_service_required = none\nauth_client_required = none\n' "$unused" > "$WORK/down.conf"
+    sed "s|ceph_conf = \"$CEPH_CONF\"|ceph_conf = \"$WORK/down.conf\"|; s|cluster_timeout = .*|cluster_timeout = 3|" "$WORK/missing.toml" > "$WORK/down.toml"
+    timeout 60 "$BIN/swiftportd" --config "$WORK/down.toml" > "$WORK/down.log" 2>&1
+    local status=$?
+    cat "$WORK/down.log"
+    [[ $status -eq 66 ]] && grep -q "monitors 127.0.0.1:$unused" "$WORK/down.log" && grep -qi "timed out" "$WORK/down.log"
+}
+check cluster-down-refused-with-monitors cluster_down_refused
 
 finish rbd-integration
