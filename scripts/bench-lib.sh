@@ -36,3 +36,41 @@ backend = "ram"
 size = "${ram_mb}MiB"
 TOML
 }
+
+# bench_ports_free PORT...: exits 2 naming the first port something already listens on.
+bench_ports_free() {
+    local port
+    for port in "$@"; do
+        if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
+    done
+}
+
+# bench_client WORK: builds ../shared/bench's iscsi-bench in WORK/bench; sets BENCH to it.
+bench_client() {
+    cp -r "$SHARED/bench" "$1/bench" && chmod -R u+w "$1/bench" && make -s -C "$1/bench" iscsi-bench
+    BENCH=$1/bench/iscsi-bench
+}
+
+# tgtd_start WORK CTRL PORT IQN: a tgtd on 127.0.0.1:PORT (control port CTRL) with target
+# 1 named IQN, open to every initiator, with bench_config's negotiation limits. Sets
+# TGTD_PID, and TGTADM (the tgtadm command for it) for the caller's logical units.
+tgtd_start() {
+    local work=$1 ctrl=$2 port=$3 iqn=$4 kv
+    tgtd -f -C "$ctrl" --iscsi portal="127.0.0.1:$port" > "$work/tgtd.log" 2>&1 &
+    TGTD_PID=$!
+    sleep 2
+    TGTADM=(tgtadm -C "$ctrl" --lld iscsi)
+    "${TGTADM[@]}" --op new --mode target --tid 1 -T "$iqn"
+    "${TGTADM[@]}" --op bind --mode target --tid 1 -I ALL
+    for kv in MaxRecvDataSegmentLength=262144 MaxXmitDataSegmentLength=262144 FirstBurstLength=262144 MaxBurstLength=1048576 InitialR2T=No ImmediateData=Yes MaxOutstandingR2T=8; do
+        "${TGTADM[@]}" --op update --mode target --tid 1 -n "${kv%%=*}" -v "${kv#*=}"
+    done
+}
+
+# tgtd_stop CTRL PID: removes tgtd's targets, then the process (it does not stop on TERM
+# while sessions are open).
+tgtd_stop() {
+    tgtadm -C "$1" --op delete --mode system > /dev/null 2>&1
+    sleep 0.5
+    kill -9 "$2" 2> /dev/null
+}

@@ -35,20 +35,17 @@ cleanup() {
     set +e
     [[ -n $SP_PID ]] && kill -TERM "$SP_PID" 2>/dev/null
     [[ -n $SP1_PID ]] && kill -TERM "$SP1_PID" 2>/dev/null
-    if [[ -n $TGTD_PID ]]; then tgtadm -C "$TGT_CTRL" --op delete --mode system > /dev/null 2>&1; sleep 0.5; kill -9 "$TGTD_PID" 2>/dev/null; fi
+    [[ -n $TGTD_PID ]] && tgtd_stop "$TGT_CTRL" "$TGTD_PID"
     [[ -n $IPERF_PID ]] && kill "$IPERF_PID" 2>/dev/null
     rm -f /dev/shm/swiftport-bench-*.img
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-for port in $PORT $TGT_PORT $LOOP1_PORT $IPERF_PORT; do
-    if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 2; fi
-done
+bench_ports_free "$PORT" "$TGT_PORT" "$LOOP1_PORT" "$IPERF_PORT"
 
 scripts/install-deps.sh
 bench_build "$BUILD"
-cp -r "$SHARED/bench" "$WORK/bench" && chmod -R u+w "$WORK/bench" && make -s -C "$WORK/bench" iscsi-bench
-BENCH=$WORK/bench/iscsi-bench
+bench_client "$WORK"
 
 for name in sp-file tgt-rdwr tgt-aio; do head -c "${SIZE_MB}M" /dev/urandom > "/dev/shm/swiftport-bench-$name.img"; done
 
@@ -66,17 +63,9 @@ mkdir "$WORK/loop1"
 bench_config "$WORK/loop1" "$IQN" "$LOOP1_PORT" "$SIZE_MB" 1
 "$ROOT/$BUILD/release/swiftportd" --config "$WORK/loop1/swiftport.toml" > "$WORK/loop1/swiftportd.log" 2>&1 &
 SP1_PID=$!
-tgtd -f -C "$TGT_CTRL" --iscsi portal="127.0.0.1:$TGT_PORT" > "$WORK/tgtd.log" 2>&1 &
-TGTD_PID=$!
-sleep 2
-TGTADM=(tgtadm -C "$TGT_CTRL" --lld iscsi)
-"${TGTADM[@]}" --op new --mode target --tid 1 -T "$IQN-tgt"
+tgtd_start "$WORK" "$TGT_CTRL" "$TGT_PORT" "$IQN-tgt"
 "${TGTADM[@]}" --op new --mode logicalunit --tid 1 --lun 1 --bstype rdwr -b /dev/shm/swiftport-bench-tgt-rdwr.img
 "${TGTADM[@]}" --op new --mode logicalunit --tid 1 --lun 2 --bstype aio -b /dev/shm/swiftport-bench-tgt-aio.img
-"${TGTADM[@]}" --op bind --mode target --tid 1 -I ALL
-for kv in MaxRecvDataSegmentLength=262144 MaxXmitDataSegmentLength=262144 FirstBurstLength=262144 MaxBurstLength=1048576 InitialR2T=No ImmediateData=Yes MaxOutstandingR2T=8; do
-    "${TGTADM[@]}" --op update --mode target --tid 1 -n "${kv%%=*}" -v "${kv#*=}"
-done
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SP_PID/status"; }
 echo "{\"swiftportd_rss_kib_idle\": $(rss)}" >> "$WORK/limits.jsonl"

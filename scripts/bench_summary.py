@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Summarize scripts/bench.sh results: median of the repetitions per (config, target),
-and each Swiftport row's ratio to tgtd's in the same configuration."""
+"""Summarize scripts/bench.sh (and bench-rbd.sh) results: median of the repetitions per
+(config, target), and each Swiftport row's ratio to the baselines (tgtd's stores, a
+backend's own ceiling) in the same configuration."""
 import argparse
 import json
 import statistics
@@ -17,6 +18,8 @@ def main():
     parser.add_argument("limits")
     parser.add_argument("--machine", default="")
     parser.add_argument("--seconds", default="")
+    parser.add_argument("--targets", default="sp-ram,sp-ram-1loop,sp-file,tgt-rdwr,tgt-aio", help="row labels, in order")
+    parser.add_argument("--baselines", default="tgt-rdwr,tgt-aio", help="labels the sp- rows are compared with")
     args = parser.parse_args()
     runs = [r for r in load(args.results) if r.get("status") == "ok"]
     failed = [r for r in load(args.results) if r.get("status") != "ok"]
@@ -33,29 +36,36 @@ def main():
         return r["target_cpu_s"] / r["ios"] * 1e6 if r.get("target_cpu_s", -1) > 0 and r["ios"] else None
 
     print(f"Machine: {args.machine}; matrix took {args.seconds} s; medians of the repetitions.\n")
-    print("| pattern | bs | qd | sessions | target | IOPS | MiB/s | p50 us | p99 us | target CPU us/IO "
-          "| IOPS vs tgt-rdwr | CPU/IO vs tgt-rdwr | CPU/IO vs tgt-aio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    tgtd_stores = ["tgt-rdwr", "tgt-aio"]
+    def osd_cpu_per_io(r):
+        return r["osd_cpu_s"] / r["ios"] * 1e6 if r.get("osd_cpu_s", -1) > 0 and r["ios"] else None
+
+    targets, baselines = args.targets.split(","), args.baselines.split(",")
+    # bench-rbd.sh also measures the Ceph OSD serving every target (the same machine's cores).
+    with_osd = any("osd_cpu_s" in r for r in runs)
+    print("| pattern | bs | qd | sessions | target | IOPS | MiB/s | p50 us | p99 us | target CPU us/IO | "
+          + ("OSD CPU us/IO | " if with_osd else "")
+          + " | ".join(f"IOPS vs {b}" for b in baselines) + " | " + " | ".join(f"CPU/IO vs {b}" for b in baselines) + " |")
+    print("|---" * (10 + with_osd + 2 * len(baselines)) + "|")
     for key in sorted(groups, key=lambda k: (k[3], k[1], k[0], k[2])):
         by_target = groups[key]
-        base_iops = med(by_target.get("tgt-rdwr", []), lambda r: r["iops"])
-        base_cpu = {store: med(by_target.get(store, []), cpu_per_io) for store in tgtd_stores}
-        for label in ["sp-ram", "sp-ram-1loop", "sp-file"] + tgtd_stores:
+        base_iops = {b: med(by_target.get(b, []), lambda r: r["iops"]) for b in baselines}
+        base_cpu = {b: med(by_target.get(b, []), cpu_per_io) for b in baselines}
+        for label in targets:
             rows = by_target.get(label)
             if not rows:
                 continue
             iops = med(rows, lambda r: r["iops"])
             cpu = med(rows, cpu_per_io)
-            swiftport = label not in tgtd_stores
-            ratio = f"{iops / base_iops:.2f}" if base_iops and label != "tgt-rdwr" else ""
-            cpu_ratios = [f"{cpu / base_cpu[store]:.2f}" if swiftport and cpu and base_cpu[store] else "" for store in tgtd_stores]
-            if cpu is None:
-                print(f"| {key[0]} | {key[1] // 1024}k | {key[2]} | {key[3]} | {label} | {iops:.0f} | | | | | {ratio} | | |")
-                continue
-            print(f"| {key[0]} | {key[1] // 1024}k | {key[2]} | {key[3]} | {label} | {iops:.0f} | {med(rows, lambda r: r['mib_s']):.1f} | "
-                  f"{med(rows, lambda r: r['lat_us']['p50']):.0f} | {med(rows, lambda r: r['lat_us']['p99']):.0f} | "
-                  f"{cpu:.1f} | {ratio} | {' | '.join(cpu_ratios)} |")
+            swiftport = label.startswith("sp-")
+            iops_ratios = [f"{iops / base_iops[b]:.2f}" if swiftport and base_iops[b] else "" for b in baselines]
+            cpu_ratios = [f"{cpu / base_cpu[b]:.2f}" if swiftport and cpu and base_cpu[b] else "" for b in baselines]
+            latency = [med(rows, lambda r: r.get("lat_us", {}).get(p)) for p in ("p50", "p99")]
+            cells = [f"{iops:.0f}", f"{med(rows, lambda r: r['mib_s']):.1f}"] + [f"{v:.0f}" if v is not None else "" for v in latency]
+            cells.append(f"{cpu:.1f}" if cpu is not None else "")
+            if with_osd:
+                osd = med(rows, osd_cpu_per_io)
+                cells.append(f"{osd:.0f}" if osd is not None else "")
+            print(f"| {key[0]} | {key[1] // 1024}k | {key[2]} | {key[3]} | {label} | " + " | ".join(cells + iops_ratios + cpu_ratios) + " |")
     limits = load(args.limits)
     gbits = [l["iperf3_gbit_s"] for l in limits if "iperf3_gbit_s" in l]
     if gbits:

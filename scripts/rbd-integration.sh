@@ -43,6 +43,15 @@ trap 'stop_cluster; lib_cleanup' EXIT
 "$SHARED/ceph/cluster-up.sh" "$CLUSTER" > "$WORK/cluster-up.log" 2>&1 || { cat "$WORK/cluster-up.log"; exit 1; }
 export CEPH_CONF=$CLUSTER/ceph.conf
 
+# rbd_lun ID IMAGE [LINE]...: a [[target.lun]] table for an image of the test cluster,
+# with further key = value lines.
+rbd_lun() {
+    local id=$1 image=$2
+    shift 2
+    printf '\n[[target.lun]]\nid = %s\nbackend = "rbd"\npool = "rbd"\nimage = "%s"\nceph_conf = "%s"\n' "$id" "$image" "$CEPH_CONF"
+    printf '%s\n' "$@"
+}
+
 cat > "$WORK/swiftport.toml" <<TOML
 [daemon]
 state_dir = "$WORK/state"
@@ -56,27 +65,8 @@ portals = ["127.0.0.1:$PORT"]
 id = 0
 backend = "ram"
 size = "16MiB"
-
-# The image cluster-up.sh made (1 GiB).
-[[target.lun]]
-id = 1
-backend = "rbd"
-pool = "rbd"
-image = "img"
-ceph_conf = "$CEPH_CONF"
-block_size = 4096
-cluster_timeout = $CLUSTER_TIMEOUT
-
-# Created at start.
-[[target.lun]]
-id = 2
-backend = "rbd"
-pool = "rbd"
-image = "made-by-swiftport"
-ceph_conf = "$CEPH_CONF"
-create = true
-size = "64MiB"
-cluster_timeout = $CLUSTER_TIMEOUT
+$(rbd_lun 1 img "block_size = 4096" "cluster_timeout = $CLUSTER_TIMEOUT")
+$(rbd_lun 2 made-by-swiftport "create = true" 'size = "64MiB"' "cluster_timeout = $CLUSTER_TIMEOUT")
 TOML
 
 echo "-- configuration"
@@ -164,21 +154,8 @@ admin_socket = "$WORK/second.sock"
 [[target]]
 name = "iqn.2026-11.io.swiftport:rbd-second"
 portals = ["127.0.0.1:$SECOND_PORT"]
-
-[[target.lun]]
-id = 5
-backend = "rbd"
-pool = "rbd"
-image = "img"
-ceph_conf = "$CEPH_CONF"
-block_size = 4096
-
-[[target.lun]]
-id = 6
-backend = "rbd"
-pool = "rbd"
-image = "made-by-swiftport"
-ceph_conf = "$CEPH_CONF"
+$(rbd_lun 5 img "block_size = 4096")
+$(rbd_lun 6 made-by-swiftport)
 TOML
 start_swiftportd second "$WORK/second.toml"
 SECOND_URL=iscsi://127.0.0.1:$SECOND_PORT/iqn.2026-11.io.swiftport:rbd-second/5
@@ -274,24 +251,8 @@ portals = ["127.0.0.1:$FENCED_PORT"]
 id = 0
 backend = "ram"
 size = "16MiB"
-
-[[target.lun]]
-id = 1
-backend = "rbd"
-pool = "rbd"
-image = "made-by-swiftport"
-ceph_conf = "$CEPH_CONF"
-cluster_timeout = $CLUSTER_TIMEOUT
-
-[[target.lun]]
-id = 2
-backend = "rbd"
-pool = "rbd"
-image = "fenced-too"
-ceph_conf = "$CEPH_CONF"
-create = true
-size = "16MiB"
-cluster_timeout = $CLUSTER_TIMEOUT
+$(rbd_lun 1 made-by-swiftport "cluster_timeout = $CLUSTER_TIMEOUT")
+$(rbd_lun 2 fenced-too "create = true" 'size = "16MiB"' "cluster_timeout = $CLUSTER_TIMEOUT")
 TOML
 start_swiftportd fenced "$WORK/fenced.toml"
 FENCED_PID=$SWIFTPORTD_PID
