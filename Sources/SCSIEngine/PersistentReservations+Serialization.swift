@@ -59,14 +59,40 @@ extension PersistentReservations {
         self.init(generation: generation, registrations: registrations, reservation: reservation, persistThroughPowerLoss: true)
     }
 
-    private static func field(_ registrant: Registrant) -> String {
+    static func field(_ registrant: Registrant) -> String {
         "\(registrant.relativeTargetPort.map(String.init) ?? "*") \(registrant.initiator.name)"
     }
 
-    private static func registrant(port: String, name: String) -> Registrant? {
+    static func registrant(port: String, name: String) -> Registrant? {
         guard name.isEmpty == false else { return nil }
         if port == "*" { return Registrant(initiator: ISCSITransportIdentifier(name: name), relativeTargetPort: nil) }
         guard let number = UInt16(port) else { return nil }
         return Registrant(initiator: ISCSITransportIdentifier(name: name), relativeTargetPort: number)
+    }
+}
+
+extension PersistentReservations.Notice {
+    /// The three unit attentions a reservation change establishes (SPC-4 §5.12.11),
+    /// by the names ``ReservationChange`` text gives them.
+    private static let conditionNames: [(SenseCondition, String)] = [
+        (.reservationsPreempted, "reservations-preempted"),
+        (.reservationsReleased, "reservations-released"),
+        (.registrationsPreempted, "registrations-preempted"),
+    ]
+
+    /// One `notice CONDITION PORT INITIATOR` line per registrant.
+    var serializedLines: [String] {
+        guard let name = Self.conditionNames.first(where: { $0.0 == condition })?.1 else { return [] }
+        return registrants.map { "notice \(name) \(PersistentReservations.field($0))" }
+    }
+
+    /// A notice for the one registrant of a ``serializedLines`` line.
+    init?(serializedLine line: String) {
+        let words = line.split(separator: " ", maxSplits: 3).map(String.init)
+        guard words.count == 4, words[0] == "notice",
+              let condition = Self.conditionNames.first(where: { $0.1 == words[1] })?.0,
+              let registrant = PersistentReservations.registrant(port: words[2], name: words[3])
+        else { return nil }
+        self.init(condition: condition, registrants: [registrant])
     }
 }

@@ -68,9 +68,11 @@ public final class SCSITargetDevice: Sendable {
             units.append(
                 await restoredUnit(descriptor, from: reservationStore, targetPortGroups: targetPortGroups, logger: logger))
         }
-        return SCSITargetDevice(
+        let device = SCSITargetDevice(
             targetName: targetName, units: units, logger: logger, reservationStore: reservationStore,
             targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
+        (reservationStore as? any SharedReservationStore)?.onChange { [weak device] change in device?.applyPublished(change) }
+        return device
     }
 
     private init(

@@ -1,0 +1,79 @@
+/// A ``ReservationStore`` that several device servers use at once: the gateways of one
+/// cluster, which export the same logical units through target ports of their own and
+/// must judge every command by the same registrations and reservation (SPC-4 §5.12:
+/// the reservations are the logical unit's, whatever port a command came through).
+///
+/// With such a store a PERSISTENT RESERVE OUT is performed on the latest record, saved
+/// only if nobody changed it meanwhile (otherwise performed again on the new latest),
+/// applied here, and published; it completes with GOOD only once `publish` returns,
+/// so the next command through any gateway is judged by it. APTPL is implied: the
+/// shared record is durable whatever the initiator asked.
+public protocol SharedReservationStore: ReservationStore {
+    /// Hands `change` to every other device server that shares the store and returns
+    /// once each live one has applied it. One that does not answer must be fenced off
+    /// the storage before this returns, so it can never act on the state it holds.
+    func publish(_ change: ReservationChange) async throws
+    /// Adds `handler`, called with every change another device server publishes; the
+    /// change counts as applied here once it returns.
+    func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void)
+}
+
+/// A change to one logical unit's shared reservations: the new record, and the unit
+/// attentions it establishes for registrants (SPC-4 §5.12.11), which another gateway
+/// establishes for those of its own I_T nexuses they match.
+public struct ReservationChange: Sendable, Hashable {
+    /// The record's name (``ReservationStore``).
+    public var name: String
+    public var record: ReservationRecord
+    var notices: [PersistentReservations.Notice]
+
+    init(name: String, record: ReservationRecord, notices: [PersistentReservations.Notice]) {
+        self.name = name
+        self.record = record
+        self.notices = notices
+    }
+
+    static let serializationHeader = "swiftport-reservation-change 1"
+
+    /// The change as text for a store's notification: a header, the name, the
+    /// version, a line per notice, then the record's text.
+    ///
+    /// ```
+    /// swiftport-reservation-change 1
+    /// unit 6001405a1b2c3d4e5f60718293a4b5c6
+    /// version 42
+    /// notice registrations-preempted 1 iqn.2024-01.test:a,i,0x400001370001
+    /// swiftport-persistent-reservations 1
+    /// ...
+    /// ```
+    public var serialized: String {
+        var lines = [Self.serializationHeader, "unit \(name)", "version \(record.version)"]
+        lines += notices.flatMap(\.serializedLines)
+        return lines.joined(separator: "\n") + "\n" + record.text
+    }
+
+    /// Parses ``serialized`` text; nil when it is not in this format.
+    public init?(serialized text: String) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)[...]
+        guard lines.popFirst() == Self.serializationHeader,
+              let unitLine = lines.popFirst(), unitLine.hasPrefix("unit "),
+              let versionLine = lines.popFirst(), versionLine.hasPrefix("version "),
+              let version = UInt64(versionLine.dropFirst("version ".count))
+        else { return nil }
+        var notices: [PersistentReservations.Notice] = []
+        while let line = lines.first, line.hasPrefix("notice ") {
+            guard let notice = PersistentReservations.Notice(serializedLine: line) else { return nil }
+            if let index = notices.firstIndex(where: { $0.condition == notice.condition }) {
+                notices[index].registrants += notice.registrants
+            } else {
+                notices.append(notice)
+            }
+            lines.removeFirst()
+        }
+        let record = lines.joined(separator: "\n")
+        guard PersistentReservations(serialized: record) != nil else { return nil }
+        self.init(
+            name: String(unitLine.dropFirst("unit ".count)),
+            record: ReservationRecord(text: record, version: ReservationRecord.Version(rawValue: version)), notices: notices)
+    }
+}
