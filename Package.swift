@@ -76,9 +76,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CephCluster",
+            dependencies: [
+                "CLibRBD", "BlockStorage", "SCSIEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "LUNBackends",
             dependencies: [
-                "BlockStorage", "CStreamingCopy", "CLibRBD",
+                "BlockStorage", "CStreamingCopy", "CLibRBD", "CephCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -109,7 +120,7 @@ let package = Package(
             name: "TargetDaemon",
             dependencies: [
                 "DaemonConfiguration", "ISCSITransport", "ISCSIProtocol", "ISCSISession", "SCSIProtocol", "SCSIEngine",
-                "LUNBackends", "BlockStorage", "RemoteLUN", "MultipathDSM",
+                "LUNBackends", "BlockStorage", "RemoteLUN", "MultipathDSM", "CephCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "swiftportd",
             dependencies: [
-                "TargetDaemon", "DaemonConfiguration", "ISCSITransport",
+                "TargetDaemon", "DaemonConfiguration", "ISCSITransport", "SCSIEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -181,6 +192,16 @@ let package = Package(
             dependencies: [
                 "ISCSISession", "ISCSIProtocol", "SCSIProtocol", "BlockStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CephClusterTests",
+            dependencies: [
+                "CephCluster", "SCSIEngine", "SCSIProtocol", "BlockStorage", "LUNBackends",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -6,10 +6,13 @@
 # the image (`rbd export`), COMPARE AND WRITE atomic across two daemons, a resize made
 # with `rbd resize` reaching the initiator, the OSD stopped during I/O (CHECK CONDITION
 # within cluster_timeout, the RAM LUN unaffected, I/O again once it runs), libiscsi's
-# whole suite on an rbd LUN, a blocklisted client's LUNs refusing I/O, and that a
+# whole suite on an rbd LUN, a blocklisted client's LUNs refusing I/O, the shared
+# reservation store and two gateways sharing reservations through it (their unit
+# tests, run here: compare and swap, watch/notify, fencing a silent gateway), and that a
 # missing image, library or cluster is refused with a message saying what to do.
 # Bounded in time; stops what it started. Prints "N passed, N failed" and exits
-# non-zero on any failure.
+# non-zero on any failure. Needs the debug build with its tests (swift build --build-tests,
+# as scripts/test.sh does first).
 #
 # Knobs: PORT [3296], MON_PORT [3391], OSD_PORT_MIN [6900], VERIFY_SECONDS [6].
 set -uo pipefail
@@ -68,6 +71,18 @@ size = "16MiB"
 $(rbd_lun 1 img "block_size = 4096" "cluster_timeout = $CLUSTER_TIMEOUT")
 $(rbd_lun 2 made-by-swiftport "create = true" 'size = "64MiB"' "cluster_timeout = $CLUSTER_TIMEOUT")
 TOML
+
+echo "-- the shared reservation store (RADOS objects: compare and swap, watch/notify, fencing)"
+# The unit tests that need a cluster (CephClusterTests), run here against this one;
+# a suite skipped is a failure.
+ceph_cluster_tests() {
+    SWIFTPORT_TEST_CEPH_CONF=$CEPH_CONF timeout 300 swift test --skip-build --filter CephClusterTests 2>&1 | grep -v '^\[' > "$WORK/ceph-cluster-tests.log"
+    cat "$WORK/ceph-cluster-tests.log"
+    grep -q 'Suite "RADOS reservation store" passed' "$WORK/ceph-cluster-tests.log" \
+        && grep -q 'Suite "Gateways sharing reservations through RADOS" passed' "$WORK/ceph-cluster-tests.log" \
+        && ! grep -q skipped "$WORK/ceph-cluster-tests.log"
+}
+check ceph-cluster-tests ceph_cluster_tests
 
 echo "-- configuration"
 check config-check "$BIN/swiftport" config check "$WORK/swiftport.toml"

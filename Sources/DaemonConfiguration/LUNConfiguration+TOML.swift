@@ -193,22 +193,7 @@ extension LUNConfiguration {
         let image = reader.string("image", example: "\"lun0\"")
         if reader.table["image"] == nil { reader.missing("image", example: "\"lun0\"") }
         let namespace = reader.string("namespace", example: "\"gateway\"")
-        let cephConf = reader.string("ceph_conf", example: "\"\(RBDImageLocation.defaultCephConf)\"")
-        if let cephConf, !cephConf.value.hasPrefix("/") {
-            decoder.report("'ceph_conf' must be absolute, not '\(cephConf.value)'", line: cephConf.line, suggestion: "write the full path, starting with '/'")
-        }
-        let client = reader.string("client", example: "\"\(RBDImageLocation.defaultClient)\"")
-        if let client, client.value.isEmpty || client.value.hasPrefix("client.") {
-            decoder.report(
-                "'client' is the Ceph user without \"client.\", not '\(client.value)'", line: client.line,
-                suggestion: "write client = \"\(client.value.hasPrefix("client.") ? String(client.value.dropFirst(7)) : "admin")\"")
-        }
-        let keyring = reader.string("keyring", example: "\"/etc/ceph/ceph.client.admin.keyring\"")
-        if let keyring, !keyring.value.hasPrefix("/") {
-            decoder.report("'keyring' must be absolute, not '\(keyring.value)'", line: keyring.line, suggestion: "write the full path, starting with '/'")
-        }
-        let timeout = reader.integer(
-            "cluster_timeout", in: RBDImageLocation.clusterTimeouts, example: "\(RBDImageLocation.defaultClusterTimeout)")
+        let connection = CephConnection(reading: reader)
         let create = reader.boolean("create")
         if create?.value == true, reader.table["size"] == nil {
             decoder.report("'create = true' needs 'size', the size of the image to create", line: create!.line, suggestion: "add size = \"1GiB\"")
@@ -223,11 +208,12 @@ extension LUNConfiguration {
                 decoder.report("'\(entry.value)' is not a pool or image name (no '/', no '@', not empty)", line: entry.line)
             }
         }
-        guard let pool, let image, decoder.errors.count == errorsBefore, create?.value != true || size != nil else { return nil }
+        guard let pool, let image, let connection, decoder.errors.count == errorsBefore, create?.value != true || size != nil else {
+            return nil
+        }
         let location = RBDImageLocation(
-            pool: pool.value, image: image.value, namespace: namespace?.value,
-            cephConf: cephConf?.value ?? RBDImageLocation.defaultCephConf, client: client?.value ?? RBDImageLocation.defaultClient,
-            keyring: keyring?.value, clusterTimeout: timeout?.value ?? RBDImageLocation.defaultClusterTimeout)
+            pool: pool.value, image: image.value, namespace: namespace?.value, cephConf: connection.cephConf,
+            client: connection.client, keyring: connection.keyring, clusterTimeout: connection.clusterTimeout)
         return .rbd(location, createSize: create?.value == true ? size : nil)
     }
 

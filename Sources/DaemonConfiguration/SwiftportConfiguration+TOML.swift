@@ -1,7 +1,7 @@
 import ISCSISession
 
 extension SwiftportConfiguration {
-    static let keys = ["daemon", "discovery", "dsm", "target"]
+    static let keys = ["daemon", "discovery", "dsm", "cluster", "target"]
 
     /// Reads the top-level table; nil after reporting errors.
     init?(reading reader: TableReader) {
@@ -12,6 +12,10 @@ extension SwiftportConfiguration {
             .flatMap(CHAPCredentials.init(reading:))
 
         let dsm = DSMSettings(reading: reader.table("dsm", named: "[dsm]", keys: DSMSettings.keys))
+        let clusterReader = reader.table("cluster", named: "[cluster]", keys: ClusterSettings.keys)
+        let cluster = clusterReader.flatMap { table in
+            ClusterSettings(reading: table, gatewayTables: table.tables("gateways", named: "[[cluster.gateways]]", keys: ClusterSettings.gatewayKeys))
+        }
         let targetTables = reader.tables("target", named: "[[target]]", keys: TargetConfiguration.keys)
         if targetTables.isEmpty && reader.table["target"] == nil {
             decoder.report(
@@ -31,6 +35,26 @@ extension SwiftportConfiguration {
             return TargetConfiguration(reading: table, serials: &serials)
         }
         guard !targets.isEmpty else { return nil }
-        self.init(daemon: daemon, discoveryAuth: discoveryAuth, dsm: dsm, targets: targets)
+        if let cluster, let clusterReader {
+            Self.checkConnections(of: targets, against: cluster, line: clusterReader.line(of: "client"), decoder: decoder)
+        }
+        self.init(daemon: daemon, discoveryAuth: discoveryAuth, dsm: dsm, cluster: cluster, targets: targets)
+    }
+
+    /// A gateway's rbd LUNs reach Ceph through the gateway's own librados client: fencing
+    /// the gateway (blocklisting that client) must stop their writes too.
+    private static func checkConnections(
+        of targets: [TargetConfiguration], against cluster: ClusterSettings, line: Int, decoder: ConfigurationDecoder
+    ) {
+        for target in targets {
+            for lun in target.luns {
+                guard case .rbd(let location, _) = lun.backend, !cluster.sharesConnection(with: location) else { continue }
+                decoder.report(
+                    "LUN \(lun.id) of target \(target.name) reaches Ceph otherwise than [cluster] (ceph_conf, client, keyring, "
+                        + "cluster_timeout): fencing this gateway would not stop that LUN's writes",
+                    line: line,
+                    suggestion: "give the LUN the same ceph_conf, client, keyring and cluster_timeout as [cluster], or leave them out of both")
+            }
+        }
     }
 }

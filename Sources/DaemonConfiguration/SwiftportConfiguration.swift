@@ -10,13 +10,19 @@ public struct SwiftportConfiguration: Sendable, Equatable {
     public var discoveryAuth: CHAPCredentials?
     /// `[dsm]`: claim rules and policy for remote LUNs.
     public var dsm: DSMSettings
+    /// `[cluster]`: this daemon is one gateway of several sharing reservations; nil: alone.
+    public var cluster: ClusterSettings?
     /// `[[target]]` sections, at least one, with distinct names.
     public var targets: [TargetConfiguration]
 
-    public init(daemon: DaemonSettings = DaemonSettings(), discoveryAuth: CHAPCredentials? = nil, dsm: DSMSettings = DSMSettings(), targets: [TargetConfiguration]) {
+    public init(
+        daemon: DaemonSettings = DaemonSettings(), discoveryAuth: CHAPCredentials? = nil, dsm: DSMSettings = DSMSettings(),
+        cluster: ClusterSettings? = nil, targets: [TargetConfiguration]
+    ) {
         self.daemon = daemon
         self.discoveryAuth = discoveryAuth
         self.dsm = dsm
+        self.cluster = cluster
         self.targets = targets
     }
 

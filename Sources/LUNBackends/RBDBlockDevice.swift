@@ -1,38 +1,11 @@
 import BlockStorage
 import CLibRBD
+import CephCluster
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
 import SystemPackage
-
-/// librbd's and librados' functions, loaded on first use: a daemon without an rbd LUN
-/// never needs the Ceph libraries (ARCHITECTURE.md, LUN backends).
-final class RBDLibrary: @unchecked Sendable {  // immutable once loaded
-    let api: swiftport_rbd_api
-
-    private init(api: swiftport_rbd_api) {
-        self.api = api
-    }
-
-    /// The system's librbd.so.1 and librados.so.2, or why they cannot be used.
-    static let shared: Result<RBDLibrary, BlockStorageError> = load(librbd: "librbd.so.1", librados: "librados.so.2")
-
-    static func load(librbd: String, librados: String) -> Result<RBDLibrary, BlockStorageError> {
-        let api = UnsafeMutablePointer<swiftport_rbd_api>.allocate(capacity: 1)
-        defer { api.deallocate() }
-        var message = [CChar](repeating: 0, count: 512)
-        guard swiftport_rbd_load(librbd, librados, api, &message, message.count) == 0 else {
-            return .failure(BlockStorageError(.openFailed, "\(Self.string(message)); rbd LUNs need the Debian package librbd1 (apt-get install librbd1)"))
-        }
-        return .success(RBDLibrary(api: api.pointee))
-    }
-
-    /// A NUL-terminated C string from a buffer.
-    static func string(_ characters: [CChar]) -> String {
-        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
 
 /// Where an RBD image is and how to reach its cluster (the `[[target.lun]]` keys of an
 /// rbd LUN).
@@ -71,112 +44,11 @@ public struct RBDImageLocation: Sendable, Hashable {
     var name: String { "\(pool)/\(namespace.map { "\($0)/" } ?? "")\(image)" }
 }
 
-/// One connection to a Ceph cluster (a `rados_t`), shared by every rbd LUN with the same
-/// configuration file, client name, keyring and timeout.
-final class RBDCluster: @unchecked Sendable {  // the handle is thread-safe (librados)
-    struct Key: Hashable {
-        var cephConf: String
-        var client: String
-        var keyring: String?
-        var timeout: Int
-
-        init(_ location: RBDImageLocation) {
-            (cephConf, client, keyring, timeout) = (location.cephConf, location.client, location.keyring, location.clusterTimeout)
-        }
-    }
-
-    let library: RBDLibrary
-    let handle: UnsafeMutableRawPointer
-    let key: Key
-    /// This client's addresses (`rados_getaddrs`), which `ceph osd blocklist` names.
-    let address: String
-    /// The cluster put this client on its blocklist: every image of it is fenced off.
-    private let blocklisted = Synchronization.Atomic(false)
-
-    private init(library: RBDLibrary, handle: UnsafeMutableRawPointer, key: Key, address: String) {
-        self.library = library
-        self.handle = handle
-        self.key = key
-        self.address = address
-    }
-
-    private static let connected = NIOLockedValueBox<[Key: RBDCluster]>([:])
-
-    /// The cluster for `key`, connected on first use (on `threadPool`: `rados_connect`
-    /// blocks until the monitors answer or `client_mount_timeout` passes).
-    static func connect(_ key: Key, threadPool: NIOThreadPool) async throws -> RBDCluster {
-        if let cluster = connected.withLockedValue({ $0[key] }) { return cluster }
-        let library = try RBDLibrary.shared.get()
-        let cluster = try await threadPool.runIfActive { try RBDCluster(connecting: key, library: library) }
-        return connected.withLockedValue { clusters in
-            if let earlier = clusters[key] {
-                library.api.rados_shutdown(cluster.handle)
-                return earlier
-            }
-            clusters[key] = cluster
-            return cluster
-        }
-    }
-
-    private convenience init(connecting key: Key, library: RBDLibrary) throws {
-        let api = library.api
-        var handle: UnsafeMutableRawPointer?
-        try Self.check(api.rados_create2(&handle, "ceph", "client.\(key.client)", 0), "create a cluster handle for client.\(key.client)")
-        guard let handle else { throw BlockStorageError(.openFailed, "librados gave no cluster handle") }
-        do {
-            try Self.check(api.rados_conf_read_file(handle, key.cephConf), "read the Ceph configuration \(key.cephConf)")
-            if let keyring = key.keyring { try Self.check(api.rados_conf_set(handle, "keyring", keyring), "use the keyring \(keyring)") }
-            // An unreachable cluster ends I/O and the connect with an error, never a hang.
-            for option in ["rados_osd_op_timeout", "rados_mon_op_timeout", "client_mount_timeout"] {
-                try Self.check(api.rados_conf_set(handle, option, "\(key.timeout)"), "set \(option)")
-            }
-            // A discard of part of an object must zero it, not be skipped (librbd's
-            // default): an unmapped block reads as zeros (LBPRZ = 1, SBC-3 §4.7.4.5).
-            try Self.check(api.rados_conf_set(handle, "rbd_skip_partial_discard", "false"), "set rbd_skip_partial_discard")
-            var monitors = [CChar](repeating: 0, count: 1024)
-            let monitorList = api.rados_conf_get(handle, "mon_host", &monitors, monitors.count) == 0 ? RBDLibrary.string(monitors) : ""
-            try Self.check(
-                api.rados_connect(handle),
-                "connect to the cluster of \(key.cephConf) (monitors \(monitorList.isEmpty ? "not set" : monitorList)) as client.\(key.client) within \(key.timeout) s")
-            var addresses: UnsafeMutablePointer<CChar>?
-            let address = api.rados_getaddrs(handle, &addresses) == 0 ? addresses.map { String(cString: $0) } ?? "" : ""
-            free(addresses)
-            self.init(library: library, handle: handle, key: key, address: address)
-        } catch {
-            api.rados_shutdown(handle)
-            throw error
-        }
-    }
-
-    static func check(_ result: Int32, _ what: @autoclosure () -> String) throws(BlockStorageError) {
-        guard result < 0 else { return }
-        throw BlockStorageError(.openFailed, "cannot \(what()): \(Errno(rawValue: -result))")
-    }
-
-    /// ESHUTDOWN, which Ceph calls EBLOCKLISTED: the cluster refuses this client.
-    static let blocklistedError = Errno(rawValue: 108)
-
-    /// Whether the cluster has refused this client; from then on no I/O is sent.
-    var isBlocklisted: Bool { blocklisted.load(ordering: .relaxed) }
-
-    /// What a failed operation's negative errno means for the LUN: a timeout is a
-    /// cluster out of reach for now, the blocklist is for good (and for every image of
-    /// this client), anything else is the operation's own failure (`code`).
-    func failure(_ result: Int, _ code: BlockStorageError.Code, image: String, _ what: String) -> BlockStorageError {
-        let errno = Errno(rawValue: Int32(-result))
-        switch errno {
-        case Self.blocklistedError:
-            blocklisted.store(true, ordering: .relaxed)
-            return BlockStorageError(
-                .fenced,
-                "rbd image \(image): cannot \(what): the cluster put this client (client.\(key.client), \(address)) on its blocklist, so "
-                    + "another gateway has taken over; its rbd LUNs stay offline until the daemon is restarted")
-        case .timedOut:
-            return BlockStorageError(
-                .unavailable, "rbd image \(image): cannot \(what): no answer from the cluster within cluster_timeout = \(key.timeout) s")
-        default:
-            return BlockStorageError(code, "rbd image \(image): cannot \(what): \(errno)")
-        }
+extension RADOSCluster.Key {
+    /// The connection an image's LUN shares with every LUN of the same cluster, user
+    /// and timeout.
+    init(_ location: RBDImageLocation) {
+        self.init(cephConf: location.cephConf, client: location.client, keyring: location.keyring, timeout: location.clusterTimeout)
     }
 }
 
@@ -186,7 +58,7 @@ final class RBDCluster: @unchecked Sendable {  // the handle is thread-safe (lib
 /// it arrived in (`rbd_aio_writev`). A resize made elsewhere (`rbd resize`, another
 /// gateway) is noticed through `rbd_update_watch`.
 public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd image handles are thread-safe
-    private let cluster: RBDCluster
+    private let cluster: RADOSCluster
     private let ioctx: UnsafeMutableRawPointer
     private let image: UnsafeMutableRawPointer
     private let blockSize: Int
@@ -218,7 +90,7 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     public var clientAddress: String { cluster.address }
 
     private init(
-        cluster: RBDCluster, ioctx: UnsafeMutableRawPointer, image: UnsafeMutableRawPointer, location: RBDImageLocation, blockSize: Int,
+        cluster: RADOSCluster, ioctx: UnsafeMutableRawPointer, image: UnsafeMutableRawPointer, location: RBDImageLocation, blockSize: Int,
         byteCount: UInt64, imageID: String, threadPool: NIOThreadPool
     ) {
         self.location = location
@@ -236,7 +108,7 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     public static func open(
         _ location: RBDImageLocation, blockSize: Int, createSize: UInt64?, threadPool: NIOThreadPool
     ) async throws -> RBDBlockDevice {
-        let cluster = try await RBDCluster.connect(RBDCluster.Key(location), threadPool: threadPool)
+        let cluster = try await RADOSCluster.connect(RADOSCluster.Key(location), threadPool: threadPool)
         return try await threadPool.runIfActive {
             let device = try openImage(location, cluster: cluster, blockSize: blockSize, createSize: createSize, threadPool: threadPool)
             try device.watchHeader()
@@ -244,10 +116,10 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
         }
     }
 
-    private static func openImage(_ location: RBDImageLocation, cluster: RBDCluster, blockSize: Int, createSize: UInt64?, threadPool: NIOThreadPool) throws -> RBDBlockDevice {
+    private static func openImage(_ location: RBDImageLocation, cluster: RADOSCluster, blockSize: Int, createSize: UInt64?, threadPool: NIOThreadPool) throws -> RBDBlockDevice {
         let api = cluster.library.api
         var ioctx: UnsafeMutableRawPointer?
-        try RBDCluster.check(api.rados_ioctx_create(cluster.handle, location.pool, &ioctx), "open pool \(location.pool)")
+        try RADOSCluster.check(api.rados_ioctx_create(cluster.handle, location.pool, &ioctx), "open pool \(location.pool)")
         guard let ioctx else { throw BlockStorageError(.openFailed, "librados gave no I/O context for pool \(location.pool)") }
         do {
             if let namespace = location.namespace { api.rados_ioctx_set_namespace(ioctx, namespace) }
@@ -255,20 +127,20 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
             var opened = api.rbd_open(ioctx, location.image, &image, nil)
             if opened == -Errno.noSuchFileOrDirectory.rawValue, let createSize {
                 var order: Int32 = 0
-                try RBDCluster.check(api.rbd_create(ioctx, location.image, createSize, &order), "create image \(location.name) of \(createSize) bytes")
+                try RADOSCluster.check(api.rbd_create(ioctx, location.image, createSize, &order), "create image \(location.name) of \(createSize) bytes")
                 opened = api.rbd_open(ioctx, location.image, &image, nil)
             }
-            try RBDCluster.check(opened, "open image \(location.name)\(opened == -Errno.noSuchFileOrDirectory.rawValue ? " (it does not exist; set create = true and size to create it)" : "")")
+            try RADOSCluster.check(opened, "open image \(location.name)\(opened == -Errno.noSuchFileOrDirectory.rawValue ? " (it does not exist; set create = true and size to create it)" : "")")
             guard let image else { throw BlockStorageError(.openFailed, "librbd gave no image handle for \(location.name)") }
             do {
                 var size: UInt64 = 0
-                try RBDCluster.check(api.rbd_get_size(image, &size), "read the size of \(location.name)")
+                try RADOSCluster.check(api.rbd_get_size(image, &size), "read the size of \(location.name)")
                 guard size % UInt64(blockSize) == 0 else {
                     throw BlockStorageError(.openFailed, "image \(location.name) is \(size) bytes, not a whole number of \(blockSize)-byte blocks; rbd resize it")
                 }
                 var id = [CChar](repeating: 0, count: 64)
-                try RBDCluster.check(api.rbd_get_id(image, &id, id.count), "read the id of \(location.name)")
-                let imageID = RBDLibrary.string(id)
+                try RADOSCluster.check(api.rbd_get_id(image, &id, id.count), "read the id of \(location.name)")
+                let imageID = CephLibrary.string(id)
                 return RBDBlockDevice(
                     cluster: cluster, ioctx: ioctx, image: image, location: location, blockSize: blockSize, byteCount: size,
                     imageID: imageID, threadPool: threadPool)
@@ -306,13 +178,13 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     private func watchHeader() throws {
         var handle: UInt64 = 0
         let context = Unmanaged.passRetained(self).toOpaque()
-        let result = api.rbd_update_watch(image, &handle, rbdHeaderUpdateCallback, context)
-        guard result == 0 else {
+        do {
+            try RADOSCluster.check(api.rbd_update_watch(image, &handle, rbdHeaderUpdateCallback, context), "watch image \(location.name) for a resize")
+        } catch {
             Unmanaged<RBDBlockDevice>.fromOpaque(context).release()
             _ = api.rbd_close(image)
             api.rados_ioctx_destroy(ioctx)
-            try RBDCluster.check(result, "watch image \(location.name) for a resize")
-            return
+            throw error
         }
         sizeChange.withLockedValue { $0.handle = handle }
     }
@@ -463,40 +335,14 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     /// (negative errno on failure).
     private func submit(_ start: (swiftport_rbd_api, UnsafeMutableRawPointer) -> Int32) async -> Int {
         // Fenced off: nothing more goes to the cluster (it would be refused anyway).
-        if cluster.isBlocklisted { return -Int(RBDCluster.blocklistedError.rawValue) }
+        if cluster.isBlocklisted { return -Int(RADOSCluster.blocklistedError.rawValue) }
         let api = self.api
-        return await withCheckedContinuation { continuation in
-            let pending = Unmanaged.passRetained(PendingCompletion(continuation, api: api)).toOpaque()
-            var completion: UnsafeMutableRawPointer?
-            let created = api.rbd_aio_create_completion(pending, rbdCompletionCallback, &completion)
-            guard created == 0, let completion else {
-                Unmanaged<PendingCompletion>.fromOpaque(pending).release()
-                return continuation.resume(returning: Int(min(created, -Errno.noMemory.rawValue)))
-            }
-            let started = start(api, completion)
-            if started < 0 {
-                // Not submitted: no callback will come.
-                api.rbd_aio_release(completion)
-                Unmanaged<PendingCompletion>.fromOpaque(pending).release()
-                continuation.resume(returning: Int(started))
-            }
-        }
+        return await RBDCompletion.run(api) { start(api, $0) }
     }
 
     private func check(_ result: Int, _ code: BlockStorageError.Code, _ what: @autoclosure () -> String) throws(BlockStorageError) {
         guard result < 0 else { return }
-        throw cluster.failure(result, code, image: location.name, what())
-    }
-}
-
-/// What a librbd completion resumes.
-private final class PendingCompletion {
-    let continuation: CheckedContinuation<Int, Never>
-    let api: swiftport_rbd_api
-
-    init(_ continuation: CheckedContinuation<Int, Never>, api: swiftport_rbd_api) {
-        self.continuation = continuation
-        self.api = api
+        throw cluster.failure(result, code, subject: "rbd image \(location.name)", what())
     }
 }
 
@@ -505,10 +351,3 @@ private let rbdHeaderUpdateCallback: swiftport_rbd_update_callback = { context i
     Unmanaged<RBDBlockDevice>.fromOpaque(context!).takeUnretainedValue().headerUpdated()
 }
 
-/// Called on a librbd thread when an I/O completes.
-private let rbdCompletionCallback: swiftport_rbd_callback = { completion, argument in
-    let pending = Unmanaged<PendingCompletion>.fromOpaque(argument!).takeRetainedValue()
-    let result = pending.api.rbd_aio_get_return_value(completion!)
-    pending.api.rbd_aio_release(completion!)
-    pending.continuation.resume(returning: result)
-}

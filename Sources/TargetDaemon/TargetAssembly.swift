@@ -1,4 +1,5 @@
 import BlockStorage
+import CephCluster
 import DaemonConfiguration
 import Foundation
 import ISCSISession
@@ -14,23 +15,60 @@ import SCSIEngine
 /// Turns a validated configuration into running parts: backends, device servers and
 /// the transport's view of the targets. Explicit wiring, no registries (STYLE.md §8).
 public enum TargetAssembly {
-    /// Opens every LUN's backend and builds the exported targets.
-    public static func exportedTargets(
-        from configuration: SwiftportConfiguration, threadPool: NIOThreadPool, logger: Logger
-    ) async throws -> [ExportedTarget] {
+    /// Where the targets' persistent reservations live: for a gateway of a
+    /// `[cluster]`, the cluster's objects in its state pool, joined before any device
+    /// server is built (so none misses a change); otherwise files under
+    /// `<state_dir>/reservations`, for APTPL (SPC-4 §5.12.5). Call ``leave(_:)`` at
+    /// shutdown.
+    public static func reservationStore(
+        for configuration: SwiftportConfiguration, threadPool: NIOThreadPool, logger: Logger
+    ) async throws -> any ReservationStore {
+        if let cluster = configuration.cluster {
+            do {
+                let store = try await RADOSReservationStore.open(
+                    cephConf: cluster.cephConf, client: cluster.client, keyring: cluster.keyring, timeout: cluster.clusterTimeout,
+                    pool: cluster.statePool, namespace: cluster.namespace, objectPrefix: cluster.objectPrefix, threadPool: threadPool)
+                var clusterLogger = logger
+                clusterLogger[metadataKey: "cluster"] = "\(cluster.name)"
+                try await store.join(
+                    RADOSReservationStore.Membership(
+                        gateway: cluster.gateway, peers: cluster.peers, heartbeat: cluster.heartbeat,
+                        acknowledgementTimeout: cluster.acknowledgementTimeout, fenceDuration: cluster.fenceDuration,
+                        logger: clusterLogger))
+                return store
+            } catch {
+                throw DaemonError(.backendFailed, "cannot join gateway cluster \(cluster.name) as \(cluster.gateway): \(error)")
+            }
+        }
         let stateDirectory = configuration.daemon.stateDirectory
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw DaemonError(.backendFailed, "cannot create state_dir \(stateDirectory): \(error)")
         }
-        // APTPL reservations persist under <state_dir>/reservations (SPC-4 §5.12.5).
-        let reservationStore: FileReservationStore
         do {
-            reservationStore = try await FileReservationStore.open(directory: stateDirectory + "/reservations", threadPool: threadPool)
+            return try await FileReservationStore.open(directory: stateDirectory + "/reservations", threadPool: threadPool)
         } catch {
             throw DaemonError(.backendFailed, "\(error)")
         }
+    }
+
+    /// Leaves the gateway cluster, if the store is a cluster's: the other gateways stop
+    /// waiting for this one's acknowledgements once its watch is gone.
+    public static func leave(_ store: any ReservationStore, logger: Logger) async {
+        guard let store = store as? RADOSReservationStore else { return }
+        do {
+            try await store.leave()
+        } catch {
+            logger.error("cannot leave the gateway cluster cleanly: \(error)")
+        }
+    }
+
+    /// Opens every LUN's backend and builds the exported targets, their reservations in
+    /// `reservationStore`.
+    public static func exportedTargets(
+        from configuration: SwiftportConfiguration, reservationStore: any ReservationStore, threadPool: NIOThreadPool, logger: Logger
+    ) async throws -> [ExportedTarget] {
         var exported: [ExportedTarget] = []
         for target in configuration.targets {
             var units: [LogicalUnitDescriptor] = []

@@ -4,6 +4,7 @@ import ISCSITransport
 import Logging
 import NIOCore
 import NIOPosix
+import SCSIEngine
 import ServiceLifecycle
 import TargetDaemon
 import UnixSignals
@@ -54,8 +55,11 @@ struct SwiftportDaemon: AsyncParsableCommand {
         let threadPool = NIOThreadPool(numberOfThreads: 4)
         threadPool.start()
         let exported: [ExportedTarget]
+        let reservationStore: any ReservationStore
         do {
-            exported = try await TargetAssembly.exportedTargets(from: configuration, threadPool: threadPool, logger: logger)
+            reservationStore = try await TargetAssembly.reservationStore(for: configuration, threadPool: threadPool, logger: logger)
+            exported = try await TargetAssembly.exportedTargets(
+                from: configuration, reservationStore: reservationStore, threadPool: threadPool, logger: logger)
         } catch {
             logger.critical("cannot open a LUN backend: \(error)")
             try? await threadPool.shutdownGracefully()
@@ -89,9 +93,11 @@ struct SwiftportDaemon: AsyncParsableCommand {
             try await group.run()
         } catch let error as DaemonError {
             logger.critical("\(error)")
+            await TargetAssembly.leave(reservationStore, logger: logger)
             try? await threadPool.shutdownGracefully()
             throw ExitCode(error.code.exitCode)
         }
+        await TargetAssembly.leave(reservationStore, logger: logger)
         try? await threadPool.shutdownGracefully()
         logger.info("swiftportd stopped")
     }

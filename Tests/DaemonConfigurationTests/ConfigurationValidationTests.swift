@@ -20,15 +20,6 @@ struct ConfigurationValidationTests {
         size = "1MiB"
         """
 
-    private func errors(_ text: String) -> [ConfigurationError] {
-        do {
-            _ = try SwiftportConfiguration.parse(text, file: "conf/x.toml")
-            return []
-        } catch {
-            return error.errors
-        }
-    }
-
     /// Expects exactly one error, on `line`, whose description contains `fragment`.
     private func expectSingleError(
         _ text: String,
@@ -36,7 +27,7 @@ struct ConfigurationValidationTests {
         _ fragment: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        let found = errors(text)
+        let found = configurationErrors(text)
         #expect(found.count == 1, "\(found)", sourceLocation: sourceLocation)
         #expect(found.first?.line == line, "\(found)", sourceLocation: sourceLocation)
         #expect(found.first?.description.contains(fragment) == true, "\(found)", sourceLocation: sourceLocation)
@@ -249,7 +240,7 @@ struct ConfigurationValidationTests {
             id = 0
             \(keys)
             """
-        let found = errors(text)
+        let found = configurationErrors(text)
         #expect(found.count == 1, "\(found)")
         #expect(found.first?.description.contains(fragment) == true, "\(found)")
     }
@@ -378,7 +369,7 @@ struct ConfigurationValidationTests {
     @Test func duplicatesAcrossTheFile() {
         let text = Self.minimalTarget + "\nserial = \"S1\"\n[[target.lun]]\nid = 0\nbackend = \"ram\"\nsize = 512\nserial = \"S1\"\n"
             + Self.minimalTarget
-        let found = errors(text)
+        let found = configurationErrors(text)
         #expect(found.map(\.line) == [11, 14, 16], "\(found)")
         #expect(found.map(\.message) == [
             "LUN 0 is defined twice in this target (first on line 6)",
@@ -404,7 +395,7 @@ struct ConfigurationValidationTests {
             size = "1GB"
             blocksize = 512
             """
-        let found = errors(text)
+        let found = configurationErrors(text)
         #expect(found.map(\.line) == [2, 3, 6, 7, 8, 13, 14], "\(found)")
         #expect(found.allSatisfy { $0.file == "conf/x.toml" })
         #expect(ConfigurationErrors(found).description.split(separator: "\n").count == 7)

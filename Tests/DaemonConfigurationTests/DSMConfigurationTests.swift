@@ -25,20 +25,11 @@ struct DSMConfigurationTests {
         """
     }
 
-    private func errors(_ text: String) -> [ConfigurationError] {
-        do {
-            _ = try SwiftportConfiguration.parse(text, file: "conf/gw.toml")
-            return []
-        } catch {
-            return error.errors
-        }
-    }
-
-    /// Exactly one error, at conf/gw.toml:`line`, containing `fragment`.
+    /// Exactly one error, at conf/x.toml:`line`, containing `fragment`.
     private func expectSingleError(_ text: String, line: Int, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let found = errors(text)
+        let found = configurationErrors(text)
         #expect(found.count == 1, "\(found)", sourceLocation: sourceLocation)
-        #expect(found.first?.description.hasPrefix("conf/gw.toml:\(line): ") == true, "\(found)", sourceLocation: sourceLocation)
+        #expect(found.first?.description.hasPrefix("conf/x.toml:\(line): ") == true, "\(found)", sourceLocation: sourceLocation)
         #expect(found.first?.description.contains(fragment) == true, "\(found)", sourceLocation: sourceLocation)
     }
 
@@ -110,11 +101,11 @@ struct DSMConfigurationTests {
         ("[dsm]\nauth = \"gateway:secret\"", [2], "'auth' must be a table"),
     ])
     func chapErrors(section: String, lines: [Int], fragment: String) {
-        let found = errors(section + "\n" + Self.target)
+        let found = configurationErrors(section + "\n" + Self.target)
         #expect(Set(found.map(\.line)) == Set(lines), "\(found)")
         // The error the case is about is on the first line listed.
         let error = found.first { $0.description.contains(fragment) }
-        #expect(error?.description.hasPrefix("conf/gw.toml:\(lines[0]): ") == true, "\(found)")
+        #expect(error?.description.hasPrefix("conf/x.toml:\(lines[0]): ") == true, "\(found)")
     }
 
     @Test(arguments: [

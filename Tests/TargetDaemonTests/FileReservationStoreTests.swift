@@ -132,13 +132,19 @@ struct FileReservationStoreTests {
             // PERSISTENT RESERVE IN READ KEYS (SPC-4 §6.15.2).
             let readKeys = [0x5E, 0, 0, 0, 0, 0, 0, 0x04, 0, 0] as [UInt8]
 
-            let first = try await TargetAssembly.exportedTargets(from: configuration, threadPool: .singleton, logger: logger)[0].device
+            let first = try await TargetAssembly.exportedTargets(
+                from: configuration,
+                reservationStore: try await TargetAssembly.reservationStore(for: configuration, threadPool: .singleton, logger: logger),
+                threadPool: .singleton, logger: logger)[0].device
             first.nexusLogin(nexus)
             while await first.execute(command([0, 0, 0, 0, 0, 0])).status != .good {}
             #expect(await first.execute(command(register, dataOut: parameters)).status == .good)
             #expect(FileManager.default.fileExists(atPath: directory + "/reservations"))
 
-            let second = try await TargetAssembly.exportedTargets(from: configuration, threadPool: .singleton, logger: logger)[0].device
+            let second = try await TargetAssembly.exportedTargets(
+                from: configuration,
+                reservationStore: try await TargetAssembly.reservationStore(for: configuration, threadPool: .singleton, logger: logger),
+                threadPool: .singleton, logger: logger)[0].device
             second.nexusLogin(nexus)
             while await second.execute(command([0, 0, 0, 0, 0, 0])).status != .good {}
             let keys = await second.execute(command(readKeys)).dataIn.map { Array($0.readableBytesView) }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <sys/uio.h>
 
 /*
@@ -16,6 +17,10 @@
 
 typedef void (*swiftport_rbd_callback)(void *_Nullable completion, void *_Nullable argument);
 typedef void (*swiftport_rbd_update_callback)(void *_Nullable argument);
+/* rados_watchcb2_t and rados_watcherrcb_t */
+typedef void (*swiftport_rados_notify_callback)(void *_Nullable argument, uint64_t notify_id, uint64_t cookie, uint64_t notifier_id,
+                                                void *_Nullable data, size_t length);
+typedef void (*swiftport_rados_watch_error_callback)(void *_Nullable argument, uint64_t cookie, int error);
 
 typedef struct swiftport_rbd_api {
     int (*rados_create2)(void *_Nullable *_Nonnull cluster, const char *cluster_name, const char *user_name, uint64_t flags);
@@ -29,6 +34,35 @@ typedef struct swiftport_rbd_api {
     int (*rados_ioctx_create)(void *cluster, const char *pool, void *_Nullable *_Nonnull ioctx);
     void (*rados_ioctx_destroy)(void *ioctx);
     void (*rados_ioctx_set_namespace)(void *ioctx, const char *name_space);
+
+    /* Object operations, for state shared by gateways (the RADOS reservation store). */
+    int (*rados_aio_create_completion2)(void *_Nullable argument, swiftport_rbd_callback callback, void *_Nullable *_Nonnull completion);
+    int (*rados_aio_get_return_value)(void *completion);
+    uint64_t (*rados_aio_get_version)(void *completion);
+    void (*rados_aio_release)(void *completion);
+    void *_Nullable (*_Nonnull rados_create_write_op)(void);
+    void (*rados_release_write_op)(void *write_op);
+    void (*rados_write_op_create)(void *write_op, int exclusive, const char *_Nullable category);
+    void (*rados_write_op_assert_version)(void *write_op, uint64_t version);
+    void (*rados_write_op_write_full)(void *write_op, const char *buffer, size_t length);
+    void (*rados_write_op_remove)(void *write_op);
+    int (*rados_aio_write_op_operate)(void *write_op, void *ioctx, void *completion, const char *object, time_t *_Nullable mtime, int flags);
+    void *_Nullable (*_Nonnull rados_create_read_op)(void);
+    void (*rados_release_read_op)(void *read_op);
+    void (*rados_read_op_read)(void *read_op, uint64_t offset, size_t length, char *buffer, size_t *bytes_read, int *result);
+    int (*rados_aio_read_op_operate)(void *read_op, void *ioctx, void *completion, const char *object, int flags);
+    uint64_t (*rados_get_instance_id)(void *cluster);
+    int (*rados_watch3)(void *ioctx, const char *object, uint64_t *cookie, swiftport_rados_notify_callback callback,
+                        swiftport_rados_watch_error_callback error_callback, uint32_t timeout, void *_Nullable argument);
+    int (*rados_watch_check)(void *ioctx, uint64_t cookie);
+    int (*rados_unwatch2)(void *ioctx, uint64_t cookie);
+    int (*rados_watch_flush)(void *cluster);
+    int (*rados_notify_ack)(void *ioctx, const char *object, uint64_t notify_id, uint64_t cookie, const char *_Nullable buffer, int length);
+    int (*rados_aio_notify)(void *ioctx, const char *object, void *completion, const char *buffer, int length, uint64_t timeout_ms,
+                            char *_Nullable *_Nullable reply, size_t *_Nullable reply_length);
+    void (*rados_buffer_free)(char *buffer);
+    int (*rados_blocklist_add)(void *cluster, char *address, uint32_t expire_seconds);
+    int (*rados_wait_for_latest_osdmap)(void *cluster);
 
     int (*rbd_open)(void *ioctx, const char *name, void *_Nullable *_Nonnull image, const char *_Nullable snapshot);
     int (*rbd_close)(void *image);

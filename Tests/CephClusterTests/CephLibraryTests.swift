@@ -1,14 +1,14 @@
 import BlockStorage
-@testable import LUNBackends
+import CephCluster
 import Testing
 
-/// What the rbd backend does without a cluster; the rest runs against a real one-node
+/// Loading the Ceph libraries, without a cluster; the rest runs against a real one-node
 /// Ceph cluster in scripts/rbd-integration.sh.
-@Suite("RBD backend")
-struct RBDBackendTests {
+@Suite("Ceph libraries")
+struct CephLibraryTests {
     @Test("without librbd, opening an rbd LUN fails with the library and the Debian package to install")
     func missingLibrary() {
-        guard case .failure(let error) = RBDLibrary.load(librbd: "librbd-swiftport-test-absent.so.1", librados: "libc.so.6") else {
+        guard case .failure(let error) = CephLibrary.load(librbd: "librbd-swiftport-test-absent.so.1", librados: "libc.so.6") else {
             Issue.record("a library that does not exist loaded")
             return
         }
@@ -19,7 +19,7 @@ struct RBDBackendTests {
 
     @Test("a library without librbd's functions is refused, naming the first one missing")
     func libraryWithoutTheFunctions() {
-        guard case .failure(let error) = RBDLibrary.load(librbd: "libc.so.6", librados: "libc.so.6") else {
+        guard case .failure(let error) = CephLibrary.load(librbd: "libc.so.6", librados: "libc.so.6") else {
             Issue.record("libc passed for librados")
             return
         }

@@ -1,0 +1,267 @@
+import CLibRBD
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import SCSIEngine
+import SystemPackage
+
+/// The gateways of one cluster hearing of each other's changes: every gateway watches
+/// one object, `<prefix>changes` (`rados_watch3`), and a change is published as a
+/// notification on it (`rados_aio_notify`), which completes once every watcher has
+/// acknowledged it or the acknowledgement timeout has passed. A watcher acknowledges
+/// only after its device servers have applied the change. A gateway that did not
+/// acknowledge is put on the cluster's blocklist (`rados_blocklist_add`) before
+/// `publish` returns: from then on none of its writes, in flight or later, can land,
+/// so nobody acts on a state it still holds.
+///
+/// The watch is also the gateway's heartbeat: the OSD drops it when the gateway has not
+/// been heard from for `heartbeat` seconds, and then nothing waits for it.
+extension RADOSReservationStore: SharedReservationStore {
+    /// This gateway among the others.
+    public struct Membership: Sendable {
+        /// This gateway's name (`[cluster] gateway`).
+        public var gateway: String
+        /// The other gateways' names: the ones that may have to be fenced.
+        public var peers: [String]
+        /// Seconds after which the OSD drops a silent gateway's watch.
+        public var heartbeat: Int
+        /// Seconds a published change waits for the other gateways' acknowledgements.
+        public var acknowledgementTimeout: Int
+        /// Seconds a fenced gateway stays on the blocklist (0: Ceph's default, an hour).
+        public var fenceDuration: Int
+        var logger: Logger
+        var instance: UInt64 = 0
+        var cookie: UInt64 = 0
+
+        public init(gateway: String, peers: [String], heartbeat: Int, acknowledgementTimeout: Int, fenceDuration: Int, logger: Logger) {
+            self.gateway = gateway
+            self.peers = peers
+            self.heartbeat = heartbeat
+            self.acknowledgementTimeout = acknowledgementTimeout
+            self.fenceDuration = fenceDuration
+            self.logger = logger
+        }
+    }
+
+    var changesObject: String { "\(objectPrefix)changes" }
+
+    func memberObject(_ gateway: String) -> String { "\(objectPrefix)gateway.\(gateway)" }
+
+    /// Joins the cluster's gateways: records this gateway's client instance and address
+    /// (`<prefix>gateway.<name>`, read by whoever has to fence it) and starts watching
+    /// for changes. Call ``leave()`` before dropping the store.
+    public func join(_ membership: Membership) async throws {
+        var membership = membership
+        membership.instance = api.rados_get_instance_id(cluster.handle)
+        let member = GatewayRecord(instance: membership.instance, address: cluster.address)
+        try await writeWhole(memberObject(membership.gateway), member.serialized)
+        // Idempotent: every gateway makes sure the watched object exists.
+        let changes = changesObject
+        let (created, _) = try await operate(.write, changes) { api, completion in
+            guard let operation = api.rados_create_write_op() else { return -Errno.noMemory.rawValue }
+            defer { api.rados_release_write_op(operation) }
+            api.rados_write_op_create(operation, 0, nil)
+            return api.rados_aio_write_op_operate(operation, ioctx, completion, changes, nil, 0)
+        }
+        try check(created, "create", changes)
+        let context = Unmanaged.passRetained(self)
+        let heartbeat = UInt32(membership.heartbeat)
+        // rados_watch3 waits for the OSD's answer: on the pool, not the caller's thread.
+        let (result, cookie) = try await threadPool.runIfActive { [self] in
+            var cookie: UInt64 = 0
+            let result = api.rados_watch3(
+                ioctx, changes, &cookie, radosNotifyCallback, radosWatchErrorCallback, heartbeat, context.toOpaque())
+            return (result, cookie)
+        }
+        guard result == 0 else {
+            context.release()
+            return try check(result, "watch", changes)
+        }
+        membership.cookie = cookie
+        self.membership.withLockedValue { $0 = membership }
+        membership.logger.notice(
+            "joined the cluster's gateways",
+            metadata: [
+                "gateway": "\(membership.gateway)", "client_instance": "\(membership.instance)", "client_address": "\(cluster.address)",
+                "peers": "\(membership.peers.joined(separator: ","))",
+            ])
+    }
+
+    /// Stops watching; no change handler runs after it returns.
+    public func leave() async throws {
+        guard let membership = membership.withLockedValue({ current in defer { current = nil }; return current }) else { return }
+        try await threadPool.runIfActive { [self] in
+            _ = api.rados_unwatch2(ioctx, membership.cookie)
+            // Waits for callbacks in progress; none comes after it.
+            _ = api.rados_watch_flush(cluster.handle)
+        }
+        Unmanaged.passUnretained(self).release()
+    }
+
+    public func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void) {
+        changeHandlers.withLockedValue { $0.append(handler) }
+    }
+
+    public func publish(_ change: ReservationChange) async throws {
+        guard let membership = membership.withLockedValue({ $0 }) else {
+            throw SCSIEngineError(.reservationStoreFailed, "this gateway has not joined the cluster: nobody hears of \(change.name)'s change")
+        }
+        let text = change.serialized
+        let object = changesObject
+        let reply = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
+        let replyLength = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        (reply.pointee, replyLength.pointee) = (nil, 0)
+        defer {
+            if let buffer = reply.pointee { api.rados_buffer_free(buffer) }
+            reply.deallocate()
+            replyLength.deallocate()
+        }
+        let timeout = UInt64(membership.acknowledgementTimeout) * 1000
+        let (result, _) = try await operate(.write, object) { api, completion in
+            // librados copies the payload before this returns.
+            text.withCString { api.rados_aio_notify(ioctx, object, completion, $0, Int32(text.utf8.count), timeout, reply, replyLength) }
+        }
+        if result < 0 && result != -Errno.timedOut.rawValue { try check(result, "notify the other gateways through", object) }
+        let silent = reply.pointee.map { NotifyReply(UnsafeRawBufferPointer(start: $0, count: replyLength.pointee))?.timedOut ?? [] } ?? []
+        for instance in Set(silent) where instance != membership.instance {
+            try await fence(instance, membership, change)
+        }
+    }
+
+    /// Puts the gateway whose client instance is `instance` on the blocklist, found by
+    /// the member records of the peers.
+    private func fence(_ instance: UInt64, _ membership: Membership, _ change: ReservationChange) async throws {
+        for peer in membership.peers {
+            guard let text = try await read(memberObject(peer))?.text, let member = GatewayRecord(serialized: text),
+                  member.instance == instance
+            else { continue }
+            let address = member.address
+            let duration = UInt32(membership.fenceDuration)
+            let (result, step) = try await threadPool.runIfActive { [self] in
+                let added = address.withCString { api.rados_blocklist_add(cluster.handle, UnsafeMutablePointer(mutating: $0), duration) }
+                guard added == 0 else { return (added, "put gateway \(peer) (\(address)) on the blocklist after") }
+                // Our next operations carry the map with the blocklist in it, so the
+                // OSDs that serve them refuse the fenced gateway's from then on.
+                return (api.rados_wait_for_latest_osdmap(cluster.handle), "wait for the map that fences gateway \(peer) after")
+            }
+            if result < 0 { try check(result, step, changesObject) }
+            membership.logger.critical(
+                "fenced a gateway that did not acknowledge a change: it can no longer write to the cluster",
+                metadata: [
+                    "gateway": "\(peer)", "client_instance": "\(instance)", "client_address": "\(address)", "unit": "\(change.name)",
+                    "timeout_s": "\(membership.acknowledgementTimeout)",
+                ])
+            return
+        }
+        throw SCSIEngineError(
+            .reservationStoreFailed,
+            "client.\(instance) watches \(changesObject) but did not acknowledge \(change.name)'s change, and no gateway in "
+                + "[[cluster.gateway]] (\(membership.peers.joined(separator: ", "))) records that client: it cannot be fenced")
+    }
+
+    /// A notification from a watcher's callback (a librados thread): applied by every
+    /// handler, then acknowledged. Our own notifications are acknowledged at once.
+    fileprivate func received(_ text: String, notification: UInt64, cookie: UInt64, from notifier: UInt64) {
+        guard let membership = membership.withLockedValue({ $0 }) else { return }
+        let object = changesObject
+        let acknowledge = { [self] in _ = api.rados_notify_ack(ioctx, object, notification, cookie, nil, 0) }
+        if notifier == membership.instance { return acknowledge() }
+        guard let change = ReservationChange(serialized: text) else {
+            membership.logger.error(
+                "ignoring a notification that is not a reservation change",
+                metadata: ["object": "\(object)", "from_client": "\(notifier)", "bytes": "\(text.utf8.count)"])
+            return acknowledge()
+        }
+        let handlers = changeHandlers.withLockedValue { $0 }
+        Task {
+            for handler in handlers { await handler(change) }
+            acknowledge()
+        }
+    }
+
+    fileprivate func watchFailed(_ error: Int32) {
+        guard let membership = membership.withLockedValue({ $0 }) else { return }
+        membership.logger.critical(
+            "lost the watch on the cluster's changes: other gateways will fence this one at their next change",
+            metadata: ["object": "\(changesObject)", "error": "\(Errno(rawValue: -error))"])
+    }
+
+    /// Replaces an object's whole content.
+    private func writeWhole(_ object: String, _ text: String) async throws {
+        let length = text.utf8.count
+        let (result, _) = try await operate(.write, object) { api, completion in
+            guard let operation = api.rados_create_write_op() else { return -Errno.noMemory.rawValue }
+            defer { api.rados_release_write_op(operation) }
+            text.withCString { api.rados_write_op_write_full(operation, $0, length) }
+            return api.rados_aio_write_op_operate(operation, ioctx, completion, object, nil, 0)
+        }
+        try check(result, "write", object)
+    }
+}
+
+/// What `<prefix>gateway.<name>` holds: the client a gateway's cluster connection is,
+/// so that another gateway can fence it.
+struct GatewayRecord: Hashable {
+    var instance: UInt64
+    var address: String
+
+    static let header = "swiftport-gateway 1"
+
+    var serialized: String { "\(Self.header)\ninstance \(instance)\naddress \(address)\n" }
+
+    init(instance: UInt64, address: String) {
+        self.instance = instance
+        self.address = address
+    }
+
+    init?(serialized text: String) {
+        let lines = text.split(separator: "\n")
+        guard lines.count == 3, lines[0] == Self.header, lines[1].hasPrefix("instance "), lines[2].hasPrefix("address "),
+              let instance = UInt64(lines[1].dropFirst("instance ".count))
+        else { return nil }
+        self.init(instance: instance, address: String(lines[2].dropFirst("address ".count)))
+    }
+}
+
+/// The reply of a notification (librados.h, `rados_notify2`): the watchers that
+/// acknowledged and those that timed out, as little-endian counts and client ids.
+struct NotifyReply: Hashable {
+    var acknowledged: [UInt64] = []
+    var timedOut: [UInt64] = []
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        func take<T: FixedWidthInteger>(_: T.Type) -> T? {
+            guard offset + MemoryLayout<T>.size <= bytes.count else { return nil }
+            defer { offset += MemoryLayout<T>.size }
+            return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        }
+        guard let acknowledgements = take(UInt32.self) else { return nil }
+        for _ in 0..<acknowledgements {
+            guard let client = take(UInt64.self), take(UInt64.self) != nil, let length = take(UInt32.self),
+                  offset + Int(length) <= bytes.count
+            else { return nil }
+            offset += Int(length)
+            acknowledged.append(client)
+        }
+        guard let timeouts = take(UInt32.self) else { return nil }
+        for _ in 0..<timeouts {
+            guard let client = take(UInt64.self), take(UInt64.self) != nil else { return nil }
+            timedOut.append(client)
+        }
+    }
+}
+
+/// Runs on a librados thread for every notification on the watched object.
+private let radosNotifyCallback: swiftport_rados_notify_callback = { argument, notification, cookie, notifier, data, length in
+    guard let argument else { return }
+    let text = data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""
+    Unmanaged<RADOSReservationStore>.fromOpaque(argument).takeUnretainedValue()
+        .received(text, notification: notification, cookie: cookie, from: notifier)
+}
+
+/// Runs on a librados thread when the watch is lost (its connection, or the blocklist).
+private let radosWatchErrorCallback: swiftport_rados_watch_error_callback = { argument, _, error in
+    guard let argument else { return }
+    Unmanaged<RADOSReservationStore>.fromOpaque(argument).takeUnretainedValue().watchFailed(Int32(error))
+}

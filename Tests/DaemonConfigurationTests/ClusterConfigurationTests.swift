@@ -1,0 +1,68 @@
+import LUNBackends
+import Testing
+
+@testable import DaemonConfiguration
+
+/// `[cluster]` and `[[cluster.gateways]]`: a gateway among several sharing reservations.
+@Suite("Cluster configuration")
+struct ClusterConfigurationTests {
+    static let cluster = """
+        [cluster]
+        name = "ceph-gw"
+        gateway = "gw-a"
+        state_pool = "rbd"
+        [[cluster.gateways]]
+        name = "gw-a"
+        [[cluster.gateways]]
+        name = "gw-b"
+
+        """
+
+    static func file(_ cluster: String, lun: String = "backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"") -> String {
+        cluster + """
+            [[target]]
+            name = "iqn.2026-11.io.swiftport:t"
+            portals = ["127.0.0.1:3260"]
+            [[target.lun]]
+            id = 0
+            \(lun)
+            """
+    }
+
+    @Test("the settings, with the defaults of what is left out")
+    func settings() throws {
+        let cluster = try #require(try SwiftportConfiguration.parse(Self.file(Self.cluster), file: "gw.toml").cluster)
+        #expect(cluster == ClusterSettings(
+            name: "ceph-gw", gateway: "gw-a", gateways: ["gw-a", "gw-b"], statePool: "rbd", namespace: nil,
+            cephConf: "/etc/ceph/ceph.conf", client: "admin", keyring: nil, clusterTimeout: 30, heartbeat: 5,
+            acknowledgementTimeout: 5, fenceDuration: 3600))
+        #expect(cluster.peers == ["gw-b"])
+        #expect(cluster.objectPrefix == "swiftport.ceph-gw.")
+        #expect(try SwiftportConfiguration.parse(ConfigurationValidationTests.minimalTarget, file: "x.toml").cluster == nil)
+    }
+
+    @Test(arguments: [
+        ("gateway = \"gw-a\"", "gateway = \"gw-c\"", 3, "must be one of the [[cluster.gateways]] sections, not 'gw-c'"),
+        ("name = \"ceph-gw\"", "name = \"ceph gw\"", 2, "letters, digits, '-' and '_' only"),
+        ("state_pool = \"rbd\"\n", "", 1, "[cluster] has no 'state_pool'"),
+        ("name = \"gw-b\"", "name = \"gw-a\"", 8, "gateway 'gw-a' is listed twice (first on line 6)"),
+        ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nheartbeat = 0", 5, "'heartbeat' must be between 1 and 300"),
+        ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nclient = \"client.gw\"", 5, "write client = \"gw\""),
+        ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nfence_after = 3", 5, "fence_after"),
+    ])
+    func rules(original: String, replacement: String, line: Int, fragment: String) {
+        let found = configurationErrors(Self.file(Self.cluster.replacing(original, with: replacement)))
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.line == line, "\(found)")
+        #expect(found.first?.description.contains(fragment) == true, "\(found)")
+    }
+
+    @Test("an rbd LUN must reach Ceph as the gateway does, or fencing the gateway would not fence it")
+    func lunSharesTheGatewaysClient() {
+        let found = configurationErrors(Self.file(Self.cluster, lun: "backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\ncluster_timeout = 5"))
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.description.contains("LUN 0 of target iqn.2026-11.io.swiftport:t reaches Ceph otherwise than [cluster]") == true, "\(found)")
+        #expect(configurationErrors(Self.file(Self.cluster.replacing("state_pool", with: "cluster_timeout = 5\nstate_pool"),
+                                 lun: "backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\ncluster_timeout = 5")).isEmpty)
+    }
+}
