@@ -9,6 +9,9 @@
  *   rbd-client zero-counter URL LBA          write a zero block at LBA
  *   rbd-client capacity-change URL EXPECTED_BYTES SECONDS
  *   rbd-client outage URL SECONDS TIMEOUT
+ *   rbd-client preempt-across URL_X URL_Y LBA
+ *                                 persistent reservations across two gateways
+ *   rbd-client register URL KEY   PERSISTENT RESERVE OUT REGISTER, timed
  *
  * URL is iscsi://host:port/target-iqn/lun; INITIATOR overrides the initiator
  * name. Exit status: 0 the check holds, 1 it does not, 2 usage or connection
@@ -115,15 +118,14 @@ static struct scsi_task *read_capacity(void)
 	return t;
 }
 
-/* Logs in and leaves the unit ready, its capacity known; any problem exits 2. */
-static void connect_lun(const char *url, int timeout)
+/* Logs in as `name` and leaves the unit ready, its capacity known; any problem exits 2. */
+static void connect_as(const char *url, int timeout, const char *name)
 {
-	const char *name = getenv("INITIATOR");
 	struct scsi_task *t = NULL;
 	struct iscsi_url *u;
 	int tries;
 
-	iscsi = iscsi_create_context(name && *name ? name : DEFAULT_INITIATOR);
+	iscsi = iscsi_create_context(name);
 	if (!iscsi) {
 		fprintf(stderr, "rbd-client: cannot create a libiscsi context\n");
 		exit(2);
@@ -156,6 +158,14 @@ static void connect_lun(const char *url, int timeout)
 	if (failed("READ CAPACITY(16)", t))
 		exit(2);
 	scsi_free_scsi_task(t);
+}
+
+/* connect_as with the INITIATOR name, or the default. */
+static void connect_lun(const char *url, int timeout)
+{
+	const char *name = getenv("INITIATOR");
+
+	connect_as(url, timeout, name && *name ? name : DEFAULT_INITIATOR);
 }
 
 static uint64_t get_le64(const unsigned char *p)
@@ -422,6 +432,104 @@ static int outage(double seconds, int timeout)
 	return rc;
 }
 
+static struct scsi_task *reserve_out(int action, int type, uint64_t key, uint64_t service_action_key)
+{
+	struct scsi_persistent_reserve_out_basic parameters = {
+		.reservation_key = key, .service_action_reservation_key = service_action_key,
+	};
+
+	return iscsi_persistent_reserve_out_sync(iscsi, lun, action, 0, type, &parameters);
+}
+
+/* Runs one PERSISTENT RESERVE OUT; 1 (said on stderr) unless it is GOOD. */
+static int reserve_out_failed(const char *what, int action, int type, uint64_t key, uint64_t service_action_key)
+{
+	struct scsi_task *t = reserve_out(action, type, key, service_action_key);
+	int bad = failed(what, t);
+
+	scsi_free_scsi_task(t);
+	return bad;
+}
+
+/* WRITE(16) of one block; its outcome is returned, the task freed. */
+static int write_status(uint64_t lba, unsigned char *buf, char *said, size_t said_length)
+{
+	struct scsi_task *t = iscsi_write16_sync(iscsi, lun, lba, buf, block_size, block_size, 0, 0, 0, 0, 0);
+	int status = t ? t->status : -1;
+
+	snprintf(said, said_length, "%s", status == SCSI_STATUS_RESERVATION_CONFLICT ? "RESERVATION CONFLICT" : outcome(t));
+	scsi_free_scsi_task(t);
+	return status;
+}
+
+/*
+ * Initiator X registers and takes a WRITE EXCLUSIVE reservation through the first
+ * gateway; Y, through the second, meets it, registers and PREEMPTs X, and writes;
+ * X's next WRITE through the first gateway meets RESERVATION CONFLICT (after the
+ * REGISTRATIONS PREEMPTED unit attention), never GOOD; Y's block reads back through
+ * both. Y's CLEAR at the end leaves the unit without registrations.
+ */
+static int preempt_across(const char *url_x, const char *url_y, uint64_t lba)
+{
+	const uint64_t key_x = 0x5858, key_y = 0x5959;
+	struct iscsi_context *x, *y;
+	unsigned char *data, *back;
+	char said[256];
+	int rc = 0, status, tries;
+
+	connect_as(url_x, COMMAND_TIMEOUT, "iqn.2026-12.io.swiftport:initiator-x");
+	x = iscsi;
+	connect_as(url_y, COMMAND_TIMEOUT, "iqn.2026-12.io.swiftport:initiator-y");
+	y = iscsi;
+	data = malloc(block_size);
+	back = malloc(block_size);
+	memset(data, 0x59, block_size);
+
+	iscsi = x;
+	if (reserve_out_failed("X: REGISTER", SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0, key_x) ||
+	    reserve_out_failed("X: RESERVE", SCSI_PERSISTENT_RESERVE_RESERVE, SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, key_x, 0))
+		return 1;
+	iscsi = y;
+	status = write_status(lba, data, said, sizeof said);
+	printf("Y's WRITE through the other gateway under X's reservation: %s\n", said);
+	rc |= unmet(status != SCSI_STATUS_RESERVATION_CONFLICT, "Y's WRITE was not refused: %s", said);
+	if (reserve_out_failed("Y: REGISTER", SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0, key_y) ||
+	    reserve_out_failed("Y: PREEMPT", SCSI_PERSISTENT_RESERVE_PREEMPT, SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE, key_y, key_x))
+		return 1;
+	status = write_status(lba, data, said, sizeof said);
+	rc |= unmet(status != SCSI_STATUS_GOOD, "Y's WRITE as the new holder: %s", said);
+
+	iscsi = x;
+	memset(back, 0x58, block_size);
+	for (tries = 0; tries < 3; tries++) {
+		status = write_status(lba, back, said, sizeof said);
+		printf("X's WRITE after the PREEMPT: %s\n", said);
+		if (status != SCSI_STATUS_CHECK_CONDITION)
+			break;
+	}
+	rc |= unmet(status != SCSI_STATUS_RESERVATION_CONFLICT, "X's WRITE after the PREEMPT: %s", said);
+	rc |= read_block(lba, back) || unmet(memcmp(back, data, block_size) != 0, "the block read through X's gateway is not Y's");
+	iscsi = y;
+	rc |= read_block(lba, back) || unmet(memcmp(back, data, block_size) != 0, "the block read through Y's gateway is not Y's");
+	rc |= reserve_out_failed("Y: CLEAR", SCSI_PERSISTENT_RESERVE_CLEAR, 0, key_y, 0);
+	free(data);
+	free(back);
+	iscsi_logout_sync(x);
+	iscsi_destroy_context(x);
+	return rc;
+}
+
+/* REGISTER with `key`, saying how long the answer took (a gateway cluster answers
+ * only once every live gateway has applied it, or the silent ones are fenced). */
+static int timed_register(uint64_t key)
+{
+	double start = now();
+	int bad = reserve_out_failed("REGISTER", SCSI_PERSISTENT_RESERVE_REGISTER, 0, 0, key);
+
+	printf("REGISTER %s after %.2f s\n", bad ? "failed" : "GOOD", now() - start);
+	return bad;
+}
+
 static uint64_t number(const char *s)
 {
 	char *end;
@@ -437,9 +545,9 @@ static uint64_t number(const char *s)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
-	int counter = !strcmp(mode, "read-counter") || !strcmp(mode, "zero-counter");
-	int wanted = counter ? 4 : (!strcmp(mode, "caw-increment") ||
-		     !strcmp(mode, "capacity-change") || !strcmp(mode, "outage")) ? 5 : 0;
+	int counter = !strcmp(mode, "read-counter") || !strcmp(mode, "zero-counter") || !strcmp(mode, "register");
+	int wanted = counter ? 4 : (!strcmp(mode, "caw-increment") || !strcmp(mode, "capacity-change") ||
+		     !strcmp(mode, "outage") || !strcmp(mode, "preempt-across")) ? 5 : 0;
 	uint64_t a, b;
 	int rc;
 
@@ -448,13 +556,23 @@ int main(int argc, char **argv)
 				"       rbd-client read-counter URL LBA\n"
 				"       rbd-client zero-counter URL LBA\n"
 				"       rbd-client capacity-change URL EXPECTED_BYTES SECONDS\n"
-				"       rbd-client outage URL SECONDS TIMEOUT\n");
+				"       rbd-client outage URL SECONDS TIMEOUT\n"
+				"       rbd-client preempt-across URL_X URL_Y LBA\n"
+				"       rbd-client register URL KEY\n");
 		return 2;
+	}
+	if (!strcmp(mode, "preempt-across")) {
+		rc = preempt_across(argv[2], argv[3], number(argv[4]));
+		iscsi_logout_sync(iscsi);
+		iscsi_destroy_context(iscsi);
+		return rc;
 	}
 	a = number(argv[3]);
 	b = argc > 4 ? number(argv[4]) : 0;
 	connect_lun(argv[2], !strcmp(mode, "outage") ? (int)b + 15 : COMMAND_TIMEOUT);
-	if (counter)
+	if (!strcmp(mode, "register"))
+		rc = timed_register(a);
+	else if (counter)
 		rc = read_or_zero(a, !strcmp(mode, "zero-counter"));
 	else if (!strcmp(mode, "caw-increment"))
 		rc = caw_increment(a, b);

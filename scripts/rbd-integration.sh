@@ -30,21 +30,9 @@ source scripts/lib.sh
 lib_begin rbd-integration
 require_free_ports "$PORT" "$MON_PORT" "$OSD_PORT_MIN"
 
-if ! command -v ceph-mon > /dev/null || [[ ! -e /usr/lib/x86_64-linux-gnu/librbd.so.1 ]]; then
-    echo "-- installing the Ceph packages (ceph-mon ceph-osd ceph-common librbd-dev librados-dev)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        ceph-mon ceph-osd ceph-common librbd-dev librados-dev > "$WORK/apt.log" 2>&1 || { tail -n 20 "$WORK/apt.log"; exit 1; }
-fi
-
-CLUSTER=$WORK/ceph
-OSD_PID_FILE=$CLUSTER/run/osd.0.pid
-stop_cluster() {
-    [[ -f $OSD_PID_FILE ]] && kill -CONT "$(cat "$OSD_PID_FILE")" 2>/dev/null  # if a check stopped it
-    [[ -d $CLUSTER ]] && "$SHARED/ceph/cluster-down.sh" "$CLUSTER" > /dev/null 2>&1
-}
-trap 'stop_cluster; lib_cleanup' EXIT
-"$SHARED/ceph/cluster-up.sh" "$CLUSTER" > "$WORK/cluster-up.log" 2>&1 || { cat "$WORK/cluster-up.log"; exit 1; }
-export CEPH_CONF=$CLUSTER/ceph.conf
+source scripts/ceph-lib.sh
+ceph_install
+ceph_cluster_up
 
 # rbd_lun ID IMAGE [LINE]...: a [[target.lun]] table for an image of the test cluster,
 # with further key = value lines.
@@ -291,35 +279,6 @@ blocklisted_client() {
 check blocklisted-client-stops-serving blocklisted_client
 kill -TERM "$FENCED_PID"
 
-echo "-- the OSD stopped during I/O (cluster_timeout = $CLUSTER_TIMEOUT s)"
-# Writes and read-backs go on for 40 s; the OSD is stopped from the 4th second for
-# longer than the timeout. Commands must end with CHECK CONDITION within it (not hang
-# until the initiator gives up), the RAM LUN must serve meanwhile, and the rbd LUN
-# again once the OSD runs. After SIGCONT the one-node OSD sometimes keeps some ops
-# stuck ("slow requests ... delayed" in its log, in half the runs here): commands
-# touching them keep ending with NOT READY, as they must, so this check comes after
-# the ones that need a healthy cluster, and asks for I/O served again, not for no
-# failure after it.
-osd_stopped_during_io() {
-    local osd
-    osd=$(cat "$OSD_PID_FILE") || return 1
-    "$CLIENT" outage "$URL/1" 40 $CLUSTER_TIMEOUT > "$WORK/outage.txt" 2>&1 &
-    local client=$!
-    sleep 4
-    kill -STOP "$osd"
-    sleep 3
-    "$BENCH_DIR/iscsi-bench" -V -p randrw -b 4k -q 8 -r 16m -t 3 "$URL/0" > "$WORK/ram-during-outage.txt" 2>&1
-    local ram=$?
-    sleep $((CLUSTER_TIMEOUT + 2))
-    kill -CONT "$osd"
-    wait $client
-    local status=$?
-    cat "$WORK/outage.txt"
-    echo "RAM LUN while the OSD was stopped: $(tail -n 1 "$WORK/ram-during-outage.txt") (status $ram)"
-    [[ $status -eq 0 && $ram -eq 0 ]] && kill -0 "$MAIN_PID"
-}
-check osd-stopped-during-io osd_stopped_during_io
-
 echo "-- refusals"
 missing_image_refused() {
     sed 's/image = "made-by-swiftport"/image = "no-such-image"/; /^create = true/d; /^size = "64MiB"/d' "$WORK/swiftport.toml" \
@@ -345,5 +304,35 @@ cluster_down_refused() {
     [[ $status -eq 66 ]] && grep -q "monitors 127.0.0.1:$unused" "$WORK/down.log" && grep -qi "timed out" "$WORK/down.log"
 }
 check cluster-down-refused-with-monitors cluster_down_refused
+
+
+echo "-- the OSD stopped during I/O (cluster_timeout = $CLUSTER_TIMEOUT s)"
+# Writes and read-backs go on for 40 s; the OSD is stopped from the 4th second for
+# longer than the timeout. Commands must end with CHECK CONDITION within it (not hang
+# until the initiator gives up), the RAM LUN must serve meanwhile, and the rbd LUN
+# again once the OSD runs. After SIGCONT the one-node OSD sometimes keeps some ops
+# stuck ("slow requests ... delayed" in its log, in half the runs here): commands
+# touching them keep ending with NOT READY, as they must, so this check comes after
+# the ones that need a healthy cluster, and asks for I/O served again, not for no
+# failure after it; it is the last.
+osd_stopped_during_io() {
+    local osd
+    osd=$(cat "$OSD_PID_FILE") || return 1
+    "$CLIENT" outage "$URL/1" 40 $CLUSTER_TIMEOUT > "$WORK/outage.txt" 2>&1 &
+    local client=$!
+    sleep 4
+    kill -STOP "$osd"
+    sleep 3
+    "$BENCH_DIR/iscsi-bench" -V -p randrw -b 4k -q 8 -r 16m -t 3 "$URL/0" > "$WORK/ram-during-outage.txt" 2>&1
+    local ram=$?
+    sleep $((CLUSTER_TIMEOUT + 2))
+    kill -CONT "$osd"
+    wait $client
+    local status=$?
+    cat "$WORK/outage.txt"
+    echo "RAM LUN while the OSD was stopped: $(tail -n 1 "$WORK/ram-during-outage.txt") (status $ram)"
+    [[ $status -eq 0 && $ram -eq 0 ]] && kill -0 "$MAIN_PID"
+}
+check osd-stopped-during-io osd_stopped_during_io
 
 finish rbd-integration

@@ -34,6 +34,9 @@ scripts/dsm-integration.sh
 echo "== LUNs on Ceph RBD: a one-node cluster on loopback"
 scripts/rbd-integration.sh
 
+echo "== several gateways, one LUN: reservations shared through RADOS, fencing"
+scripts/gateway-cluster.sh
+
 echo "== device-server conformance: libiscsi iscsi-test-cu ALL, swiftportd beside tgtd"
 scripts/conformance.sh
 

@@ -69,6 +69,9 @@ package final class RADOSCluster: @unchecked Sendable {  // the handle is thread
             // A discard of part of an object must zero it, not be skipped (librbd's
             // default): an unmapped block reads as zeros (LBPRZ = 1, SBC-3 §4.7.4.5).
             try Self.check(api.rados_conf_set(handle, "rbd_skip_partial_discard", "false"), "set rbd_skip_partial_discard")
+            // Watches are kept alive by a ping every objecter tick (5 s by default); a
+            // gateway's heartbeat watch lapses after a few seconds without one.
+            try Self.check(api.rados_conf_set(handle, "objecter_tick_interval", "1"), "set objecter_tick_interval")
             var monitors = [CChar](repeating: 0, count: 1024)
             let monitorList = api.rados_conf_get(handle, "mon_host", &monitors, monitors.count) == 0 ? CephLibrary.string(monitors) : ""
             try Self.check(

@@ -45,16 +45,19 @@ extension RADOSReservationStore: SharedReservationStore {
 
     var changesObject: String { "\(objectPrefix)changes" }
 
+    /// This store's librados client, as notification replies name it.
+    var clientInstance: UInt64 { api.rados_get_instance_id(cluster.handle) }
+
     func memberObject(_ gateway: String) -> String { "\(objectPrefix)gateway.\(gateway)" }
 
-    /// Joins the cluster's gateways: records this gateway's client instance and address
-    /// (`<prefix>gateway.<name>`, read by whoever has to fence it) and starts watching
-    /// for changes. Call ``leave()`` before dropping the store.
+    /// Joins the cluster's gateways: starts watching for changes, then records this
+    /// gateway's client instance and address (`<prefix>gateway.<name>`), from which the
+    /// others expect an acknowledgement of every change and which they fence when it
+    /// does not come. In this order, no change published after the record is missed.
+    /// Call ``leave()`` before dropping the store.
     public func join(_ membership: Membership) async throws {
         var membership = membership
-        membership.instance = api.rados_get_instance_id(cluster.handle)
-        let member = GatewayRecord(instance: membership.instance, address: cluster.address)
-        try await writeWhole(memberObject(membership.gateway), member.serialized)
+        membership.instance = clientInstance
         // Idempotent: every gateway makes sure the watched object exists.
         let changes = changesObject
         let (created, _) = try await operate(.write, changes) { api, completion in
@@ -64,21 +67,16 @@ extension RADOSReservationStore: SharedReservationStore {
             return api.rados_aio_write_op_operate(operation, ioctx, completion, changes, nil, 0)
         }
         try check(created, "create", changes)
-        let context = Unmanaged.passRetained(self)
-        let heartbeat = UInt32(membership.heartbeat)
-        // rados_watch3 waits for the OSD's answer: on the pool, not the caller's thread.
-        let (result, cookie) = try await threadPool.runIfActive { [self] in
-            var cookie: UInt64 = 0
-            let result = api.rados_watch3(
-                ioctx, changes, &cookie, radosNotifyCallback, radosWatchErrorCallback, heartbeat, context.toOpaque())
-            return (result, cookie)
-        }
-        guard result == 0 else {
-            context.release()
-            return try check(result, "watch", changes)
-        }
-        membership.cookie = cookie
         self.membership.withLockedValue { $0 = membership }
+        let context = Unmanaged.passRetained(self)
+        do {
+            try await watch(heartbeat: membership.heartbeat)
+            try await writeWhole(memberObject(membership.gateway), GatewayRecord(instance: membership.instance, address: cluster.address).serialized)
+        } catch {
+            self.membership.withLockedValue { $0 = nil }
+            context.release()
+            throw error
+        }
         membership.logger.notice(
             "joined the cluster's gateways",
             metadata: [
@@ -87,9 +85,31 @@ extension RADOSReservationStore: SharedReservationStore {
             ])
     }
 
-    /// Stops watching; no change handler runs after it returns.
+    /// Watches the changes object (again: after a lost watch), keeping the cookie.
+    private func watch(heartbeat: Int) async throws {
+        let changes = changesObject
+        // rados_watch3 waits for the OSD's answer: on the pool, not the caller's thread.
+        let (result, cookie) = try await threadPool.runIfActive { [self] in
+            var cookie: UInt64 = 0
+            // Retained by join until leave.
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            let result = api.rados_watch3(
+                ioctx, changes, &cookie, radosNotifyCallback, radosWatchErrorCallback, UInt32(heartbeat), context)
+            return (result, cookie)
+        }
+        try check(result, "watch", changes)
+        membership.withLockedValue { $0?.cookie = cookie }
+    }
+
+    /// Leaves the cluster: the others stop expecting this gateway's acknowledgements
+    /// (its record is removed), and no change handler runs after this returns.
     public func leave() async throws {
-        guard let membership = membership.withLockedValue({ current in defer { current = nil }; return current }) else { return }
+        guard let membership = membership.withLockedValue({ $0 }) else { return }
+        let member = memberObject(membership.gateway)
+        if let record = try await read(member), GatewayRecord(serialized: record.text)?.instance == membership.instance {
+            try await removeObject(member, version: record.version)
+        }
+        self.membership.withLockedValue { $0 = nil }
         try await threadPool.runIfActive { [self] in
             _ = api.rados_unwatch2(ioctx, membership.cookie)
             // Waits for callbacks in progress; none comes after it.
@@ -122,41 +142,45 @@ extension RADOSReservationStore: SharedReservationStore {
             text.withCString { api.rados_aio_notify(ioctx, object, completion, $0, Int32(text.utf8.count), timeout, reply, replyLength) }
         }
         if result < 0 && result != -Errno.timedOut.rawValue { try check(result, "notify the other gateways through", object) }
-        let silent = reply.pointee.map { NotifyReply(UnsafeRawBufferPointer(start: $0, count: replyLength.pointee))?.timedOut ?? [] } ?? []
-        for instance in Set(silent) where instance != membership.instance {
-            try await fence(instance, membership, change)
+        let answer = reply.pointee.flatMap { NotifyReply(UnsafeRawBufferPointer(start: $0, count: replyLength.pointee)) } ?? NotifyReply()
+        // Every gateway with a record must have applied the change: one that timed out,
+        // or whose watch has lapsed (it did not even hear of it), is fenced.
+        for peer in membership.peers {
+            guard let record = try await read(memberObject(peer)), let member = GatewayRecord(serialized: record.text),
+                  !answer.acknowledged.contains(member.instance)
+            else { continue }
+            let reason = answer.timedOut.contains(member.instance)
+                ? "did not acknowledge within \(membership.acknowledgementTimeout) s" : "was not watching (its heartbeat lapsed)"
+            try await fence(peer, member, version: record.version, reason: reason, membership, change)
         }
     }
 
-    /// Puts the gateway whose client instance is `instance` on the blocklist, found by
-    /// the member records of the peers.
-    private func fence(_ instance: UInt64, _ membership: Membership, _ change: ReservationChange) async throws {
-        for peer in membership.peers {
-            guard let text = try await read(memberObject(peer))?.text, let member = GatewayRecord(serialized: text),
-                  member.instance == instance
-            else { continue }
-            let address = member.address
-            let duration = UInt32(membership.fenceDuration)
-            let (result, step) = try await threadPool.runIfActive { [self] in
-                let added = address.withCString { api.rados_blocklist_add(cluster.handle, UnsafeMutablePointer(mutating: $0), duration) }
-                guard added == 0 else { return (added, "put gateway \(peer) (\(address)) on the blocklist after") }
-                // Our next operations carry the map with the blocklist in it, so the
-                // OSDs that serve them refuse the fenced gateway's from then on.
-                return (api.rados_wait_for_latest_osdmap(cluster.handle), "wait for the map that fences gateway \(peer) after")
-            }
-            if result < 0 { try check(result, step, changesObject) }
-            membership.logger.critical(
-                "fenced a gateway that did not acknowledge a change: it can no longer write to the cluster",
-                metadata: [
-                    "gateway": "\(peer)", "client_instance": "\(instance)", "client_address": "\(address)", "unit": "\(change.name)",
-                    "timeout_s": "\(membership.acknowledgementTimeout)",
-                ])
-            return
+    /// Puts gateway `peer` (its client `member`) on the blocklist and removes its
+    /// record, so later changes do not fence it again; it rejoins with a new client.
+    private func fence(
+        _ peer: String, _ member: GatewayRecord, version: UInt64, reason: String, _ membership: Membership, _ change: ReservationChange
+    ) async throws {
+        let address = member.address
+        let duration = UInt32(membership.fenceDuration)
+        let (result, step) = try await threadPool.runIfActive { [self] in
+            let added = address.withCString { api.rados_blocklist_add(cluster.handle, UnsafeMutablePointer(mutating: $0), duration) }
+            guard added == 0 else { return (added, "put gateway \(peer) (\(address)) on the blocklist after") }
+            // Our next operations carry the map with the blocklist in it, so the
+            // OSDs that serve them refuse the fenced gateway's from then on.
+            return (api.rados_wait_for_latest_osdmap(cluster.handle), "wait for the map that fences gateway \(peer) after")
         }
-        throw SCSIEngineError(
-            .reservationStoreFailed,
-            "client.\(instance) watches \(changesObject) but did not acknowledge \(change.name)'s change, and no gateway in "
-                + "[[cluster.gateway]] (\(membership.peers.joined(separator: ", "))) records that client: it cannot be fenced")
+        if result < 0 { try check(result, step, changesObject) }
+        do {
+            try await removeObject(memberObject(peer), version: version)
+        } catch let error as SCSIEngineError where error.code == .reservationStoreConflict {
+            // It rejoined meanwhile with a new client: that record stays.
+        }
+        membership.logger.critical(
+            "fenced a gateway: it can no longer write to the cluster",
+            metadata: [
+                "gateway": "\(peer)", "reason": "\(reason)", "client_instance": "\(member.instance)", "client_address": "\(address)",
+                "unit": "\(change.name)",
+            ])
     }
 
     /// A notification from a watcher's callback (a librados thread): applied by every
@@ -179,15 +203,58 @@ extension RADOSReservationStore: SharedReservationStore {
         }
     }
 
+    /// The watch is gone (the OSD session dropped, or the cluster blocklisted this
+    /// client): watched again, and every record read again, since changes published
+    /// meanwhile were not heard. A blocklisted client stays out.
     fileprivate func watchFailed(_ error: Int32) {
         guard let membership = membership.withLockedValue({ $0 }) else { return }
-        membership.logger.critical(
-            "lost the watch on the cluster's changes: other gateways will fence this one at their next change",
+        membership.logger.error(
+            "lost the watch on the cluster's changes; watching again",
             metadata: ["object": "\(changesObject)", "error": "\(Errno(rawValue: -error))"])
+        Task {
+            for attempt in 1...Self.rewatchAttempts {
+                guard self.membership.withLockedValue({ $0?.instance == membership.instance }), !cluster.isBlocklisted else { return }
+                do {
+                    _ = try await threadPool.runIfActive { [self] in api.rados_unwatch2(ioctx, membership.cookie) }
+                    try await watch(heartbeat: membership.heartbeat)
+                    try await readAgain(membership)
+                    return
+                } catch {
+                    membership.logger.error("cannot watch the cluster's changes again", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    static let rewatchAttempts = 30
+
+    /// Reads every record this gateway uses and hands each to the change handlers,
+    /// which install the ones newer than theirs.
+    private func readAgain(_ membership: Membership) async throws {
+        let names = knownRecords.withLockedValue { $0 }
+        let handlers = changeHandlers.withLockedValue { $0 }
+        for name in names {
+            guard let record = try await load(name) else { continue }
+            for handler in handlers { await handler(ReservationChange(name: name, record: record)) }
+        }
+        membership.logger.notice("watching the cluster's changes again", metadata: ["records_read": "\(names.count)"])
+    }
+
+    /// Removes an object if it is still at `version`.
+    private func removeObject(_ object: String, version: UInt64) async throws {
+        let (result, _) = try await operate(.write, object) { api, completion in
+            guard let operation = api.rados_create_write_op() else { return -Errno.noMemory.rawValue }
+            defer { api.rados_release_write_op(operation) }
+            api.rados_write_op_assert_version(operation, version)
+            api.rados_write_op_remove(operation)
+            return api.rados_aio_write_op_operate(operation, ioctx, completion, object, nil, 0)
+        }
+        try checkReplacing(result, ReservationRecord.Version(rawValue: version), "remove", object)
     }
 
     /// Replaces an object's whole content.
-    private func writeWhole(_ object: String, _ text: String) async throws {
+    func writeWhole(_ object: String, _ text: String) async throws {
         let length = text.utf8.count
         let (result, _) = try await operate(.write, object) { api, completion in
             guard let operation = api.rados_create_write_op() else { return -Errno.noMemory.rawValue }
@@ -228,6 +295,9 @@ struct GatewayRecord: Hashable {
 struct NotifyReply: Hashable {
     var acknowledged: [UInt64] = []
     var timedOut: [UInt64] = []
+
+    /// No answer at all.
+    init() {}
 
     init?(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0

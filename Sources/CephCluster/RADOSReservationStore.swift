@@ -25,6 +25,9 @@ public final class RADOSReservationStore: ReservationStore, @unchecked Sendable 
     let threadPool: NIOThreadPool
     /// Set by ``join(_:)``: this gateway's place among the others.
     let membership = NIOLockedValueBox<Membership?>(nil)
+    /// The records this gateway has read or written: those it reads again after it
+    /// lost its watch.
+    let knownRecords = NIOLockedValueBox<Set<String>>([])
     /// Who hears of the changes other gateways publish.
     let changeHandlers = NIOLockedValueBox<[@Sendable (ReservationChange) async -> Void]>([])
 
@@ -67,7 +70,8 @@ public final class RADOSReservationStore: ReservationStore, @unchecked Sendable 
     func objectName(_ name: String) -> String { "\(objectPrefix)pr.\(name)" }
 
     public func load(_ name: String) async throws -> ReservationRecord? {
-        try await read(objectName(name)).map { ReservationRecord(text: $0.text, version: ReservationRecord.Version(rawValue: $0.version)) }
+        knownRecords.withLockedValue { _ = $0.insert(name) }
+        return try await read(objectName(name)).map { ReservationRecord(text: $0.text, version: ReservationRecord.Version(rawValue: $0.version)) }
     }
 
     /// An object's text and version, or nil when there is no such object.
@@ -158,7 +162,7 @@ public final class RADOSReservationStore: ReservationStore, @unchecked Sendable 
     /// A change naming a version fails as a conflict when the object is no longer at
     /// it: another gateway wrote (ERANGE: newer, EOVERFLOW: older, which a removal and
     /// re-creation can give), removed it (ENOENT), or created it first (EEXIST).
-    private func checkReplacing(_ result: Int32, _ version: ReservationRecord.Version?, _ what: String, _ object: String) throws {
+    func checkReplacing(_ result: Int32, _ version: ReservationRecord.Version?, _ what: String, _ object: String) throws {
         guard result < 0 else { return }
         switch Errno(rawValue: -result) {
         case .outOfRange, .overflow, .noSuchFileOrDirectory, .fileExists:

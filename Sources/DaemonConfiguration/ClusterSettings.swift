@@ -46,6 +46,8 @@ extension ClusterSettings {
     ]
     static let gatewayKeys = ["name"]
     static let secondsRange = 1...300
+    /// The watch is pinged every second: a heartbeat of 3 s survives two lost pings.
+    static let heartbeats = 3...300
 
     /// Reads `[cluster]`; nil after reporting errors.
     init?(reading reader: TableReader, gatewayTables: [TableReader]) {
@@ -64,7 +66,7 @@ extension ClusterSettings {
         if reader.table["state_pool"] == nil { reader.missing("state_pool", example: "\"rbd\"") }
         let namespace = reader.string("namespace", example: "\"swiftport\"")
         let connection = CephConnection(reading: reader)
-        let heartbeat = reader.integer("heartbeat", in: Self.secondsRange, example: "\(Self.defaultHeartbeat)")
+        let heartbeat = reader.integer("heartbeat", in: Self.heartbeats, example: "\(Self.defaultHeartbeat)")
         let acknowledgement = reader.integer(
             "acknowledgement_timeout", in: Self.secondsRange, example: "\(Self.defaultAcknowledgementTimeout)")
         let fence = reader.integer("fence_duration", in: 0...86_400, example: "\(Self.defaultFenceDuration)")

@@ -23,6 +23,7 @@ extension SCSITargetDevice {
             return units + [unit]
         }
         reportExternalResizes(of: unit)
+        await catchUpSharedReservations(of: [unit])
         for other in others {
             other.withState { $0.unitAttentions.establish(.reportedLUNsDataHasChanged, except: nil) }
         }

@@ -198,6 +198,22 @@ extension SCSITargetDevice {
         }
     }
 
+    /// Reads the shared records of `units` again and applies the newer ones, so that a
+    /// change published between a unit's load and the moment this device server could
+    /// hear of it (its handler registered, the unit in the table) is not missed.
+    func catchUpSharedReservations(of units: [LogicalUnit]) async {
+        guard let store = reservationStore as? any SharedReservationStore else { return }
+        for unit in units {
+            do {
+                if let record = try await store.load(unit.reservationRecordName) {
+                    apply(ReservationChange(name: unit.reservationRecordName, record: record), to: unit, issuedThrough: nil)
+                }
+            } catch {
+                logger.error("cannot read the shared persistent reservations", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// A change another gateway published, applied to the unit it names if this
     /// device server has it.
     func applyPublished(_ change: ReservationChange) {

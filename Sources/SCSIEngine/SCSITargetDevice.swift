@@ -72,6 +72,7 @@ public final class SCSITargetDevice: Sendable {
             targetName: targetName, units: units, logger: logger, reservationStore: reservationStore,
             targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
         (reservationStore as? any SharedReservationStore)?.onChange { [weak device] change in device?.applyPublished(change) }
+        await device.catchUpSharedReservations(of: units)
         return device
     }
 

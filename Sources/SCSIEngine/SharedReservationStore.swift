@@ -27,6 +27,11 @@ public struct ReservationChange: Sendable, Hashable {
     public var record: ReservationRecord
     var notices: [PersistentReservations.Notice]
 
+    /// A record read again rather than published: no unit attentions come with it.
+    public init(name: String, record: ReservationRecord) {
+        self.init(name: name, record: record, notices: [])
+    }
+
     init(name: String, record: ReservationRecord, notices: [PersistentReservations.Notice]) {
         self.name = name
         self.record = record

@@ -1,4 +1,4 @@
-import CephCluster
+@testable import CephCluster
 import LUNBackends
 import Logging
 import NIOCore
@@ -93,6 +93,24 @@ struct GatewaySharingTests {
         #expect(await Self.reserveOut(a, 0x00, serviceActionKey: Self.keyX, nexus: Self.x) == .good)
         // C's client is on the blocklist: the cluster refuses it from now on.
         await #expect(throws: SCSIEngineError.self) { _ = try await storeC.load("anything") }
+        try await storeA.leave()
+    }
+
+    @Test("a gateway with a record but no watch (its heartbeat lapsed) is fenced at the next change")
+    func lapsedGatewayIsFenced() async throws {
+        let storeA = try await gatewayStore("a", timeout: 54, peers: ["d"])
+        // Gateway D's client, recorded as a member but not watching: a gateway whose
+        // process froze or died, after the OSD dropped its watch.
+        let storeD = try await RADOSReservationStore.open(
+            cephConf: testCephConf!, client: "admin", keyring: nil, timeout: 55, pool: "rbd", namespace: nil, objectPrefix: prefix,
+            threadPool: NIOThreadPool.singleton)
+        try await storeD.writeWhole(
+            storeD.memberObject("d"), GatewayRecord(instance: storeD.clientInstance, address: storeD.cluster.address).serialized)
+        let a = await device(storeA, nexus: Self.x)
+        #expect(await Self.reserveOut(a, 0x00, serviceActionKey: Self.keyX, nexus: Self.x) == .good)
+        await #expect(throws: SCSIEngineError.self) { _ = try await storeD.load("anything") }
+        // Its record is gone: the next change does not fence it again.
+        #expect(try await storeA.read(storeA.memberObject("d")) == nil)
         try await storeA.leave()
     }
 }

@@ -46,7 +46,7 @@ struct ClusterConfigurationTests {
         ("name = \"ceph-gw\"", "name = \"ceph gw\"", 2, "letters, digits, '-' and '_' only"),
         ("state_pool = \"rbd\"\n", "", 1, "[cluster] has no 'state_pool'"),
         ("name = \"gw-b\"", "name = \"gw-a\"", 8, "gateway 'gw-a' is listed twice (first on line 6)"),
-        ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nheartbeat = 0", 5, "'heartbeat' must be between 1 and 300"),
+        ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nheartbeat = 0", 5, "'heartbeat' must be between 3 and 300"),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nclient = \"client.gw\"", 5, "write client = \"gw\""),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nfence_after = 3", 5, "fence_after"),
     ])

@@ -82,6 +82,18 @@ struct SPC4SharedReservationTests {
         #expect(await PR.keys(c).keys == [PR.keyA])
     }
 
+    @Test("a change made between a gateway's first read and its joining is read again, not missed")
+    func changeWhileStarting() async {
+        let space = TestSharedReservationSpace()
+        space.afterNextLoad {
+            space.overwrite(
+                Self.recordName,
+                text: "swiftport-persistent-reservations 1\ngeneration 1\nregistration 000000000000CCCC 2 iqn.2024-01.test:b,i,0x400001370002\n")
+        }
+        let a = await Self.gateway(1, of: space, nexus: TestFixture.nexusA)
+        #expect(await PR.keys(a).keys == [0xCCCC])
+    }
+
     @Test("a change's text carries its notices; other text is refused")
     func changeText() async throws {
         let space = TestSharedReservationSpace()

@@ -15,6 +15,8 @@ final class TestSharedReservationSpace: Sendable {
         /// change landing between a load and a save.
         var beforeSave: (@Sendable () -> Void)?
         var interventions = 0
+        /// Run once, just after the next load has read its record.
+        var afterNextLoad: (@Sendable () -> Void)?
         var published: [ReservationChange] = []
     }
 
@@ -35,6 +37,8 @@ final class TestSharedReservationSpace: Sendable {
         }
     }
 
+    func afterNextLoad(_ body: @escaping @Sendable () -> Void) { state.withLock { $0.afterNextLoad = body } }
+
     func beforeSaves(_ count: Int = 1, _ body: @escaping @Sendable () -> Void) {
         state.withLock { state in
             state.beforeSave = body
@@ -46,7 +50,14 @@ final class TestSharedReservationSpace: Sendable {
         let space: TestSharedReservationSpace
         let gateway: Int
 
-        func load(_ name: String) -> ReservationRecord? { space.record(name) }
+        func load(_ name: String) -> ReservationRecord? {
+            let record = space.record(name)
+            space.state.withLock { state in
+                defer { state.afterNextLoad = nil }
+                return state.afterNextLoad
+            }?()
+            return record
+        }
 
         func save(_ text: String, as name: String, replacing version: ReservationRecord.Version?) throws -> ReservationRecord.Version {
             let intervention = space.state.withLock { state in

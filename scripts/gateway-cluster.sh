@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Several gateways, one LUN (issue 19), against a throwaway one-node Ceph cluster
+# (../shared/ceph, loopback only, memstore): two swiftportd gateways of one [cluster],
+# A on 127.0.0.1 and B on 127.0.0.2, export the same rbd image (layering only: no
+# exclusive lock, both write) with their own target port groups, and share persistent
+# reservations through RADOS. Checks: both join; a PREEMPT through B is in effect
+# through A before it answers (X's WRITE meets RESERVATION CONFLICT, never GOOD; Y's
+# data reads back through both); libiscsi's whole suite with its two initiators on
+# different gateways (the multi-initiator reservation tests then cross gateways); a
+# frozen gateway (SIGSTOP) is fenced by the next change through the other, which
+# answers within the acknowledgement timeout, and after SIGCONT the fenced gateway
+# writes nothing. Bounded in time; stops what it started. Prints "N passed, N failed"
+# and exits non-zero on any failure. Needs the debug build (swift build --build-tests).
+#
+# Knobs: PORT [3286], MON_PORT [3481], OSD_PORT_MIN [7100], WHOLE_SUITE [1].
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${SHARED:-$ROOT/../shared}
+BIN=${BIN:-$ROOT/.build/debug}
+PORT=${PORT:-3286}
+export MON_PORT=${MON_PORT:-3481} OSD_PORT_MIN=${OSD_PORT_MIN:-7100}
+WHOLE_SUITE=${WHOLE_SUITE:-1}
+TARGET=iqn.2026-12.io.swiftport:shared
+# Short, so the fencing check is quick; the default is 5 s.
+ACKNOWLEDGEMENT_TIMEOUT=3
+source scripts/lib.sh
+lib_begin gateway-cluster
+require_free_ports "$PORT" "$MON_PORT" "$OSD_PORT_MIN"
+
+source scripts/ceph-lib.sh
+ceph_install
+ceph_cluster_up
+rbd create --size 64M --image-feature layering rbd/shared || exit 1
+
+CLIENT=$WORK/rbd-client
+cc -O2 -Wall -Wextra -o "$CLIENT" scripts/rbd-client.c -liscsi || exit 1
+
+# gateway_config NAME TPG ADDRESS: gateway NAME's file, its portal on ADDRESS:PORT as
+# target port group TPG.
+gateway_config() {
+    cat <<TOML
+[daemon]
+state_dir = "$WORK/state-$1"
+admin_socket = "$WORK/admin-$1.sock"
+
+[cluster]
+name = "ci"
+gateway = "$1"
+state_pool = "rbd"
+ceph_conf = "$CEPH_CONF"
+acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT
+[[cluster.gateways]]
+name = "gw-a"
+[[cluster.gateways]]
+name = "gw-b"
+
+[[target]]
+name = "$TARGET"
+[[target.portal_group]]
+tag = $2
+portals = ["$3:$PORT"]
+[[target.lun]]
+id = 0
+backend = "rbd"
+pool = "rbd"
+image = "shared"
+ceph_conf = "$CEPH_CONF"
+TOML
+}
+gateway_config gw-a 1 127.0.0.1 > "$WORK/gw-a.toml"
+gateway_config gw-b 2 127.0.0.2 > "$WORK/gw-b.toml"
+URL_A=iscsi://127.0.0.1:$PORT/$TARGET/0
+URL_B=iscsi://127.0.0.2:$PORT/$TARGET/0
+
+echo "-- configuration"
+check config-check-a "$BIN/swiftport" config check "$WORK/gw-a.toml"
+check config-check-b "$BIN/swiftport" config check "$WORK/gw-b.toml"
+start_swiftportd gw-a "$WORK/gw-a.toml"
+PID_A=$SWIFTPORTD_PID
+start_swiftportd gw-b "$WORK/gw-b.toml"
+PID_B=$SWIFTPORTD_PID
+both_joined() {
+    grep -h "joined the cluster's gateways" "$WORK/gw-a.log" "$WORK/gw-b.log"
+    grep -q "joined the cluster's gateways" "$WORK/gw-a.log" && grep -q "joined the cluster's gateways" "$WORK/gw-b.log"
+}
+check both-gateways-joined both_joined
+
+echo "-- persistent reservations across gateways"
+check preempt-through-b-holds-through-a "$CLIENT" preempt-across "$URL_A" "$URL_B" 100
+
+if [[ $WHOLE_SUITE == 1 ]]; then
+    echo "-- libiscsi's whole suite, its two initiators on different gateways"
+    source scripts/conformance-lib.sh
+    whole_suite_across_gateways() {
+        timeout 1500 iscsi-test-cu -d -t ALL "$URL_A" "$URL_B" > "$WORK/all-gateways.raw.log" 2>&1
+        separate_cleanup_output "$WORK/all-gateways.raw.log" > "$WORK/all-gateways.log"
+        python3 "$SHARED/conformance/score-libiscsi.py" "$WORK/all-gateways.log" -s > "$WORK/all-gateways.txt"
+        tail -n 1 "$WORK/all-gateways.txt"
+        ! unexplained FAILED "$WORK/all-gateways.txt"
+    }
+    check whole-libiscsi-suite-across-gateways whole_suite_across_gateways
+fi
+
+echo "-- a frozen gateway is fenced (acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT s)"
+frozen_gateway_fenced() {
+    "$CLIENT" zero-counter "$URL_B" 300 || return 1
+    kill -STOP "$PID_A"
+    INITIATOR=iqn.2026-12.io.swiftport:fencer "$CLIENT" register "$URL_B" 77 | tee "$WORK/fence-register.txt"
+    local registered=$?
+    kill -CONT "$PID_A"
+    [[ $registered -eq 0 ]] || return 1
+    grep -h "fenced a gateway" "$WORK/gw-b.log" || return 1
+    # Through A: the read of caw-increment meets NOT READY, MANUAL INTERVENTION REQUIRED.
+    sleep 1
+    "$CLIENT" caw-increment "$URL_A" 300 1 > "$WORK/fenced-write.txt" 2>&1
+    cat "$WORK/fenced-write.txt"
+    grep -Eq "ASC 0x04 ASCQ 0x03|0x0403" "$WORK/fenced-write.txt" || return 1
+    [[ $("$CLIENT" read-counter "$URL_B" 300) == 0 ]] && kill -0 "$PID_B"
+}
+check frozen-gateway-fenced frozen_gateway_fenced
+
+finish gateway-cluster
