@@ -86,9 +86,15 @@ extension SCSITargetDevice {
         }
         let nexus = context.nexus
         if let shared = reservationStore as? any SharedReservationStore {
-            let outcome = try await sharedPersistentReserveOut(
-                action, scopeAndType: cdb[2], parameters: parameters, from: nexus, on: unit, in: shared)
-            return SCSICommandResult(status: outcome, dataOutLengthUsed: length)
+            // APTPL is implied (SPC-4 §5.12.5): restored from its text, as every gateway
+            // installs it, the state has it set.
+            let status = try await changeShared(unit, in: shared, by: nexus, "\(action)") { state throws(SenseData) in
+                let outcome = try state.reservations.perform(
+                    action, scopeAndType: cdb[2], parameters: parameters, from: nexus, maximumRegistrations: Self.maximumRegistrations)
+                guard case .completed(let notices, let changed) = outcome else { return .conflict }
+                return changed ? .changed(notices: notices) : .unchanged
+            }
+            return SCSICommandResult(status: status, dataOutLengthUsed: length)
         }
         let (outcome, before, after) = try unit.withState { state -> Result<(PersistentReservations.Outcome, PersistentReservations, PersistentReservations), SenseData> in
             let before = state.reservations
@@ -119,107 +125,6 @@ extension SCSITargetDevice {
             "persistent reservation",
             metadata: ["lun": "\(unit.number)", "action": "\(action)", "nexus": "\(nexus)", "generation": "\(after.generation)"])
         return SCSICommandResult(status: .good, dataOutLengthUsed: length)
-    }
-
-    /// Most times a shared PERSISTENT RESERVE OUT starts again from the latest record
-    /// because another gateway changed it first; then BUSY, and the initiator retries.
-    static let maximumSharedAttempts = 16
-
-    /// PERSISTENT RESERVE OUT on reservations shared with other device servers
-    /// (``SharedReservationStore``): performed on the latest record, saved if it is
-    /// still the latest, applied here and published before the status is returned.
-    private func sharedPersistentReserveOut(
-        _ action: PersistentReservations.ServiceAction, scopeAndType: UInt8, parameters: PersistentReserveOutParameterList,
-        from nexus: ITNexus, on unit: LogicalUnit, in store: any SharedReservationStore
-    ) async throws(SenseData) -> SCSIStatus {
-        let name = unit.reservationRecordName
-        let metadata: Logger.Metadata = ["lun": "\(unit.number)", "action": "\(action)", "nexus": "\(nexus)"]
-        for _ in 0..<Self.maximumSharedAttempts {
-            let latest: ReservationRecord?
-            do {
-                latest = try await store.load(name)
-            } catch {
-                logger.error("cannot read the shared persistent reservations", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                throw SenseData(.internalTargetFailure)
-            }
-            var reservations = latest.flatMap { PersistentReservations(serialized: $0.text) } ?? PersistentReservations()
-            if let latest {
-                apply(ReservationChange(name: name, record: latest, notices: []), to: unit, issuedThrough: nil)
-            }
-            let outcome = try reservations.perform(
-                action, scopeAndType: scopeAndType, parameters: parameters, from: nexus, maximumRegistrations: Self.maximumRegistrations)
-            guard case .completed(let notices, let changed) = outcome else { return .reservationConflict }
-            guard changed else { return .good }
-            // Restored from this text, the state has APTPL set (SPC-4 §5.12.5): the
-            // shared record is durable whatever the initiator asked.
-            let text = reservations.serialized
-            let change: ReservationChange
-            do {
-                let version = try await store.save(text, as: name, replacing: latest?.version)
-                change = ReservationChange(name: name, record: ReservationRecord(text: text, version: version), notices: notices)
-            } catch let error as SCSIEngineError where error.code == .reservationStoreConflict {
-                logger.debug("shared persistent reservations changed meanwhile; again from the latest", metadata: metadata)
-                continue
-            } catch {
-                logger.error("cannot save the shared persistent reservations", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                throw SenseData(.internalTargetFailure)
-            }
-            apply(change, to: unit, issuedThrough: nexus)
-            do {
-                try await store.publish(change)
-            } catch {
-                // Saved and in effect here, but not known to be applied everywhere.
-                logger.error(
-                    "persistent reservation saved but not confirmed by every gateway",
-                    metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                throw SenseData(.internalTargetFailure)
-            }
-            logger.info("persistent reservation", metadata: metadata.merging(["generation": "\(reservations.generation)"]) { $1 })
-            return .good
-        }
-        logger.warning("shared persistent reservations too contended; answering BUSY", metadata: metadata)
-        return .busy
-    }
-
-    /// Installs a shared record newer than the unit's and establishes the unit
-    /// attentions of its notices, for every matching nexus but the one that issued it
-    /// (nil: it came from another gateway). An older or the same record changes nothing.
-    func apply(_ change: ReservationChange, to unit: LogicalUnit, issuedThrough issuer: ITNexus?) {
-        let reservations = PersistentReservations(serialized: change.record.text) ?? PersistentReservations()
-        unit.withState { state in
-            if let current = state.reservationRecordVersion, current.rawValue >= change.record.version.rawValue { return }
-            state.reservations = reservations
-            state.reservationRecordVersion = change.record.version
-            for notice in change.notices {
-                state.unitAttentions.establish(notice.condition) { candidate in
-                    candidate != issuer && notice.registrants.contains { $0.matches(candidate) }
-                }
-            }
-        }
-    }
-
-    /// Reads the shared records of `units` again and applies the newer ones, so that a
-    /// change published between a unit's load and the moment this device server could
-    /// hear of it (its handler registered, the unit in the table) is not missed.
-    func catchUpSharedReservations(of units: [LogicalUnit]) async {
-        guard let store = reservationStore as? any SharedReservationStore else { return }
-        for unit in units {
-            do {
-                if let record = try await store.load(unit.reservationRecordName) {
-                    apply(ReservationChange(name: unit.reservationRecordName, record: record), to: unit, issuedThrough: nil)
-                }
-            } catch {
-                logger.error("cannot read the shared persistent reservations", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
-            }
-        }
-    }
-
-    /// A change another gateway published, applied to the unit it names if this
-    /// device server has it.
-    func applyPublished(_ change: ReservationChange) {
-        guard let unit = units.first(where: { $0.reservationRecordName == change.name }) else { return }
-        apply(change, to: unit, issuedThrough: nil)
-        logger.info("persistent reservations changed by another gateway", metadata: ["lun": "\(unit.number)", "version": "\(change.record.version)"])
     }
 
     /// Writes the state to the store, or removes the record once APTPL is off, and

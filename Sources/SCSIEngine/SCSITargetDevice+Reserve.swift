@@ -8,8 +8,17 @@ extension SCSITargetDevice {
     func reserve(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         try checkSPC2ReservationCDB(context.cdb)
         let nexus = context.nexus
+        if let shared = reservationStore as? any SharedReservationStore {
+            let status = try await changeShared(unit, in: shared, by: nexus, "reserve") { state throws(SenseData) in
+                if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible ? .unchanged : .conflict }
+                if let holder = state.spc2Holder { return holder == nexus ? .unchanged : .conflict }
+                state.spc2Holder = nexus
+                return .changed()
+            }
+            return SCSICommandResult(status: status)
+        }
         let reserved = unit.withState { state -> Bool in
-            if let compatible = Self.compatibleReservationHandling(state, nexus) { return compatible }
+            if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible }
             if let holder = state.spc2ReservationHolder, holder != nexus { return false }
             state.spc2ReservationHolder = nexus
             return true
@@ -22,8 +31,17 @@ extension SCSITargetDevice {
     func release(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         try checkSPC2ReservationCDB(context.cdb)
         let nexus = context.nexus
+        if let shared = reservationStore as? any SharedReservationStore {
+            let status = try await changeShared(unit, in: shared, by: nexus, "release") { state throws(SenseData) in
+                if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible ? .unchanged : .conflict }
+                guard state.spc2Holder == nexus else { return .unchanged }
+                state.spc2Holder = nil
+                return .changed()
+            }
+            return SCSICommandResult(status: status)
+        }
         let released = unit.withState { state -> Bool in
-            if let compatible = Self.compatibleReservationHandling(state, nexus) { return compatible }
+            if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible }
             if state.spc2ReservationHolder == nexus { state.spc2ReservationHolder = nil }
             return true
         }
@@ -35,8 +53,7 @@ extension SCSITargetDevice {
     /// complete with GOOD and change nothing; from anyone else, and while
     /// registrations exist, they conflict (SPC-2 §5.5.3). Nil: no persistent
     /// reservation state, process as SPC-2.
-    private static func compatibleReservationHandling(_ state: LogicalUnit.State, _ nexus: ITNexus) -> Bool? {
-        let reservations = state.reservations
+    private static func compatibleReservationHandling(_ reservations: PersistentReservations, _ nexus: ITNexus) -> Bool? {
         if let reservation = reservations.reservation {
             let registered = reservations.registration(of: nexus) != nil
             return reservations.isHolder(nexus) || (reservation.type.admitsRegistrants && registered)

@@ -43,6 +43,7 @@ extension SCSITargetDevice {
                 unit.withState { $0.unitAttentions.establish(.commandsClearedByAnotherInitiator, except: nexus) }
             case .logicalUnitReset:
                 reset(unit, as: .busDeviceResetFunctionOccurred)
+                await shareReset(of: unit, as: .busDeviceResetFunctionOccurred)
             default:
                 break
             }
@@ -50,6 +51,7 @@ extension SCSITargetDevice {
             for unit in units {
                 await unit.gate.enter(exclusive: true)
                 reset(unit, as: .powerOnResetOrBusDeviceResetOccurred)
+                await shareReset(of: unit, as: .powerOnResetOrBusDeviceResetOccurred)
                 unit.gate.leave(exclusive: true)
             }
         case .targetColdReset:
@@ -61,6 +63,8 @@ extension SCSITargetDevice {
                     $0.unitAttentions.forgetAllNexuses()
                     $0.spc2ReservationHolder = nil
                 }
+                // Through the other gateways, as a reset their nexuses hear of.
+                await shareReset(of: unit, as: .powerOnResetOrBusDeviceResetOccurred)
             }
         }
         logger.info("task management", metadata: ["function": "\(function)", "lun": "\(lun)", "nexus": "\(nexus)"])
@@ -80,14 +84,39 @@ extension SCSITargetDevice {
         }
     }
 
+    /// A reset of a unit whose reservations are shared reaches the other gateways: its
+    /// SPC-2 reservation ends there too, and their I_T nexuses get `condition`
+    /// (SAM-5 §7.7: every I_T nexus of the logical unit). A failure is logged; the
+    /// reset stands here.
+    private func shareReset(of unit: LogicalUnit, as condition: SenseCondition) async {
+        guard let shared = reservationStore as? any SharedReservationStore else { return }
+        _ = try? await changeShared(unit, in: shared, by: nil, "reset") { state throws(SenseData) in
+            state.spc2Holder = nil
+            return .changed(reset: condition)
+        }
+    }
+
     /// Tells the device server that `nexus` is gone (the iSCSI session ended or its
     /// last connection dropped): RESERVE(6)/(10) reservations it held are released
     /// (SPC-2 §5.5.1, I_T nexus loss). Registrations and persistent reservations
     /// survive (SPC-4 §5.12.1). The port layer calls it once per lost nexus.
     public func nexusLogout(_ nexus: ITNexus) {
+        let shared = reservationStore as? any SharedReservationStore
         for unit in units {
-            unit.withState { state in
-                if state.spc2ReservationHolder == nexus { state.spc2ReservationHolder = nil }
+            let held = unit.withState { state -> Bool in
+                guard state.spc2ReservationHolder == nexus else { return false }
+                state.spc2ReservationHolder = nil
+                return true
+            }
+            // Shared, the release must reach the record and the other gateways.
+            if held, let shared {
+                Task {
+                    _ = try? await changeShared(unit, in: shared, by: nexus, "release at I_T nexus loss") { state throws(SenseData) in
+                        guard state.spc2Holder == nexus else { return .unchanged }
+                        state.spc2Holder = nil
+                        return .changed()
+                    }
+                }
             }
         }
         logger.debug("I_T nexus lost", metadata: ["nexus": "\(nexus)"])

@@ -1,3 +1,5 @@
+import SCSIProtocol
+
 /// A ``ReservationStore`` that several device servers use at once: the gateways of one
 /// cluster, which export the same logical units through target ports of their own and
 /// must judge every command by the same registrations and reservation (SPC-4 §5.12:
@@ -26,17 +28,27 @@ public struct ReservationChange: Sendable, Hashable {
     public var name: String
     public var record: ReservationRecord
     var notices: [PersistentReservations.Notice]
+    /// A logical unit reset made through another gateway (SAM-5 §7.7): the unit
+    /// attention it establishes for every I_T nexus.
+    var reset: SenseCondition?
 
     /// A record read again rather than published: no unit attentions come with it.
     public init(name: String, record: ReservationRecord) {
         self.init(name: name, record: record, notices: [])
     }
 
-    init(name: String, record: ReservationRecord, notices: [PersistentReservations.Notice]) {
+    init(name: String, record: ReservationRecord, notices: [PersistentReservations.Notice], reset: SenseCondition? = nil) {
         self.name = name
         self.record = record
         self.notices = notices
+        self.reset = reset
     }
+
+    /// The resets a change carries, by the names its text gives them.
+    private static let resetNames: [(SenseCondition, String)] = [
+        (.busDeviceResetFunctionOccurred, "logical-unit-reset"),
+        (.powerOnResetOrBusDeviceResetOccurred, "target-reset"),
+    ]
 
     static let serializationHeader = "swiftport-reservation-change 1"
 
@@ -48,12 +60,14 @@ public struct ReservationChange: Sendable, Hashable {
     /// unit 6001405a1b2c3d4e5f60718293a4b5c6
     /// version 42
     /// notice registrations-preempted 1 iqn.2024-01.test:a,i,0x400001370001
+    /// reset logical-unit-reset
     /// swiftport-persistent-reservations 1
     /// ...
     /// ```
     public var serialized: String {
         var lines = [Self.serializationHeader, "unit \(name)", "version \(record.version)"]
         lines += notices.flatMap(\.serializedLines)
+        if let reset, let name = Self.resetNames.first(where: { $0.0 == reset })?.1 { lines.append("reset \(name)") }
         return lines.joined(separator: "\n") + "\n" + record.text
     }
 
@@ -75,10 +89,56 @@ public struct ReservationChange: Sendable, Hashable {
             }
             lines.removeFirst()
         }
+        var reset: SenseCondition?
+        if let line = lines.first, line.hasPrefix("reset ") {
+            guard let condition = Self.resetNames.first(where: { $0.1 == line.dropFirst("reset ".count) })?.0 else { return nil }
+            reset = condition
+            lines.removeFirst()
+        }
         let record = lines.joined(separator: "\n")
-        guard PersistentReservations(serialized: record) != nil else { return nil }
+        guard SharedReservationState(serialized: record) != nil else { return nil }
         self.init(
             name: String(unitLine.dropFirst("unit ".count)),
-            record: ReservationRecord(text: record, version: ReservationRecord.Version(rawValue: version)), notices: notices)
+            record: ReservationRecord(text: record, version: ReservationRecord.Version(rawValue: version)), notices: notices,
+            reset: reset)
+    }
+}
+
+/// What a shared record holds: the persistent reservations and, since the gateways
+/// serve one logical unit, its RESERVE(6)/(10) reservation too (SPC-2 §5.5.1), which
+/// never persists through power loss on a lone device server but must hold across
+/// gateways. Its text is that of the persistent reservations, with a line
+/// `spc2-reservation RTPI TPG INITIATOR-PORT` for an SPC-2 holder.
+struct SharedReservationState: Hashable, Sendable {
+    var reservations = PersistentReservations()
+    var spc2Holder: ITNexus?
+
+    init(reservations: PersistentReservations = PersistentReservations(), spc2Holder: ITNexus? = nil) {
+        self.reservations = reservations
+        self.spc2Holder = spc2Holder
+    }
+
+    private static let holderPrefix = "spc2-reservation "
+
+    var serialized: String {
+        reservations.serialized + (spc2Holder.map {
+            "\(Self.holderPrefix)\($0.relativeTargetPortIdentifier) \($0.targetPortGroup) \($0.initiatorPortName)\n"
+        } ?? "")
+    }
+
+    init?(serialized text: String) {
+        var holder: ITNexus?
+        var others: [Substring] = []
+        for line in text.split(separator: "\n") {
+            guard line.hasPrefix(Self.holderPrefix) else {
+                others.append(line)
+                continue
+            }
+            let words = line.dropFirst(Self.holderPrefix.count).split(separator: " ", maxSplits: 2)
+            guard words.count == 3, let port = UInt16(words[0]), let group = UInt16(words[1]) else { return nil }
+            holder = ITNexus(initiatorPortName: String(words[2]), relativeTargetPortIdentifier: port, targetPortGroup: group)
+        }
+        guard let reservations = PersistentReservations(serialized: others.joined(separator: "\n") + "\n") else { return nil }
+        self.init(reservations: reservations, spc2Holder: holder)
     }
 }

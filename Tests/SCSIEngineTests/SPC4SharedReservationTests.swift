@@ -94,6 +94,48 @@ struct SPC4SharedReservationTests {
         #expect(await PR.keys(a).keys == [0xCCCC])
     }
 
+    @Test("SPC-2 §5.5.1 RESERVE(6) through A holds through B until A releases it")
+    func spc2ReservationAcrossGateways() async {
+        let space = TestSharedReservationSpace()
+        let a = await Self.gateway(1, of: space, nexus: TestFixture.nexusA)
+        let b = await Self.gateway(2, of: space, nexus: TestFixture.nexusB)
+        #expect(await a.execute(TestFixture.command(CDB.reserve6)).status == .good)
+        #expect(await b.execute(TestFixture.command(CDB.reserve6, nexus: TestFixture.nexusB)).status == .reservationConflict)
+        #expect(await Self.write(b, nexus: TestFixture.nexusB).status == .reservationConflict)
+        #expect(await a.execute(TestFixture.command(CDB.release6)).status == .good)
+        #expect(await b.execute(TestFixture.command(CDB.reserve6, nexus: TestFixture.nexusB)).status == .good)
+        #expect(await Self.write(a, nexus: TestFixture.nexusA).status == .reservationConflict)
+    }
+
+    @Test("SAM-5 §7.7 LOGICAL UNIT RESET through A: B's nexus hears of it, and the SPC-2 reservation ends on both")
+    func resetAcrossGateways() async {
+        let space = TestSharedReservationSpace()
+        let a = await Self.gateway(1, of: space, nexus: TestFixture.nexusA)
+        let b = await Self.gateway(2, of: space, nexus: TestFixture.nexusB)
+        #expect(await b.execute(TestFixture.command(CDB.reserve6, nexus: TestFixture.nexusB)).status == .good)
+        _ = await a.taskManagement(.logicalUnitReset, lun: TestFixture.wireLUN(0), nexus: TestFixture.nexusA)
+        let unitAttention = await b.execute(TestFixture.command(CDB.testUnitReady, nexus: TestFixture.nexusB))
+        #expect(unitAttention.hasSense(.busDeviceResetFunctionOccurred))
+        await TestFixture.ready(a)
+        #expect(await a.execute(TestFixture.command(CDB.reserve6)).status == .good)
+    }
+
+    @Test("SPC-2 §5.5.1 the holder's I_T nexus lost on A: the reservation ends through B too")
+    func nexusLossAcrossGateways() async throws {
+        let space = TestSharedReservationSpace()
+        let a = await Self.gateway(1, of: space, nexus: TestFixture.nexusA)
+        let b = await Self.gateway(2, of: space, nexus: TestFixture.nexusB)
+        #expect(await a.execute(TestFixture.command(CDB.reserve6)).status == .good)
+        a.nexusLogout(TestFixture.nexusA)
+        // The release reaches the record after nexusLogout returns: bounded wait.
+        var status = SCSIStatus.reservationConflict
+        for _ in 0..<100 where status != .good {
+            status = await b.execute(TestFixture.command(CDB.reserve6, nexus: TestFixture.nexusB)).status
+            if status != .good { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(status == .good)
+    }
+
     @Test("a change's text carries its notices; other text is refused")
     func changeText() async throws {
         let space = TestSharedReservationSpace()

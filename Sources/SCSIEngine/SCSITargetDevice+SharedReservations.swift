@@ -1,0 +1,122 @@
+import Logging
+import SCSIProtocol
+
+/// Reservations shared with the device servers of other gateways
+/// (``SharedReservationStore``): persistent reservations, RESERVE(6)/(10)
+/// reservations, and the logical unit resets that end the latter, so that a logical
+/// unit exported by several gateways behaves as one (SPC-4 §5.12, SPC-2 §5.5.1).
+extension SCSITargetDevice {
+    /// What a change to the shared state did.
+    enum SharedOutcome: Equatable {
+        /// RESERVATION CONFLICT; nothing changed.
+        case conflict
+        /// GOOD; nothing to save.
+        case unchanged
+        /// GOOD once saved and published, with the unit attentions it establishes for
+        /// registrants and, for a reset, for every I_T nexus.
+        case changed(notices: [PersistentReservations.Notice] = [], reset: SenseCondition? = nil)
+    }
+
+    /// Most times a change starts again from the latest record because another
+    /// gateway changed it first; then BUSY, and the initiator retries.
+    static let maximumSharedAttempts = 16
+
+    /// Performs `change` on the unit's latest shared state, saves it if nobody changed
+    /// the record meanwhile (otherwise again from the new latest), applies it here
+    /// and publishes it: the status is returned only once every live gateway applied
+    /// it, so the next command through any of them is judged by it. `change` throws
+    /// to end the command with that sense, changing nothing.
+    func changeShared(
+        _ unit: LogicalUnit, in store: any SharedReservationStore, by nexus: ITNexus?, _ what: String,
+        _ change: (inout SharedReservationState) throws(SenseData) -> SharedOutcome
+    ) async throws(SenseData) -> SCSIStatus {
+        let name = unit.reservationRecordName
+        var metadata: Logger.Metadata = ["lun": "\(unit.number)", "action": "\(what)"]
+        if let nexus { metadata["nexus"] = "\(nexus)" }
+        for _ in 0..<Self.maximumSharedAttempts {
+            let latest: ReservationRecord?
+            do {
+                latest = try await store.load(name)
+            } catch {
+                logger.error("cannot read the shared reservations", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                throw SenseData(.internalTargetFailure)
+            }
+            if let latest { apply(ReservationChange(name: name, record: latest), to: unit, issuedThrough: nil) }
+            var state = latest.flatMap { SharedReservationState(serialized: $0.text) } ?? SharedReservationState()
+            let outcome = try change(&state)
+            guard case .changed(let notices, let reset) = outcome else { return outcome == .conflict ? .reservationConflict : .good }
+            let text = state.serialized
+            let published: ReservationChange
+            do {
+                let version = try await store.save(text, as: name, replacing: latest?.version)
+                published = ReservationChange(
+                    name: name, record: ReservationRecord(text: text, version: version), notices: notices, reset: reset)
+            } catch let error as SCSIEngineError where error.code == .reservationStoreConflict {
+                logger.debug("shared reservations changed meanwhile; again from the latest", metadata: metadata)
+                continue
+            } catch {
+                logger.error("cannot save the shared reservations", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                throw SenseData(.internalTargetFailure)
+            }
+            apply(published, to: unit, issuedThrough: nexus)
+            do {
+                try await store.publish(published)
+            } catch {
+                // Saved and in effect here, but not known to be applied everywhere.
+                logger.error(
+                    "reservation change saved but not confirmed by every gateway", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                throw SenseData(.internalTargetFailure)
+            }
+            logger.info("shared reservations changed", metadata: metadata.merging(["version": "\(published.record.version)"]) { $1 })
+            return .good
+        }
+        logger.warning("shared reservations too contended; answering BUSY", metadata: metadata)
+        return .busy
+    }
+
+    /// Installs a shared record newer than the unit's and establishes the unit
+    /// attentions of its notices, for every matching nexus but the one that issued it
+    /// (nil: it came from another gateway); a reset also sets the mode parameters back
+    /// (SAM-5 §7.7). An older or the same record changes nothing.
+    func apply(_ change: ReservationChange, to unit: LogicalUnit, issuedThrough issuer: ITNexus?) {
+        let state = SharedReservationState(serialized: change.record.text) ?? SharedReservationState()
+        let installed = unit.withState { unitState -> Bool in
+            if let current = unitState.reservationRecordVersion, current.rawValue >= change.record.version.rawValue { return false }
+            unitState.reservations = state.reservations
+            unitState.spc2ReservationHolder = state.spc2Holder
+            unitState.reservationRecordVersion = change.record.version
+            for notice in change.notices {
+                unitState.unitAttentions.establish(notice.condition) { candidate in
+                    candidate != issuer && notice.registrants.contains { $0.matches(candidate) }
+                }
+            }
+            if let reset = change.reset { unitState.unitAttentions.establish(reset, except: nil) }
+            return true
+        }
+        if installed && change.reset != nil && issuer == nil { unit.resetModeParameters() }
+    }
+
+    /// Reads the shared records of `units` again and applies the newer ones, so that a
+    /// change published between a unit's load and the moment this device server could
+    /// hear of it (its handler registered, the unit in the table) is not missed.
+    func catchUpSharedReservations(of units: [LogicalUnit]) async {
+        guard let store = reservationStore as? any SharedReservationStore else { return }
+        for unit in units {
+            do {
+                if let record = try await store.load(unit.reservationRecordName) {
+                    apply(ReservationChange(name: unit.reservationRecordName, record: record), to: unit, issuedThrough: nil)
+                }
+            } catch {
+                logger.error("cannot read the shared reservations", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// A change another gateway published, applied to the unit it names if this
+    /// device server has it.
+    func applyPublished(_ change: ReservationChange) {
+        guard let unit = units.first(where: { $0.reservationRecordName == change.name }) else { return }
+        apply(change, to: unit, issuedThrough: nil)
+        logger.info("reservations changed by another gateway", metadata: ["lun": "\(unit.number)", "version": "\(change.record.version)"])
+    }
+}
