@@ -102,6 +102,39 @@ if [[ $WHOLE_SUITE == 1 ]]; then
     check whole-libiscsi-suite-across-gateways whole_suite_across_gateways
 fi
 
+echo "-- a gateway killed (kill -9) during verified I/O through both"
+# swiftport dsm io over A's and B's portals (one device, two paths), round robin; A is
+# killed once 3 s of I/O are done. The I/O must go on through B with no verify
+# mismatch; the longest gap between two completed I/Os after the kill is the
+# failover time the host saw.
+killed_gateway_ridden_through() {
+    rm -f "$WORK/io.txt"
+    (
+        for _ in $(seq 150); do grep -q '^\[3s\]' "$WORK/io.txt" 2> /dev/null && break; sleep 0.2; done
+        kill -9 "$PID_A"
+    ) &
+    local killer=$!
+    timeout 90 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --portal "127.0.0.2:$PORT" --seconds 12 --policy RR \
+        --range-mib 16 | tee "$WORK/io.txt"
+    local status=$?
+    wait $killer
+    grep -q "127.0.0.1:$PORT.*: failed" "$WORK/io.txt" || { echo "the killed gateway's path was never marked failed"; return 1; }
+    local before after
+    before=$(grep "^\[5s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.2:$PORT[^|]*ios=([0-9]+).*$/\1/")
+    after=$(grep "^\[12s\]" "$WORK/io.txt" | sed -E "s/^.*127\.0\.0\.2:$PORT[^|]*ios=([0-9]+).*$/\1/")
+    echo "gateway B's path: $before I/Os at 5 s, $after at 12 s"
+    # Completed I/Os per second over both paths: the host's view of the failover (A
+    # was killed after the 3rd second).
+    echo "I/Os per second, both paths: $(grep -E '^\[[0-9]+s\]' "$WORK/io.txt" | sed -E 's/ios=([0-9]+)[^|]*\|.*ios=([0-9]+).*/\1 \2/; s/^.* ([0-9]+) ([0-9]+)$/\1 \2/' \
+        | awk '{ total = $1 + $2; printf "%d ", total - last; last = total }')"
+    [[ $status -eq 0 && -n $before && -n $after && $after -gt $before ]]
+}
+check killed-gateway-ridden-through killed_gateway_ridden_through
+# A comes back: a new client instance, which replaces its record.
+start_swiftportd gw-a-again "$WORK/gw-a.toml"
+PID_A=$SWIFTPORTD_PID
+check killed-gateway-rejoins grep -q "joined the cluster's gateways" "$WORK/gw-a-again.log"
+
 echo "-- a frozen gateway is fenced (acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT s)"
 frozen_gateway_fenced() {
     "$CLIENT" zero-counter "$URL_B" 300 || return 1

@@ -169,7 +169,7 @@ live_lun_add_remove() {
     # A verified read/write load on another LUN of the target for the whole change,
     # through Swiftport's DSM initiator: like Linux it retries the REPORTED LUNS DATA
     # HAS CHANGED unit attention, and must see no error (iscsi-bench stops at any).
-    timeout 60 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --target "$TARGET" --seconds 8 --range-mi-b 16 > "$WORK/live-lun-io.txt" 2>&1 &
+    timeout 60 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --target "$TARGET" --seconds 8 --range-mib 16 > "$WORK/live-lun-io.txt" 2>&1 &
     local io=$!
     sleep 1
     "${ADMIN[@]}" lun add "$TARGET" 7 --backend ram --size 64MiB "${SOCKET[@]}" || return 1

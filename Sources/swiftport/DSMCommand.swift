@@ -132,7 +132,7 @@ struct DSMCommand: AsyncParsableCommand {
         @Option(help: "How long to run, 1 to 3600 seconds.") var seconds = 10
         @Option(help: "I/O size in blocks.") var blocks = 8
         @Option(help: "Concurrent I/Os, 1 to 64.") var depth = 4
-        @Option(help: "Bytes of the device to use, in MiB.") var rangeMiB = 64
+        @Option(name: .customLong("range-mib"), help: "Bytes of the device to use, in MiB.") var rangeMiB = 64
         @Option(help: "First delay before a failed path is tried (logged in) again, in milliseconds.") var reconnectInitialMs = 1000
         @Option(help: "Longest delay between two tries of a failed path, in milliseconds.") var reconnectMaxMs = 30000
         @Option(help: "Growth of the delay after each failed try (1 to 16).") var reconnectMultiplier: Double = 2
