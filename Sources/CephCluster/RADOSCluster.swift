@@ -69,6 +69,11 @@ package final class RADOSCluster: @unchecked Sendable {  // the handle is thread
             // A discard of part of an object must zero it, not be skipped (librbd's
             // default): an unmapped block reads as zeros (LBPRZ = 1, SBC-3 §4.7.4.5).
             try Self.check(api.rados_conf_set(handle, "rbd_skip_partial_discard", "false"), "set rbd_skip_partial_discard")
+            // A write is acknowledged only once the OSDs have it. librbd's writeback
+            // cache (on after the first flush) acknowledges from this process's memory:
+            // after a failover another gateway, or this daemon restarted, would read
+            // what the host was told is written as never written.
+            try Self.check(api.rados_conf_set(handle, "rbd_cache", "false"), "set rbd_cache")
             // Watches are kept alive by a ping every objecter tick (5 s by default); a
             // gateway's heartbeat watch lapses after a few seconds without one.
             try Self.check(api.rados_conf_set(handle, "objecter_tick_interval", "1"), "set objecter_tick_interval")

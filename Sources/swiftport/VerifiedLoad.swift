@@ -37,14 +37,20 @@ struct VerifiedLoad {
             for worker in 0..<depth {
                 group.addTask {
                     var outcome = Outcome()
+                    // What each slot holds, when known; a write that failed may or may
+                    // not have reached the medium (SAM-5), so its slot is not checked
+                    // until written again.
                     var generations: [Int: UInt32] = [:]
+                    var lastGeneration: [Int: UInt32] = [:]
                     var slot = worker
                     var write = true
                     while ContinuousClock.now < deadline, ioCount > 0 {
                         let lba = UInt64(slot % max(ioCount, 1) * blocksPerIO)
                         do {
                             if write {
-                                let generation = (generations[slot] ?? 0) &+ 1
+                                let generation = (lastGeneration[slot] ?? 0) &+ 1
+                                lastGeneration[slot] = generation
+                                generations[slot] = nil
                                 try await device.write(Self.pattern(lba: lba, generation: generation, blocks: blocksPerIO, blockSize: blockSize), at: lba, forceUnitAccess: false)
                                 generations[slot] = generation
                             } else if let generation = generations[slot] {
