@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "swiftportd",
             dependencies: [
-                "TargetDaemon", "DaemonConfiguration", "ISCSITransport", "SCSIEngine",
+                "TargetDaemon", "DaemonConfiguration", "ISCSITransport", "SCSIEngine", "CephCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

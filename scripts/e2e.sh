@@ -12,7 +12,7 @@
 # (appended to the harness's initramfs) and run-e2e.sh --policy default, so nothing
 # overrides the grouping (the harness's own overrides keep no_path_retry 5).
 #
-# Runs (--runs, default "alua linkdown negative"):
+# Runs (--runs, default "alua linkdown negative gateways"):
 #   alua      the issue-4 sequence. Guest (shared e2e-guest.sh): discover + log in on
 #             both portals; one map with both paths; a 16 MiB pattern written and
 #             verified through /dev/mapper/mpathX; a writer running; FAIL 1 ->
@@ -32,8 +32,14 @@
 #             portals cut in turn with `swiftport portal disable|enable`; no ALUA checks
 #   negative  negative control: two daemons, one per portal, serving the same target
 #             name with DIFFERENT LUN identities; this run must FAIL
+#   gateways  two gateways of one [cluster] (scripts/e2e/gateways-target.sh), one per
+#             portal, exporting the same rbd image of a one-node Ceph cluster in the
+#             namespace, active/active; the harness's default guest policy (multibus:
+#             both paths carry I/O at once); each path cut in turn by killing its
+#             gateway (kill -9) mid-write and restored by starting it again; every
+#             block verified (needs the Ceph packages: scripts/rbd-integration.sh)
 #
-# Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "alua linkdown negative"]
+# Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "alua linkdown negative gateways"]
 #                            [--rebuild-guest] [-- extra run-e2e.sh options]
 #   --bin DIR   where swiftportd and swiftport are   [$SWIFTPORT_BIN or .build/release]
 #               (or set SWIFTPORTD / SWIFTPORT to the binaries themselves)
@@ -54,7 +60,7 @@ E2E_DIR=${E2E_DIR:-$ROOT/../shared/e2e}
 [ -d "$E2E_DIR" ] || E2E_DIR=/work/shared/e2e
 GUEST_DIR=${E2E_GUEST_DIR:-/var/tmp/linux-initiator-e2e/guest}
 BIN=${SWIFTPORT_BIN:-$ROOT/.build/release}
-RUNS="alua linkdown negative"
+RUNS="alua linkdown negative gateways"
 REBUILD=0
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -90,6 +96,9 @@ for f in run-e2e.sh build-guest.sh guest/e2e-guest.sh; do
     [ -e "$E2E_DIR/$f" ] || { echo "harness file $E2E_DIR/$f missing (set E2E_DIR)" >&2; exit 2; }
 done
 TARGET_SH=$ROOT/scripts/e2e/swiftportd-target.sh
+GATEWAYS_SH=$ROOT/scripts/e2e/gateways-target.sh
+# gateways-target.sh brings up its Ceph cluster with the workplace's ceph/ scripts.
+export SHARED=${SHARED:-$(cd "$E2E_DIR/.." && pwd)}
 HOOKS_SH=$ROOT/scripts/e2e/alua-hooks.sh
 OBSERVE_SH=$ROOT/scripts/e2e/observe-taps.sh
 CHECK_SH=$ROOT/scripts/e2e/check-run.sh
@@ -173,8 +182,12 @@ for run in $RUNS; do
               checks=linkdown ;;
         multibus|admin) args+=(--guest-dir "$GUEST_DIR" --fail-cmd "$ADMIN_FAIL" --restore-cmd "$ADMIN_RESTORE") ;;
         negative) args+=(--guest-dir "$PROFILE_GUEST" --policy default); expect=1 ;;
-        *) echo "unknown run '$run' (alua, linkdown, multibus, negative)" >&2; exit 2 ;;
+        gateways) args+=(--guest-dir "$GUEST_DIR"
+                         --fail-cmd 'touch "$E2E_WORKDIR/kill-gw$E2E_PATH"' --restore-cmd 'touch "$E2E_WORKDIR/restart-gw$E2E_PATH"') ;;
+        *) echo "unknown run '$run' (alua, linkdown, multibus, negative, gateways)" >&2; exit 2 ;;
     esac
+    target=$TARGET_SH
+    [ "$run" = gateways ] && target=$GATEWAYS_SH
     t=$(date +%s)
     # A run the host-side checks call inconclusive (exit 3: the guest's multipathd
     # declared a path ready on its own, check-run.sh says when) is made once more.
@@ -186,7 +199,7 @@ for run in $RUNS; do
         mkdir -p "$work"; rm -f "$work/observe.stop"
         "$OBSERVE_SH" "$work" "$netns" & observer=$!
         split=0; [ "$run" = negative ] && split=1
-        E2E_SPLIT_BRAIN=$split "$E2E_DIR/run-e2e.sh" --target-cmd "$TARGET_SH" --work-dir "$work" --netns "$netns" \
+        E2E_SPLIT_BRAIN=$split "$E2E_DIR/run-e2e.sh" --target-cmd "$target" --work-dir "$work" --netns "$netns" \
             "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
         rc=${PIPESTATUS[0]}
         touch "$work/observe.stop"; wait "$observer" 2>/dev/null

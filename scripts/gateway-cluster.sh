@@ -7,9 +7,11 @@
 # through A before it answers (X's WRITE meets RESERVATION CONFLICT, never GOOD; Y's
 # data reads back through both); libiscsi's whole suite with its two initiators on
 # different gateways (the multi-initiator reservation tests then cross gateways); a
-# frozen gateway (SIGSTOP) is fenced by the next change through the other, which
-# answers within the acknowledgement timeout, and after SIGCONT the fenced gateway
-# writes nothing. Bounded in time; stops what it started. Prints "N passed, N failed"
+# gateway killed (kill -9) during verified I/O through both, which goes on through the
+# other, and restarted, which rejoins; a frozen gateway (SIGSTOP) fenced by the next
+# change through the other, which answers within the acknowledgement timeout: after
+# SIGCONT the fenced gateway writes nothing, closes its portals and exits 75, and
+# started again it rejoins. Bounded in time; stops what it started. Prints "N passed, N failed"
 # and exits non-zero on any failure. Needs the debug build (swift build --build-tests).
 #
 # Knobs: PORT [3286], MON_PORT [3481], OSD_PORT_MIN [7100], WHOLE_SUITE [1].
@@ -52,8 +54,10 @@ ceph_conf = "$CEPH_CONF"
 acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT
 [[cluster.gateways]]
 name = "gw-a"
+portal_group = 1
 [[cluster.gateways]]
 name = "gw-b"
+portal_group = 2
 
 [[target]]
 name = "$TARGET"
@@ -85,6 +89,31 @@ both_joined() {
     grep -q "joined the cluster's gateways" "$WORK/gw-a.log" && grep -q "joined the cluster's gateways" "$WORK/gw-b.log"
 }
 check both-gateways-joined both_joined
+both_answering() {
+    "$BIN/swiftport" cluster status --socket "$WORK/admin-gw-b.sock" | tee "$WORK/cluster-status.txt"
+    grep -q "^gateway gw-a: client\.[0-9]* .*, answering$" "$WORK/cluster-status.txt" \
+        && grep -q "^gateway gw-b (this one): client\.[0-9]* .*, answering$" "$WORK/cluster-status.txt" \
+        && grep -q "LUN 0 TPG 2: active-optimized" "$WORK/cluster-status.txt"
+}
+check cluster-status-both-answering both_answering
+# rtpg PORTAL: the data of REPORT TARGET PORT GROUPS (MAINTENANCE IN 0A, SPC-4 §6.27)
+# through PORTAL, past the session's first unit attention.
+rtpg() {
+    local output
+    for _ in 1 2 3; do
+        output=$("$BIN/swiftport" cdb --portal "$1:$PORT" --target "$TARGET" A3 0A 00 00 00 00 00 00 04 00 00 00 --data-in 1024)
+        grep -q "^status: 00" <<< "$output" && { grep "^data-in:" <<< "$output"; return 0; }
+    done
+    echo "$output"; return 1
+}
+same_port_groups_everywhere() {
+    local a b
+    a=$(rtpg 127.0.0.1) && b=$(rtpg 127.0.0.2) || return 1
+    echo "through A: $a"; echo "through B: $b"
+    # Two groups (tags 1 and 2), one port each: 4 + 2 x 12 bytes.
+    [[ $a == "$b" && $(wc -w <<< "${a#data-in: }") -eq 28 ]]
+}
+check same-target-port-groups-through-both same_port_groups_everywhere
 
 echo "-- persistent reservations across gateways"
 check preempt-through-b-holds-through-a "$CLIENT" preempt-across "$URL_A" "$URL_B" 100
@@ -144,13 +173,34 @@ frozen_gateway_fenced() {
     kill -CONT "$PID_A"
     [[ $registered -eq 0 ]] || return 1
     grep -h "fenced a gateway" "$WORK/gw-b.log" || return 1
-    # Through A: the read of caw-increment meets NOT READY, MANUAL INTERVENTION REQUIRED.
-    sleep 1
+    # Through A nothing lands: its media access is refused (NOT READY, 04/03) or A
+    # has already closed its portals; the counter read through B is untouched.
     "$CLIENT" caw-increment "$URL_A" 300 1 > "$WORK/fenced-write.txt" 2>&1
+    local wrote=$?
     cat "$WORK/fenced-write.txt"
-    grep -Eq "ASC 0x04 ASCQ 0x03|0x0403" "$WORK/fenced-write.txt" || return 1
-    [[ $("$CLIENT" read-counter "$URL_B" 300) == 0 ]] && kill -0 "$PID_B"
+    [[ $wrote -ne 0 ]] && ! grep -q "^1 increments" "$WORK/fenced-write.txt" || return 1
+    [[ $("$CLIENT" read-counter "$URL_B" 300) == 0 ]] && kill -0 "$PID_B" || return 1
+    # A notices, closes its portals and exits with EX_TEMPFAIL (75).
+    local status
+    for _ in $(seq 100); do kill -0 "$PID_A" 2> /dev/null || break; sleep 0.2; done
+    wait "$PID_A"
+    status=$?
+    grep -h "the cluster fenced this gateway" "$WORK/gw-a-again.log"
+    echo "gateway A exited with status $status"
+    [[ $status -eq 75 ]]
 }
 check frozen-gateway-fenced frozen_gateway_fenced
+fence_in_status() {
+    "$BIN/swiftport" cluster status --socket "$WORK/admin-gw-b.sock" | tee "$WORK/cluster-status-fenced.txt"
+    grep -q "^gateway gw-a: no member record" "$WORK/cluster-status-fenced.txt" \
+        && grep -q "^fenced gw-a (client\.[0-9]* .*) at .*: did not acknowledge within $ACKNOWLEDGEMENT_TIMEOUT s" "$WORK/cluster-status-fenced.txt"
+}
+check cluster-status-shows-the-fence fence_in_status
+# Started again, the fenced gateway rejoins with a new client and serves the image.
+start_swiftportd gw-a-third "$WORK/gw-a.toml"
+rejoined_after_fence() {
+    grep -q "joined the cluster's gateways" "$WORK/gw-a-third.log" && [[ $("$CLIENT" read-counter "$URL_A" 300) == 0 ]]
+}
+check fenced-gateway-rejoins rejoined_after_fence
 
 finish gateway-cluster

@@ -28,6 +28,8 @@ package final class RADOSCluster: @unchecked Sendable {  // the handle is thread
     package let address: String
     /// The cluster put this client on its blocklist: every image of it is fenced off.
     private let blocklisted = Synchronization.Atomic(false)
+    /// Who hears, once, that the cluster refused this client.
+    private let blocklistHandlers = NIOLockedValueBox<[@Sendable () -> Void]>([])
 
     private init(library: CephLibrary, handle: UnsafeMutableRawPointer, key: Key, address: String) {
         self.library = library
@@ -103,6 +105,12 @@ package final class RADOSCluster: @unchecked Sendable {  // the handle is thread
     /// Whether the cluster has refused this client; from then on no I/O is sent.
     package var isBlocklisted: Bool { blocklisted.load(ordering: .relaxed) }
 
+    /// Adds `handler`, called once (on the thread that found out) when the cluster
+    /// refuses this client.
+    package func onBlocklisted(_ handler: @escaping @Sendable () -> Void) {
+        blocklistHandlers.withLockedValue { $0.append(handler) }
+    }
+
     /// What a failed operation's negative errno means for the LUN: a timeout is a
     /// cluster out of reach for now, the blocklist is for good (and for every image of
     /// this client), anything else is the operation's own failure (`code`).
@@ -110,7 +118,9 @@ package final class RADOSCluster: @unchecked Sendable {  // the handle is thread
         let errno = Errno(rawValue: Int32(-result))
         switch errno {
         case Self.blocklistedError:
-            blocklisted.store(true, ordering: .relaxed)
+            if blocklisted.exchange(true, ordering: .relaxed) == false {
+                for handler in blocklistHandlers.withLockedValue({ $0 }) { handler() }
+            }
             return BlockStorageError(
                 .fenced,
                 "\(subject): cannot \(what): the cluster put this client (client.\(key.client), \(address)) on its blocklist, so "

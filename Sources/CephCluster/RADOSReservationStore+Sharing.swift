@@ -1,4 +1,5 @@
 import CLibRBD
+import Glibc
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -118,6 +119,12 @@ extension RADOSReservationStore: SharedReservationStore {
         Unmanaged.passUnretained(self).release()
     }
 
+    /// Adds `handler`, called once when the cluster fences this gateway (its client is
+    /// on the blocklist): from then on nothing it sends lands, and it must stop serving.
+    public func onFenced(_ handler: @escaping @Sendable () -> Void) {
+        cluster.onBlocklisted(handler)
+    }
+
     public func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void) {
         changeHandlers.withLockedValue { $0.append(handler) }
     }
@@ -126,23 +133,7 @@ extension RADOSReservationStore: SharedReservationStore {
         guard let membership = membership.withLockedValue({ $0 }) else {
             throw SCSIEngineError(.reservationStoreFailed, "this gateway has not joined the cluster: nobody hears of \(change.name)'s change")
         }
-        let text = change.serialized
-        let object = changesObject
-        let reply = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
-        let replyLength = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        (reply.pointee, replyLength.pointee) = (nil, 0)
-        defer {
-            if let buffer = reply.pointee { api.rados_buffer_free(buffer) }
-            reply.deallocate()
-            replyLength.deallocate()
-        }
-        let timeout = UInt64(membership.acknowledgementTimeout) * 1000
-        let (result, _) = try await operate(.write, object) { api, completion in
-            // librados copies the payload before this returns.
-            text.withCString { api.rados_aio_notify(ioctx, object, completion, $0, Int32(text.utf8.count), timeout, reply, replyLength) }
-        }
-        if result < 0 && result != -Errno.timedOut.rawValue { try check(result, "notify the other gateways through", object) }
-        let answer = reply.pointee.flatMap { NotifyReply(UnsafeRawBufferPointer(start: $0, count: replyLength.pointee)) } ?? NotifyReply()
+        let answer = try await notify(change.serialized, timeout: membership.acknowledgementTimeout)
         // Every gateway with a record must have applied the change: one that timed out,
         // or whose watch has lapsed (it did not even hear of it), is fenced.
         for peer in membership.peers {
@@ -175,6 +166,9 @@ extension RADOSReservationStore: SharedReservationStore {
         } catch let error as SCSIEngineError where error.code == .reservationStoreConflict {
             // It rejoined meanwhile with a new client: that record stays.
         }
+        fences.withLockedValue {
+            $0.append(FenceEvent(gateway: peer, clientInstance: member.instance, clientAddress: address, reason: reason, unit: change.name, time: time(nil)))
+        }
         membership.logger.critical(
             "fenced a gateway: it can no longer write to the cluster",
             metadata: [
@@ -183,13 +177,77 @@ extension RADOSReservationStore: SharedReservationStore {
             ])
     }
 
+    /// A notification that asks only for an acknowledgement: who answers is alive.
+    static let ping = "swiftport-ping"
+
+    /// A gateway of the cluster as ``status(timeout:)`` finds it.
+    public struct GatewayState: Sendable, Codable, Hashable {
+        public var name: String
+        public var isThisGateway: Bool
+        /// Its member record: nil when it has not joined (or left, or was fenced).
+        public var clientInstance: UInt64?
+        public var clientAddress: String?
+        /// It acknowledged a ping just now.
+        public var answering: Bool
+    }
+
+    /// A gateway this one fenced.
+    public struct FenceEvent: Sendable, Codable, Hashable {
+        public var gateway: String
+        public var clientInstance: UInt64
+        public var clientAddress: String
+        public var reason: String
+        /// The unit whose change it did not acknowledge.
+        public var unit: String
+        /// Seconds since the epoch.
+        public var time: Int
+    }
+
+    /// The gateways (each one's member record, and whether it answers a ping within
+    /// `timeout` seconds), and the fences this gateway has made since it started.
+    public func status(timeout: Int = 2) async throws -> (gateways: [GatewayState], fences: [FenceEvent], fenced: Bool) {
+        guard let membership = membership.withLockedValue({ $0 }) else {
+            throw SCSIEngineError(.reservationStoreFailed, "this gateway has not joined the cluster")
+        }
+        let answering = cluster.isBlocklisted ? [] : Set(try await notify(Self.ping, timeout: timeout).acknowledged)
+        var gateways: [GatewayState] = []
+        for name in ([membership.gateway] + membership.peers) {
+            let member = try await read(memberObject(name)).flatMap { GatewayRecord(serialized: $0.text) }
+            gateways.append(GatewayState(
+                name: name, isThisGateway: name == membership.gateway, clientInstance: member?.instance,
+                clientAddress: member?.address, answering: member.map { answering.contains($0.instance) } ?? false))
+        }
+        return (gateways, fences.withLockedValue { $0 }, cluster.isBlocklisted)
+    }
+
+    /// Sends `text` to every watcher of the changes object and returns who
+    /// acknowledged within `timeout` seconds and who did not.
+    private func notify(_ text: String, timeout: Int) async throws -> NotifyReply {
+        let object = changesObject
+        let reply = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
+        let replyLength = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        (reply.pointee, replyLength.pointee) = (nil, 0)
+        defer {
+            if let buffer = reply.pointee { api.rados_buffer_free(buffer) }
+            reply.deallocate()
+            replyLength.deallocate()
+        }
+        let milliseconds = UInt64(timeout) * 1000
+        let (result, _) = try await operate(.write, object) { api, completion in
+            // librados copies the payload before this returns.
+            text.withCString { api.rados_aio_notify(ioctx, object, completion, $0, Int32(text.utf8.count), milliseconds, reply, replyLength) }
+        }
+        if result < 0 && result != -Errno.timedOut.rawValue { try check(result, "notify the other gateways through", object) }
+        return reply.pointee.flatMap { NotifyReply(UnsafeRawBufferPointer(start: $0, count: replyLength.pointee)) } ?? NotifyReply()
+    }
+
     /// A notification from a watcher's callback (a librados thread): applied by every
     /// handler, then acknowledged. Our own notifications are acknowledged at once.
     fileprivate func received(_ text: String, notification: UInt64, cookie: UInt64, from notifier: UInt64) {
         guard let membership = membership.withLockedValue({ $0 }) else { return }
         let object = changesObject
         let acknowledge = { [self] in _ = api.rados_notify_ack(ioctx, object, notification, cookie, nil, 0) }
-        if notifier == membership.instance { return acknowledge() }
+        if notifier == membership.instance || text == Self.ping { return acknowledge() }
         guard let change = ReservationChange(serialized: text) else {
             membership.logger.error(
                 "ignoring a notification that is not a reservation change",

@@ -28,6 +28,8 @@ public final class RADOSReservationStore: ReservationStore, @unchecked Sendable 
     /// The records this gateway has read or written: those it reads again after it
     /// lost its watch.
     let knownRecords = NIOLockedValueBox<Set<String>>([])
+    /// The gateways this one fenced, oldest first (``status(timeout:)``).
+    let fences = NIOLockedValueBox<[FenceEvent]>([])
     /// Who hears of the changes other gateways publish.
     let changeHandlers = NIOLockedValueBox<[@Sendable (ReservationChange) async -> Void]>([])
 

@@ -4,13 +4,25 @@ import LUNBackends
 /// gateways exporting the same rbd LUNs, which share their persistent reservations
 /// through objects in `state_pool` and fence a gateway that stops answering.
 public struct ClusterSettings: Sendable, Equatable {
+    /// One `[[cluster.gateways]]`: a gateway and the target port group its portals are
+    /// (every target of that gateway has one portal group, with this tag).
+    public struct Gateway: Sendable, Equatable {
+        public var name: String
+        public var portalGroup: UInt16
+
+        public init(name: String, portalGroup: UInt16) {
+            self.name = name
+            self.portalGroup = portalGroup
+        }
+    }
+
     /// The cluster's name: the prefix of its objects in the state pool, so several
     /// gateway clusters can share one pool.
     public var name: String
     /// This daemon's gateway: one of `gateways`.
     public var gateway: String
-    /// Every gateway of the cluster, this one among them, by name.
-    public var gateways: [String]
+    /// Every gateway of the cluster, this one among them.
+    public var gateways: [Gateway]
     /// The RADOS pool (and namespace) of the shared state.
     public var statePool: String
     public var namespace: String?
@@ -28,6 +40,24 @@ public struct ClusterSettings: Sendable, Equatable {
     /// Seconds a fenced gateway stays on the blocklist (`fence_duration`).
     public var fenceDuration: Int
 
+    public init(
+        name: String, gateway: String, gateways: [Gateway], statePool: String, namespace: String?, cephConf: String,
+        client: String, keyring: String?, clusterTimeout: Int, heartbeat: Int, acknowledgementTimeout: Int, fenceDuration: Int
+    ) {
+        self.name = name
+        self.gateway = gateway
+        self.gateways = gateways
+        self.statePool = statePool
+        self.namespace = namespace
+        self.cephConf = cephConf
+        self.client = client
+        self.keyring = keyring
+        self.clusterTimeout = clusterTimeout
+        self.heartbeat = heartbeat
+        self.acknowledgementTimeout = acknowledgementTimeout
+        self.fenceDuration = fenceDuration
+    }
+
     public static let defaultHeartbeat = 5
     public static let defaultAcknowledgementTimeout = 5
     public static let defaultFenceDuration = 3600
@@ -35,8 +65,11 @@ public struct ClusterSettings: Sendable, Equatable {
     /// The objects of this cluster in the state pool start with this.
     public var objectPrefix: String { "swiftport.\(name)." }
 
-    /// The other gateways.
-    public var peers: [String] { gateways.filter { $0 != gateway } }
+    /// The other gateways' names.
+    public var peers: [String] { gateways.map(\.name).filter { $0 != gateway } }
+
+    /// This gateway's target port group.
+    public var portalGroup: UInt16? { gateways.first { $0.name == gateway }?.portalGroup }
 }
 
 extension ClusterSettings {
@@ -44,7 +77,7 @@ extension ClusterSettings {
         "name", "gateway", "state_pool", "namespace", "ceph_conf", "client", "keyring", "cluster_timeout", "heartbeat",
         "acknowledgement_timeout", "fence_duration", "gateways",
     ]
-    static let gatewayKeys = ["name"]
+    static let gatewayKeys = ["name", "portal_group"]
     static let secondsRange = 1...300
     /// The watch is pinged every second: a heartbeat of 3 s survives two lost pings.
     static let heartbeats = 3...300
@@ -71,28 +104,37 @@ extension ClusterSettings {
             "acknowledgement_timeout", in: Self.secondsRange, example: "\(Self.defaultAcknowledgementTimeout)")
         let fence = reader.integer("fence_duration", in: 0...86_400, example: "\(Self.defaultFenceDuration)")
 
-        var gateways: [String] = []
+        var gateways: [Gateway] = []
         var lines: [String: Int] = [:]
+        var groupLines: [UInt16: Int] = [:]
         for table in gatewayTables {
-            guard let gatewayName = table.string("name", example: "\"gw-a\"") else {
-                if table.table["name"] == nil { table.missing("name", example: "\"gw-a\"") }
-                continue
+            let gatewayName = table.string("name", example: "\"gw-a\"")
+            if table.table["name"] == nil { table.missing("name", example: "\"gw-a\"") }
+            let group = table.integer("portal_group", in: PortalGroupConfiguration.tagRange, example: "1")
+            if table.table["portal_group"] == nil { table.missing("portal_group", example: "\(gatewayTables.count)") }
+            if let gatewayName {
+                if !Self.isObjectNameWord(gatewayName.value) {
+                    decoder.report(
+                        "a gateway's 'name' is part of RADOS object names: letters, digits, '-' and '_' only, not '\(gatewayName.value)'",
+                        line: gatewayName.line)
+                }
+                decoder.checkUnique(gatewayName.value, line: gatewayName.line, in: &lines) { first in
+                    "gateway '\(gatewayName.value)' is listed twice (first on line \(first))"
+                }
             }
-            if !Self.isObjectNameWord(gatewayName.value) {
-                decoder.report(
-                    "a gateway's 'name' is part of RADOS object names: letters, digits, '-' and '_' only, not '\(gatewayName.value)'",
-                    line: gatewayName.line)
+            if let group {
+                decoder.checkUnique(group.value, line: group.line, in: &groupLines) { first in
+                    "portal_group \(group.value) is another gateway's already (line \(first)): each gateway is a target port group of its own"
+                }
             }
-            decoder.checkUnique(gatewayName.value, line: gatewayName.line, in: &lines) { first in
-                "gateway '\(gatewayName.value)' is listed twice (first on line \(first))"
-            }
-            gateways.append(gatewayName.value)
+            guard let gatewayName, let group else { continue }
+            gateways.append(Gateway(name: gatewayName.value, portalGroup: group.value))
         }
-        if let gateway, !gateways.contains(gateway.value) {
+        if let gateway, !gateways.contains(where: { $0.name == gateway.value }) {
             decoder.report(
                 "'gateway' names this daemon's gateway, which must be one of the [[cluster.gateways]] sections, not '\(gateway.value)'",
                 line: gateway.line,
-                suggestion: "add a [[cluster.gateways]] with name = \"\(gateway.value)\", or name one of \(gateways.map { "'\($0)'" }.joined(separator: ", "))")
+                suggestion: "add a [[cluster.gateways]] with name = \"\(gateway.value)\", or name one of \(gateways.map { "'\($0.name)'" }.joined(separator: ", "))")
         }
         guard let name, let gateway, let pool, let connection, decoder.errors.count == errorsBefore else { return nil }
         self.init(

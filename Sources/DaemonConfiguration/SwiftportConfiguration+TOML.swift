@@ -37,8 +37,25 @@ extension SwiftportConfiguration {
         guard !targets.isEmpty else { return nil }
         if let cluster, let clusterReader {
             Self.checkConnections(of: targets, against: cluster, line: clusterReader.line(of: "client"), decoder: decoder)
+            Self.checkPortalGroups(of: targets, against: cluster, line: clusterReader.line(of: "gateway"), decoder: decoder)
         }
         self.init(daemon: daemon, discoveryAuth: discoveryAuth, dsm: dsm, cluster: cluster, targets: targets)
+    }
+
+    /// A gateway's portals are one target port group, its own: every target it serves
+    /// has one portal group, with the tag `[[cluster.gateways]]` gives the gateway, so
+    /// the groups every gateway reports (REPORT TARGET PORT GROUPS) are the same.
+    private static func checkPortalGroups(
+        of targets: [TargetConfiguration], against cluster: ClusterSettings, line: Int, decoder: ConfigurationDecoder
+    ) {
+        guard let tag = cluster.portalGroup else { return }
+        for target in targets where target.portalGroups.map(\.tag) != [tag] {
+            decoder.report(
+                "target \(target.name) has portal group(s) \(target.portalGroups.map { String($0.tag) }.joined(separator: ", ")), but gateway "
+                    + "\(cluster.gateway) is target port group \(tag) ([[cluster.gateways]] portal_group)",
+                line: line,
+                suggestion: "give the target one [[target.portal_group]] with tag = \(tag) and this gateway's portals")
+        }
     }
 
     /// A gateway's rbd LUNs reach Ceph through the gateway's own librados client: fencing

@@ -64,6 +64,24 @@ public enum TargetAssembly {
         }
     }
 
+    /// A gateway the cluster fences stops serving at once: its portals close and its
+    /// sessions end, so the hosts carry on through the other gateways, and the process
+    /// exits with EX_TEMPFAIL (75) without closing its images (the cluster refuses
+    /// that client, and rbd_close would wait for it). Started again, by the service
+    /// manager after its restart delay or by hand, it rejoins with a new client.
+    public static func exitWhenFenced(_ store: any ReservationStore, portals: PortalControl, services: TargetServices, logger: Logger) {
+        guard let store = store as? RADOSReservationStore else { return }
+        store.onFenced {
+            Task {
+                logger.critical("the cluster fenced this gateway: closing its portals and exiting; start it again to rejoin with a new client")
+                await portals.stop()
+                services.sessions.closeAll()
+                fflush(nil)  // every output stream: the log lines above
+                _exit(DaemonError.Code.fenced.exitCode)
+            }
+        }
+    }
+
     /// Opens every LUN's backend and builds the exported targets, their reservations in
     /// `reservationStore`.
     public static func exportedTargets(
@@ -80,7 +98,7 @@ public enum TargetAssembly {
             let networks = target.allowedNetworks
             let device = await SCSITargetDevice.restoring(
                 targetName: target.name, logicalUnits: units, logger: deviceLogger, reservationStore: reservationStore,
-                targetPortGroups: targetPortGroups(of: target), explicitALUA: target.explicitALUA)
+                targetPortGroups: targetPortGroups(of: target, cluster: configuration.cluster), explicitALUA: target.explicitALUA)
             exported.append(ExportedTarget(
                 name: target.name,
                 alias: target.alias,
@@ -140,11 +158,19 @@ public enum TargetAssembly {
     /// Each portal group is an ALUA target port group (SPC-4 §5.15) with one target
     /// port: the transport gives every I_T nexus the tag as both its relative target
     /// port identifier and its target port group.
-    static func targetPortGroups(of target: TargetConfiguration) -> [TargetPortGroupDescriptor] {
-        target.portalGroups.map {
+    /// The target port groups of `target`: its portal groups and, for a gateway of a
+    /// cluster, the other gateways' groups too, in tag order, so that every gateway
+    /// reports the same groups (their ports are elsewhere; active/optimized, as the
+    /// gateways of an active/active cluster all are).
+    static func targetPortGroups(of target: TargetConfiguration, cluster: ClusterSettings?) -> [TargetPortGroupDescriptor] {
+        let own = target.portalGroups.map {
             TargetPortGroupDescriptor(
                 tag: $0.tag, relativeTargetPortIdentifiers: [$0.tag], initialState: $0.aluaState, preferred: $0.preferred)
         }
+        let others = (cluster?.gateways ?? []).filter { $0.name != cluster?.gateway }.map {
+            TargetPortGroupDescriptor(tag: $0.portalGroup, relativeTargetPortIdentifiers: [$0.portalGroup])
+        }
+        return (own + others).sorted { $0.tag < $1.tag }
     }
 
     /// The negotiation answers every portal gives (RFC 7143 §13).

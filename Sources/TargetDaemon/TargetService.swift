@@ -58,6 +58,8 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
         public static let bindFailed = Code(exitCode: 69)
         /// A LUN backend could not be opened (EX_NOINPUT).
         public static let backendFailed = Code(exitCode: 66)
+        /// The gateway cluster fenced this gateway; started again, it rejoins (EX_TEMPFAIL).
+        public static let fenced = Code(exitCode: 75)
     }
 
     public var code: Code

@@ -91,3 +91,16 @@ struct LUNCommand: AsyncParsableCommand {
         try await admin.run(["lun", action] + values + (target.map { ["--target", $0] } ?? []) + (json ? ["--json"] : []))
     }
 }
+
+/// `swiftport cluster status`: the daemon's gateway cluster.
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Show the gateway cluster: each gateway's client and whether it answers, the ALUA states, the fences made.",
+        discussion: "ACTION is status. The daemon pings the other gateways through the cluster (up to 2 s)."
+    )
+    @OptionGroup var admin: AdminOptions
+    @Argument(help: "status.") var action: String
+    @Flag(help: "Print JSON.") var json = false
+    func run() async throws { try await admin.run(["cluster", action] + (json ? ["--json"] : [])) }
+}

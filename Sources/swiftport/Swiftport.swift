@@ -7,6 +7,6 @@ struct Swiftport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftport",
         abstract: "Administer and check Swiftport, an iSCSI target daemon.",
-        subcommands: [ConfigCommand.self, StatusCommand.self, SessionsCommand.self, PortalCommand.self, FaultCommand.self, ALUACommand.self, LUNCommand.self, ProfileCommand.self, DSMCommand.self, CDBCommand.self]
+        subcommands: [ConfigCommand.self, StatusCommand.self, SessionsCommand.self, PortalCommand.self, FaultCommand.self, ALUACommand.self, LUNCommand.self, ProfileCommand.self, DSMCommand.self, CDBCommand.self, ClusterCommand.self]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CephCluster
 import DaemonConfiguration
 import ISCSITransport
 import Logging
@@ -77,8 +78,12 @@ struct SwiftportDaemon: AsyncParsableCommand {
         let eventLoops = MultiThreadedEventLoopGroup.singleton
         let server = TargetServer(services: services, group: eventLoops)
         let portals = PortalControl(server: server, services: services, logger: logger)
+        TargetAssembly.exitWhenFenced(reservationStore, portals: portals, services: services, logger: logger)
         let dsm = configuration.dsm
-        let adminCommands = AdminCommands(services: services, portals: portals) { lun, targetName in
+        let gatewayCluster = configuration.cluster.flatMap { cluster in
+            (reservationStore as? RADOSReservationStore).map { (name: cluster.name, store: $0) }
+        }
+        let adminCommands = AdminCommands(services: services, portals: portals, gatewayCluster: gatewayCluster) { lun, targetName in
             try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: dsm, threadPool: threadPool, logger: logger)
         }
         let group = ServiceGroup(

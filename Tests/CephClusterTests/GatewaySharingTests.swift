@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SCSIEngine
 import SCSIProtocol
+import Synchronization
 import Testing
 
 /// Device servers of two (or three) gateways sharing reservations through a real
@@ -88,11 +89,16 @@ struct GatewaySharingTests {
         let storeC = try await gatewayStore("c", timeout: 53, peers: ["a"])
         // Gateway C hears the change but never finishes applying it.
         storeC.onChange { _ in await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in } }
+        let toldFenced = Mutex(0)
+        storeC.onFenced { toldFenced.withLock { $0 += 1 } }
         let a = await device(storeA, nexus: Self.x)
         #expect(try await storeC.load("anything") == nil)
         #expect(await Self.reserveOut(a, 0x00, serviceActionKey: Self.keyX, nexus: Self.x) == .good)
-        // C's client is on the blocklist: the cluster refuses it from now on.
+        // C's client is on the blocklist: the cluster refuses it from now on, and C is
+        // told so once.
         await #expect(throws: SCSIEngineError.self) { _ = try await storeC.load("anything") }
+        await #expect(throws: SCSIEngineError.self) { _ = try await storeC.load("anything") }
+        #expect(toldFenced.withLock { $0 } == 1)
         try await storeA.leave()
     }
 

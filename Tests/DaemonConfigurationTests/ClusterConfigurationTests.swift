@@ -13,8 +13,10 @@ struct ClusterConfigurationTests {
         state_pool = "rbd"
         [[cluster.gateways]]
         name = "gw-a"
+        portal_group = 1
         [[cluster.gateways]]
         name = "gw-b"
+        portal_group = 2
 
         """
 
@@ -33,10 +35,12 @@ struct ClusterConfigurationTests {
     func settings() throws {
         let cluster = try #require(try SwiftportConfiguration.parse(Self.file(Self.cluster), file: "gw.toml").cluster)
         #expect(cluster == ClusterSettings(
-            name: "ceph-gw", gateway: "gw-a", gateways: ["gw-a", "gw-b"], statePool: "rbd", namespace: nil,
+            name: "ceph-gw", gateway: "gw-a", gateways: [.init(name: "gw-a", portalGroup: 1), .init(name: "gw-b", portalGroup: 2)],
+            statePool: "rbd", namespace: nil,
             cephConf: "/etc/ceph/ceph.conf", client: "admin", keyring: nil, clusterTimeout: 30, heartbeat: 5,
             acknowledgementTimeout: 5, fenceDuration: 3600))
         #expect(cluster.peers == ["gw-b"])
+        #expect(cluster.portalGroup == 1)
         #expect(cluster.objectPrefix == "swiftport.ceph-gw.")
         #expect(try SwiftportConfiguration.parse(ConfigurationValidationTests.minimalTarget, file: "x.toml").cluster == nil)
     }
@@ -45,7 +49,10 @@ struct ClusterConfigurationTests {
         ("gateway = \"gw-a\"", "gateway = \"gw-c\"", 3, "must be one of the [[cluster.gateways]] sections, not 'gw-c'"),
         ("name = \"ceph-gw\"", "name = \"ceph gw\"", 2, "letters, digits, '-' and '_' only"),
         ("state_pool = \"rbd\"\n", "", 1, "[cluster] has no 'state_pool'"),
-        ("name = \"gw-b\"", "name = \"gw-a\"", 8, "gateway 'gw-a' is listed twice (first on line 6)"),
+        ("name = \"gw-b\"", "name = \"gw-a\"", 9, "gateway 'gw-a' is listed twice (first on line 6)"),
+        ("portal_group = 2", "portal_group = 1", 10, "portal_group 1 is another gateway's already (line 7)"),
+        ("portal_group = 2\n", "", 8, "[[cluster.gateways]] has no 'portal_group'"),
+        ("gateway = \"gw-a\"", "gateway = \"gw-b\"", 3, "target iqn.2026-11.io.swiftport:t has portal group(s) 1, but gateway gw-b is target port group 2"),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nheartbeat = 0", 5, "'heartbeat' must be between 3 and 300"),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nclient = \"client.gw\"", 5, "write client = \"gw\""),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nfence_after = 3", 5, "fence_after"),

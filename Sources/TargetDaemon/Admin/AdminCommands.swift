@@ -1,3 +1,4 @@
+import CephCluster
 import DaemonConfiguration
 import Foundation
 import ISCSIProtocol
@@ -16,11 +17,17 @@ public struct AdminCommands: Sendable {
     private let portals: PortalControl
     private let startedAt: Date
     let openLogicalUnit: LogicalUnitOpener
+    /// The gateway cluster this daemon belongs to (`[cluster]`), for `cluster status`.
+    let gatewayCluster: (name: String, store: RADOSReservationStore)?
 
-    public init(services: TargetServices, portals: PortalControl, startedAt: Date = Date(), openLogicalUnit: @escaping LogicalUnitOpener) {
+    public init(
+        services: TargetServices, portals: PortalControl, startedAt: Date = Date(),
+        gatewayCluster: (name: String, store: RADOSReservationStore)? = nil, openLogicalUnit: @escaping LogicalUnitOpener
+    ) {
         self.services = services
         self.portals = portals
         self.startedAt = startedAt
+        self.gatewayCluster = gatewayCluster
         self.openLogicalUnit = openLogicalUnit
     }
 
@@ -32,6 +39,7 @@ public struct AdminCommands: Sendable {
                   lun add TARGET LUN --backend ram|file|block [--size SIZE] [--path PATH] [--block-size 512|4096]
                           [--serial S] [--product P] [--read-only] [--thick]
                   lun remove TARGET LUN
+                  cluster status [--json]
         """
 
     public func execute(_ request: AdminRequest) async -> AdminResponse {
@@ -73,6 +81,7 @@ public struct AdminCommands: Sendable {
         case ("lun", "resize"): return try await lunResize(Array(words.dropFirst(2)))
         case ("lun", "add"): return try await lunAdd(Array(words.dropFirst(2)))
         case ("lun", "remove"): return try await lunRemove(Array(words.dropFirst(2)))
+        case ("cluster", "status"): return try await clusterStatus(json: json)
         default:
             throw .usage("unknown request '\(words.joined(separator: " "))'\n\(Self.usage)")
         }
@@ -178,7 +187,7 @@ public struct AdminCommands: Sendable {
         var changedBy: String
     }
 
-    private func aluaRows(of targets: [ExportedTarget]) -> [ALUARow] {
+    func aluaRows(of targets: [ExportedTarget]) -> [ALUARow] {
         targets.flatMap { target in
             target.device.aluaStatus.map {
                 ALUARow(target: target.name, lun: $0.lun, targetPortGroup: $0.targetPortGroup,
@@ -188,7 +197,7 @@ public struct AdminCommands: Sendable {
         }
     }
 
-    private func describe(_ row: ALUARow) -> String {
+    func describe(_ row: ALUARow) -> String {
         "target \(row.target) LUN \(row.lun) TPG \(row.targetPortGroup): \(row.state)\(row.preferred ? ", preferred" : "") (set by \(row.changedBy))"
     }
 

@@ -1,0 +1,42 @@
+import CephCluster
+import Foundation
+import ISCSITransport
+
+/// `cluster status`: the gateways of the daemon's `[cluster]`, whether each answers,
+/// every LUN's ALUA state through each target port group, and the fences made.
+extension AdminCommands {
+    struct ClusterReport: Codable {
+        var cluster: String
+        var fenced: Bool
+        var gateways: [RADOSReservationStore.GatewayState]
+        var alua: [ALUARow]
+        var fences: [RADOSReservationStore.FenceEvent]
+    }
+
+    func clusterStatus(json: Bool) async throws(AdminError) -> String {
+        guard let (name, store) = gatewayCluster else {
+            throw AdminError.failed("this daemon is not a gateway of a cluster: its configuration has no [cluster]")
+        }
+        let status: (gateways: [RADOSReservationStore.GatewayState], fences: [RADOSReservationStore.FenceEvent], fenced: Bool)
+        do {
+            status = try await store.status()
+        } catch {
+            throw AdminError.failed("cannot read the state of cluster \(name): \(error)")
+        }
+        let report = ClusterReport(
+            cluster: name, fenced: status.fenced, gateways: status.gateways, alua: aluaRows(of: services.targets), fences: status.fences)
+        if json { return try encode(report) }
+        var lines = ["cluster \(name)\(report.fenced ? ": THIS GATEWAY IS FENCED (its client is on the blocklist)" : "")"]
+        for gateway in report.gateways {
+            let client = gateway.clientInstance.map { "client.\($0) \(gateway.clientAddress ?? "")" } ?? "no member record (not joined, left, or fenced)"
+            let health = gateway.clientInstance == nil ? "" : gateway.answering ? ", answering" : ", NOT ANSWERING"
+            lines.append("gateway \(gateway.name)\(gateway.isThisGateway ? " (this one)" : ""): \(client)\(health)")
+        }
+        lines += report.alua.map { describe($0) }
+        for fence in report.fences {
+            let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(fence.time)))
+            lines.append("fenced \(fence.gateway) (client.\(fence.clientInstance) \(fence.clientAddress)) at \(when): \(fence.reason), at a change of \(fence.unit)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
