@@ -24,8 +24,11 @@ PORT=${PORT:-3286}
 export MON_PORT=${MON_PORT:-3481} OSD_PORT_MIN=${OSD_PORT_MIN:-7100}
 WHOLE_SUITE=${WHOLE_SUITE:-1}
 TARGET=iqn.2026-12.io.swiftport:shared
-# Short, so the fencing check is quick; the default is 5 s.
+# Short, so the fencing checks are quick (the defaults are 5 s); the heartbeat longer
+# than the acknowledgement timeout, so a change fences a frozen gateway before the
+# heartbeats do, and each check sees its own.
 ACKNOWLEDGEMENT_TIMEOUT=3
+HEARTBEAT=8
 source scripts/lib.sh
 lib_begin gateway-cluster
 require_free_ports "$PORT" "$MON_PORT" "$OSD_PORT_MIN"
@@ -52,6 +55,7 @@ gateway = "$1"
 state_pool = "rbd"
 ceph_conf = "$CEPH_CONF"
 acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT
+heartbeat = $HEARTBEAT
 [[cluster.gateways]]
 name = "gw-a"
 portal_group = 1
@@ -202,5 +206,28 @@ rejoined_after_fence() {
     grep -q "joined the cluster's gateways" "$WORK/gw-a-third.log" && [[ $("$CLIENT" read-counter "$URL_A" 300) == 0 ]]
 }
 check fenced-gateway-rejoins rejoined_after_fence
+
+echo "-- a frozen gateway is fenced by the heartbeats, with no change made (heartbeat = $HEARTBEAT s)"
+PID_A=$SWIFTPORTD_PID
+fenced_by_heartbeats() {
+    local before start
+    before=$(grep -c "fenced a gateway" "$WORK/gw-b.log")
+    start=$(date +%s.%N)
+    kill -STOP "$PID_A"
+    for _ in $(seq 300); do
+        [[ $(grep -c "fenced a gateway" "$WORK/gw-b.log") -gt $before ]] && break
+        sleep 0.1
+    done
+    awk -v start="$start" -v now="$(date +%s.%N)" 'BEGIN { printf "fenced %.1f s after it froze\n", now - start }'
+    kill -CONT "$PID_A"
+    grep "fenced a gateway" "$WORK/gw-b.log" | tail -n 1
+    grep "fenced a gateway" "$WORK/gw-b.log" | tail -n 1 | grep -q "answered no heartbeat" || return 1
+    for _ in $(seq 100); do kill -0 "$PID_A" 2> /dev/null || break; sleep 0.2; done
+    wait "$PID_A"
+    local status=$?
+    echo "gateway A exited with status $status"
+    [[ $status -eq 75 ]]
+}
+check frozen-gateway-fenced-by-heartbeats fenced_by_heartbeats
 
 finish gateway-cluster

@@ -24,7 +24,7 @@ extension RADOSReservationStore: SharedReservationStore {
         public var gateway: String
         /// The other gateways' names: the ones that may have to be fenced.
         public var peers: [String]
-        /// Seconds after which the OSD drops a silent gateway's watch.
+        /// Seconds of silence after which a gateway is fenced (the watch's timeout too).
         public var heartbeat: Int
         /// Seconds a published change waits for the other gateways' acknowledgements.
         public var acknowledgementTimeout: Int
@@ -78,6 +78,9 @@ extension RADOSReservationStore: SharedReservationStore {
             context.release()
             throw error
         }
+        let joined = membership
+        let heartbeat = Task { await heartbeats(joined) }
+        heartbeatTask.withLockedValue { $0 = heartbeat }
         membership.logger.notice(
             "joined the cluster's gateways",
             metadata: [
@@ -111,6 +114,7 @@ extension RADOSReservationStore: SharedReservationStore {
             try await removeObject(member, version: record.version)
         }
         self.membership.withLockedValue { $0 = nil }
+        heartbeatTask.withLockedValue { $0?.cancel() }
         try await threadPool.runIfActive { [self] in
             _ = api.rados_unwatch2(ioctx, membership.cookie)
             // Waits for callbacks in progress; none comes after it.
@@ -123,6 +127,11 @@ extension RADOSReservationStore: SharedReservationStore {
     /// on the blocklist): from then on nothing it sends lands, and it must stop serving.
     public func onFenced(_ handler: @escaping @Sendable () -> Void) {
         cluster.onBlocklisted(handler)
+    }
+
+    /// Adds `handler`, called with a gateway's name once this gateway has fenced it.
+    public func onPeerFenced(_ handler: @escaping @Sendable (String) async -> Void) {
+        peerFencedHandlers.withLockedValue { $0.append(handler) }
     }
 
     public func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void) {
@@ -142,14 +151,14 @@ extension RADOSReservationStore: SharedReservationStore {
             else { continue }
             let reason = answer.timedOut.contains(member.instance)
                 ? "did not acknowledge within \(membership.acknowledgementTimeout) s" : "was not watching (its heartbeat lapsed)"
-            try await fence(peer, member, version: record.version, reason: reason, membership, change)
+            try await fence(peer, member, version: record.version, reason: reason, membership, unit: change.name)
         }
     }
 
     /// Puts gateway `peer` (its client `member`) on the blocklist and removes its
     /// record, so later changes do not fence it again; it rejoins with a new client.
     private func fence(
-        _ peer: String, _ member: GatewayRecord, version: UInt64, reason: String, _ membership: Membership, _ change: ReservationChange
+        _ peer: String, _ member: GatewayRecord, version: UInt64, reason: String, _ membership: Membership, unit: String?
     ) async throws {
         let address = member.address
         let duration = UInt32(membership.fenceDuration)
@@ -166,19 +175,59 @@ extension RADOSReservationStore: SharedReservationStore {
         } catch let error as SCSIEngineError where error.code == .reservationStoreConflict {
             // It rejoined meanwhile with a new client: that record stays.
         }
-        fences.withLockedValue {
-            $0.append(FenceEvent(gateway: peer, clientInstance: member.instance, clientAddress: address, reason: reason, unit: change.name, time: time(nil)))
+        // A change and the heartbeats can both find the same gateway silent: each waits
+        // for its own blocklist call (the second changes nothing), the first tells.
+        let first = fences.withLockedValue { fences -> Bool in
+            guard !fences.contains(where: { $0.clientInstance == member.instance }) else { return false }
+            fences.append(FenceEvent(gateway: peer, clientInstance: member.instance, clientAddress: address, reason: reason, unit: unit, time: time(nil)))
+            return true
         }
+        guard first else { return }
         membership.logger.critical(
             "fenced a gateway: it can no longer write to the cluster",
             metadata: [
                 "gateway": "\(peer)", "reason": "\(reason)", "client_instance": "\(member.instance)", "client_address": "\(address)",
-                "unit": "\(change.name)",
+                "unit": "\(unit ?? "-")",
             ])
+        // Not awaited: a change that fenced the peer need not wait for what follows.
+        let handlers = peerFencedHandlers.withLockedValue { $0 }
+        Task { for handler in handlers { await handler(peer) } }
     }
 
     /// A notification that asks only for an acknowledgement: who answers is alive.
     static let ping = "swiftport-ping"
+
+    /// Pings the other gateways every third of `heartbeat` (at least every second) and
+    /// fences one with a member record that has answered none for `heartbeat`
+    /// seconds: a gateway that froze or died is fenced even when no change is made,
+    /// so none of the writes it still holds can land after the hosts have gone on
+    /// through another gateway. Runs until ``leave()`` or this gateway is fenced.
+    private func heartbeats(_ membership: Membership) async {
+        let period = max(1, membership.heartbeat / 3)
+        let clock = ContinuousClock()
+        var ledger = HeartbeatLedger(silence: .seconds(membership.heartbeat))
+        while !Task.isCancelled, !cluster.isBlocklisted {
+            try? await Task.sleep(for: .seconds(period))
+            guard !Task.isCancelled, !cluster.isBlocklisted else { return }
+            do {
+                let answer = try await notify(Self.ping, timeout: period)
+                var members: [(peer: String, record: GatewayRecord, version: UInt64)] = []
+                for peer in membership.peers {
+                    if let record = try await read(memberObject(peer)), let member = GatewayRecord(serialized: record.text) {
+                        members.append((peer, member, record.version))
+                    }
+                }
+                let silent = ledger.observe(
+                    members: Set(members.map(\.record.instance)), acknowledged: Set(answer.acknowledged), at: clock.now)
+                for (peer, member, version) in members where silent.contains(member.instance) {
+                    try await fence(
+                        peer, member, version: version, reason: "answered no heartbeat for \(membership.heartbeat) s", membership, unit: nil)
+                }
+            } catch {
+                membership.logger.error("cannot ping the other gateways", metadata: ["error": "\(error)"])
+            }
+        }
+    }
 
     /// A gateway of the cluster as ``status(timeout:)`` finds it.
     public struct GatewayState: Sendable, Codable, Hashable {
@@ -197,8 +246,9 @@ extension RADOSReservationStore: SharedReservationStore {
         public var clientInstance: UInt64
         public var clientAddress: String
         public var reason: String
-        /// The unit whose change it did not acknowledge.
-        public var unit: String
+        /// The unit whose change it did not acknowledge; nil: it stopped answering
+        /// heartbeats.
+        public var unit: String?
         /// Seconds since the epoch.
         public var time: Int
     }
@@ -321,62 +371,6 @@ extension RADOSReservationStore: SharedReservationStore {
             return api.rados_aio_write_op_operate(operation, ioctx, completion, object, nil, 0)
         }
         try check(result, "write", object)
-    }
-}
-
-/// What `<prefix>gateway.<name>` holds: the client a gateway's cluster connection is,
-/// so that another gateway can fence it.
-struct GatewayRecord: Hashable {
-    var instance: UInt64
-    var address: String
-
-    static let header = "swiftport-gateway 1"
-
-    var serialized: String { "\(Self.header)\ninstance \(instance)\naddress \(address)\n" }
-
-    init(instance: UInt64, address: String) {
-        self.instance = instance
-        self.address = address
-    }
-
-    init?(serialized text: String) {
-        let lines = text.split(separator: "\n")
-        guard lines.count == 3, lines[0] == Self.header, lines[1].hasPrefix("instance "), lines[2].hasPrefix("address "),
-              let instance = UInt64(lines[1].dropFirst("instance ".count))
-        else { return nil }
-        self.init(instance: instance, address: String(lines[2].dropFirst("address ".count)))
-    }
-}
-
-/// The reply of a notification (librados.h, `rados_notify2`): the watchers that
-/// acknowledged and those that timed out, as little-endian counts and client ids.
-struct NotifyReply: Hashable {
-    var acknowledged: [UInt64] = []
-    var timedOut: [UInt64] = []
-
-    /// No answer at all.
-    init() {}
-
-    init?(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        func take<T: FixedWidthInteger>(_: T.Type) -> T? {
-            guard offset + MemoryLayout<T>.size <= bytes.count else { return nil }
-            defer { offset += MemoryLayout<T>.size }
-            return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
-        }
-        guard let acknowledgements = take(UInt32.self) else { return nil }
-        for _ in 0..<acknowledgements {
-            guard let client = take(UInt64.self), take(UInt64.self) != nil, let length = take(UInt32.self),
-                  offset + Int(length) <= bytes.count
-            else { return nil }
-            offset += Int(length)
-            acknowledged.append(client)
-        }
-        guard let timeouts = take(UInt32.self) else { return nil }
-        for _ in 0..<timeouts {
-            guard let client = take(UInt64.self), take(UInt64.self) != nil else { return nil }
-            timedOut.append(client)
-        }
     }
 }
 

@@ -28,8 +28,12 @@ public final class RADOSReservationStore: ReservationStore, @unchecked Sendable 
     /// The records this gateway has read or written: those it reads again after it
     /// lost its watch.
     let knownRecords = NIOLockedValueBox<Set<String>>([])
+    /// The loop that pings the other gateways, from ``join(_:)`` to ``leave()``.
+    let heartbeatTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// The gateways this one fenced, oldest first (``status(timeout:)``).
     let fences = NIOLockedValueBox<[FenceEvent]>([])
+    /// Who hears that this gateway fenced another.
+    let peerFencedHandlers = NIOLockedValueBox<[@Sendable (String) async -> Void]>([])
     /// Who hears of the changes other gateways publish.
     let changeHandlers = NIOLockedValueBox<[@Sendable (ReservationChange) async -> Void]>([])
 

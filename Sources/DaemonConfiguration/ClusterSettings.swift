@@ -32,7 +32,9 @@ public struct ClusterSettings: Sendable, Equatable {
     public var client: String
     public var keyring: String?
     public var clusterTimeout: Int
-    /// Seconds after which the OSD drops a silent gateway's watch (`heartbeat`).
+    /// Seconds of silence after which a gateway is fenced: the gateways ping each
+    /// other every third of it, and the OSD drops a silent gateway's watch after it
+    /// (`heartbeat`).
     public var heartbeat: Int
     /// Seconds a change waits for the other gateways before it fences those that did
     /// not acknowledge it (`acknowledgement_timeout`).

@@ -112,6 +112,23 @@ extension SCSITargetDevice {
         }
     }
 
+    /// Every I_T nexus through target port group `tag` is lost: the gateway serving it
+    /// was fenced. The RESERVE(6)/(10) reservations held through it are released in
+    /// the shared record (SPC-2 §5.5.1, I_T nexus loss), or no other initiator could
+    /// reserve the unit again; registrations and persistent reservations stay (SPC-4
+    /// §5.12.1). Without a shared store there is nothing to do: this device server's
+    /// own nexuses end one by one (``nexusLogout(_:)``).
+    public func targetPortGroupLost(_ tag: UInt16) async {
+        guard let shared = reservationStore as? any SharedReservationStore else { return }
+        for unit in units {
+            _ = try? await changeShared(unit, in: shared, by: nil, "release at the loss of target port group \(tag)") { state throws(SenseData) in
+                guard let holder = state.spc2Holder, holder.targetPortGroup == tag else { return .unchanged }
+                state.spc2Holder = nil
+                return .changed()
+            }
+        }
+    }
+
     /// A change another gateway published, applied to the unit it names if this
     /// device server has it.
     func applyPublished(_ change: ReservationChange) {

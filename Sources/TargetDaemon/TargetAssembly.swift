@@ -64,6 +64,19 @@ public enum TargetAssembly {
         }
     }
 
+    /// When this gateway fences another, the I_T nexuses through the other's target
+    /// port group are lost, and the SPC-2 reservations held through them end.
+    private static func releaseReservationsOfFencedGateways(
+        of targets: [ExportedTarget], cluster: ClusterSettings?, store: any ReservationStore
+    ) {
+        guard let cluster, let store = store as? RADOSReservationStore else { return }
+        let devices = targets.map(\.device)
+        store.onPeerFenced { peer in
+            guard let tag = cluster.gateways.first(where: { $0.name == peer })?.portalGroup else { return }
+            for device in devices { await device.targetPortGroupLost(tag) }
+        }
+    }
+
     /// A gateway the cluster fences stops serving at once: its portals close and its
     /// sessions end, so the hosts carry on through the other gateways, and the process
     /// exits with EX_TEMPFAIL (75) without closing its images (the cluster refuses
@@ -88,6 +101,7 @@ public enum TargetAssembly {
         from configuration: SwiftportConfiguration, reservationStore: any ReservationStore, threadPool: NIOThreadPool, logger: Logger
     ) async throws -> [ExportedTarget] {
         var exported: [ExportedTarget] = []
+        defer { releaseReservationsOfFencedGateways(of: exported, cluster: configuration.cluster, store: reservationStore) }
         for target in configuration.targets {
             var units: [LogicalUnitDescriptor] = []
             for lun in target.luns {

@@ -27,13 +27,15 @@ struct GatewaySharingTests {
 
     /// A gateway's store: its own RADOS client (a timeout of its own gives a handle of
     /// its own), joined under `name` with `peers`.
-    func gatewayStore(_ name: String, timeout: Int, peers: [String], acknowledgementTimeout: Int = 5) async throws -> RADOSReservationStore {
+    func gatewayStore(
+        _ name: String, timeout: Int, peers: [String], acknowledgementTimeout: Int = 5, heartbeat: Int = 30
+    ) async throws -> RADOSReservationStore {
         let store = try await RADOSReservationStore.open(
             cephConf: testCephConf!, client: "admin", keyring: nil, timeout: timeout, pool: "rbd", namespace: nil, objectPrefix: prefix,
             threadPool: NIOThreadPool.singleton)
         try await store.join(
             RADOSReservationStore.Membership(
-                gateway: name, peers: peers, heartbeat: 5, acknowledgementTimeout: acknowledgementTimeout, fenceDuration: 120,
+                gateway: name, peers: peers, heartbeat: heartbeat, acknowledgementTimeout: acknowledgementTimeout, fenceDuration: 120,
                 logger: Self.logger))
         return store
     }
@@ -99,6 +101,29 @@ struct GatewaySharingTests {
         await #expect(throws: SCSIEngineError.self) { _ = try await storeC.load("anything") }
         await #expect(throws: SCSIEngineError.self) { _ = try await storeC.load("anything") }
         #expect(toldFenced.withLock { $0 } == 1)
+        try await storeA.leave()
+    }
+
+    @Test("a gateway that stops answering the heartbeats is fenced with no change made", .timeLimit(.minutes(1)))
+    func silentGatewayFencedByHeartbeats() async throws {
+        let storeA = try await gatewayStore("a", timeout: 56, peers: ["e"], heartbeat: 3)
+        let told = Mutex<[String]>([])
+        storeA.onPeerFenced { peer in told.withLock { $0.append(peer) } }
+        let storeE = try await RADOSReservationStore.open(
+            cephConf: testCephConf!, client: "admin", keyring: nil, timeout: 57, pool: "rbd", namespace: nil, objectPrefix: prefix,
+            threadPool: NIOThreadPool.singleton)
+        try await storeE.writeWhole(
+            storeE.memberObject("e"), GatewayRecord(instance: storeE.clientInstance, address: storeE.cluster.address).serialized)
+        var fences: [RADOSReservationStore.FenceEvent] = []
+        for _ in 0..<100 where fences.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            fences = try await storeA.status(timeout: 1).fences
+        }
+        #expect(fences.map(\.gateway) == ["e"])
+        #expect(fences.first?.unit == nil)
+        for _ in 0..<50 where told.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(told.withLock { $0 } == ["e"])
+        await #expect(throws: SCSIEngineError.self) { _ = try await storeE.load("anything") }
         try await storeA.leave()
     }
 

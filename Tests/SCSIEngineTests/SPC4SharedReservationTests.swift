@@ -136,6 +136,18 @@ struct SPC4SharedReservationTests {
         #expect(status == .good)
     }
 
+    @Test("SPC-2 §5.5.1 the gateway of target port group 2 fenced: the reservation held through it ends")
+    func lostTargetPortGroup() async {
+        let space = TestSharedReservationSpace()
+        let a = await Self.gateway(1, of: space, nexus: TestFixture.nexusA)
+        let b = await Self.gateway(2, of: space, nexus: TestFixture.nexusB)
+        #expect(await b.execute(TestFixture.command(CDB.reserve6, nexus: TestFixture.nexusB)).status == .good)
+        await a.targetPortGroupLost(1)
+        #expect(await a.execute(TestFixture.command(CDB.reserve6)).status == .reservationConflict)
+        await a.targetPortGroupLost(2)
+        #expect(await a.execute(TestFixture.command(CDB.reserve6)).status == .good)
+    }
+
     @Test("a change's text carries its notices; other text is refused")
     func changeText() async throws {
         let space = TestSharedReservationSpace()

@@ -60,6 +60,8 @@ name = "e2e"
 gateway = "gw$1"
 state_pool = "rbd"
 ceph_conf = "$CEPH_CONF"
+# The guest runs under TCG on the same cores: room for a slow ping.
+heartbeat = 10
 [[cluster.gateways]]
 name = "gw1"
 portal_group = 1

@@ -35,7 +35,9 @@ extension AdminCommands {
         lines += report.alua.map { describe($0) }
         for fence in report.fences {
             let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(fence.time)))
-            lines.append("fenced \(fence.gateway) (client.\(fence.clientInstance) \(fence.clientAddress)) at \(when): \(fence.reason), at a change of \(fence.unit)")
+            lines.append(
+                "fenced \(fence.gateway) (client.\(fence.clientInstance) \(fence.clientAddress)) at \(when): \(fence.reason)"
+                    + (fence.unit.map { ", at a change of \($0)" } ?? ""))
         }
         return lines.joined(separator: "\n")
     }
