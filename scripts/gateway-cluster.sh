@@ -84,6 +84,14 @@ URL_B=iscsi://127.0.0.2:$PORT/$TARGET/0
 echo "-- configuration"
 check config-check-a "$BIN/swiftport" config check "$WORK/gw-a.toml"
 check config-check-b "$BIN/swiftport" config check "$WORK/gw-b.toml"
+check config-check-gateways-agree "$BIN/swiftport" config check "$WORK/gw-a.toml" "$WORK/gw-b.toml"
+disagreeing_files_refused() {
+    sed 's/image = "shared"/image = "other"/' "$WORK/gw-b.toml" > "$WORK/gw-b-other.toml"
+    ! "$BIN/swiftport" config check "$WORK/gw-a.toml" "$WORK/gw-b-other.toml" 2> "$WORK/disagree.err"
+    cat "$WORK/disagree.err"
+    grep -q "gw-b-other.toml: LUN 0 of target $TARGET has image rbd/other, but rbd/shared in .*gw-a.toml" "$WORK/disagree.err"
+}
+check config-check-disagreeing-gateways-refused disagreeing_files_refused
 start_swiftportd gw-a "$WORK/gw-a.toml"
 PID_A=$SWIFTPORTD_PID
 start_swiftportd gw-b "$WORK/gw-b.toml"

@@ -24,26 +24,43 @@ struct ConfigCommand: AsyncParsableCommand {
         }
     }
 
-    /// `swiftport config check FILE`: validate a file the way the daemon would load it.
+    /// `swiftport config check FILE...`: validate files the way the daemon would load
+    /// them; several files of one gateway cluster are checked against each other too.
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a configuration file and list every problem in it.",
+            abstract: "Validate configuration files and list every problem in them.",
             discussion: """
-                Prints "FILE: OK (N targets, M LUNs, P portals)" when the file is valid (P counts \
+                Prints "FILE: OK (N targets, M LUNs, P portals)" for each valid file (P counts \
                 the portals of every target's portal groups). Otherwise prints each problem as \
-                FILE:LINE: message on standard error.
-                Exit status: 0 valid, 1 invalid, 2 the file cannot be read.
+                FILE:LINE: message on standard error. Given the files of every gateway of one \
+                [cluster], also checks that they agree: the cluster, the gateways and their \
+                target port groups, and the same targets and LUNs with the same identity.
+                Exit status: 0 valid, 1 invalid or disagreeing, 2 a file cannot be read.
                 """
         )
 
-        @Argument(help: "The TOML configuration file, e.g. conf/example.toml.")
-        var file: String
+        @Argument(help: "The TOML configuration files, e.g. conf/example.toml, or every gateway's.")
+        var files: [String]
+
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("give at least one configuration file") }
+        }
 
         func run() async throws {
-            let targets = try ConfigCommand.loadOrExit(file).targets
-            let luns = targets.reduce(0) { $0 + $1.luns.count }
-            let portals = targets.reduce(0) { $0 + $1.portalGroups.reduce(0) { $0 + $1.portals.count } }
-            print("\(file): OK (\(targets.count) targets, \(luns) LUNs, \(portals) portals)")
+            var loaded: [(file: String, configuration: SwiftportConfiguration)] = []
+            for file in files {
+                let configuration = try ConfigCommand.loadOrExit(file)
+                let targets = configuration.targets
+                let luns = targets.reduce(0) { $0 + $1.luns.count }
+                let portals = targets.reduce(0) { $0 + $1.portalGroups.reduce(0) { $0 + $1.portals.count } }
+                print("\(file): OK (\(targets.count) targets, \(luns) LUNs, \(portals) portals)")
+                loaded.append((file, configuration))
+            }
+            guard loaded.count > 1 else { return }
+            let disagreements = GatewayFiles.disagreements(loaded)
+            for problem in disagreements { StandardError.print(problem) }
+            guard disagreements.isEmpty else { throw ExitCode(1) }
+            print("the \(loaded.count) gateways' files agree")
         }
     }
 }

@@ -64,6 +64,46 @@ struct ClusterConfigurationTests {
         #expect(found.first?.description.contains(fragment) == true, "\(found)")
     }
 
+    /// Gateway `name`'s file: the cluster above with `gateway` set, its portal group,
+    /// and LUN 0 on `image`.
+    static func gatewayFile(_ name: String, group: Int, image: String = "lun0", cluster: String = "ceph-gw") throws -> SwiftportConfiguration {
+        let text = Self.cluster.replacing("gateway = \"gw-a\"", with: "gateway = \"\(name)\"").replacing("ceph-gw", with: cluster) + """
+            [[target]]
+            name = "iqn.2026-11.io.swiftport:t"
+            [[target.portal_group]]
+            tag = \(group)
+            portals = ["127.0.0.\(group):3260"]
+            [[target.lun]]
+            id = 0
+            backend = "rbd"
+            pool = "rbd"
+            image = "\(image)"
+            """
+        return try SwiftportConfiguration.parse(text, file: "\(name).toml")
+    }
+
+    @Test("the gateways' files agree: nothing to say")
+    func gatewayFilesAgree() throws {
+        #expect(GatewayFiles.disagreements([("a.toml", try Self.gatewayFile("gw-a", group: 1)), ("b.toml", try Self.gatewayFile("gw-b", group: 2))]).isEmpty)
+    }
+
+    @Test("files that disagree: each difference named with both files")
+    func gatewayFilesDisagree() throws {
+        let a = try Self.gatewayFile("gw-a", group: 1)
+        #expect(GatewayFiles.disagreements([("a.toml", a), ("b.toml", try Self.gatewayFile("gw-b", group: 2, image: "lun1"))]) == [
+            "b.toml: LUN 0 of target iqn.2026-11.io.swiftport:t has image rbd/lun1, but rbd/lun0 in a.toml",
+        ])
+        #expect(GatewayFiles.disagreements([("a.toml", a), ("a2.toml", a)]) == [
+            "a.toml and a2.toml are both gateway gw-a", "no file given for gateway gw-b: its targets and LUNs were not checked",
+        ])
+        #expect(GatewayFiles.disagreements([("a.toml", a), ("b.toml", try Self.gatewayFile("gw-b", group: 2, cluster: "other"))]).first
+            == "b.toml: cluster name is other, but ceph-gw in a.toml")
+        let ram = try SwiftportConfiguration.parse(ConfigurationValidationTests.minimalTarget, file: "ram.toml")
+        #expect(GatewayFiles.disagreements([("a.toml", a), ("ram.toml", ram)]) == [
+            "ram.toml has no [cluster]: only the files of one cluster's gateways can be checked together",
+        ])
+    }
+
     @Test("an rbd LUN must reach Ceph as the gateway does, or fencing the gateway would not fence it")
     func lunSharesTheGatewaysClient() {
         let found = configurationErrors(Self.file(Self.cluster, lun: "backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\ncluster_timeout = 5"))
