@@ -34,6 +34,7 @@ lib_begin gateway-cluster
 require_free_ports "$PORT" "$MON_PORT" "$OSD_PORT_MIN"
 
 source scripts/ceph-lib.sh
+source scripts/cluster-lib.sh
 ceph_install
 ceph_cluster_up
 rbd create --size 64M --image-feature layering rbd/shared || exit 1
@@ -49,19 +50,7 @@ gateway_config() {
 state_dir = "$WORK/state-$1"
 admin_socket = "$WORK/admin-$1.sock"
 
-[cluster]
-name = "ci"
-gateway = "$1"
-state_pool = "rbd"
-ceph_conf = "$CEPH_CONF"
-acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT
-heartbeat = $HEARTBEAT
-[[cluster.gateways]]
-name = "gw-a"
-portal_group = 1
-[[cluster.gateways]]
-name = "gw-b"
-portal_group = 2
+$(cluster_toml ci "$1" "$CEPH_CONF" "gw-a gw-b" "acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT" "heartbeat = $HEARTBEAT")
 
 [[target]]
 name = "$TARGET"

@@ -22,6 +22,7 @@
 set -euo pipefail
 : "${E2E_PORTAL1:?}" "${E2E_PORTAL2:?}" "${E2E_PORT:?}" "${E2E_IQN:?}" "${E2E_WORKDIR:?}"
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../cluster-lib.sh"
 SHARED=${SHARED:-$HERE/../../../shared}
 SWIFTPORTD=${SWIFTPORTD:-/work/main/.build/release/swiftportd}
 LUN_MB=${E2E_LUN_MB:-256}
@@ -55,19 +56,7 @@ admin_socket = "$E2E_WORKDIR/admin-gw$1.sock"
 nop_in_interval = $NOP
 nop_in_timeout = $NOP
 
-[cluster]
-name = "e2e"
-gateway = "gw$1"
-state_pool = "rbd"
-ceph_conf = "$CEPH_CONF"
-# The guest runs under TCG on the same cores: room for a slow ping.
-heartbeat = 10
-[[cluster.gateways]]
-name = "gw1"
-portal_group = 1
-[[cluster.gateways]]
-name = "gw2"
-portal_group = 2
+$(cluster_toml e2e "gw$1" "$CEPH_CONF" "gw1 gw2" "heartbeat = 10  # the guest runs under TCG on the same cores: room for a slow ping")
 
 [[target]]
 name = "$E2E_IQN"
