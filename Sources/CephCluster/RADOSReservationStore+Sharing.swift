@@ -145,14 +145,22 @@ extension RADOSReservationStore: SharedReservationStore {
         let answer = try await notify(change.serialized, timeout: membership.acknowledgementTimeout)
         // Every gateway with a record must have applied the change: one that timed out,
         // or whose watch has lapsed (it did not even hear of it), is fenced.
-        for peer in membership.peers {
-            guard let record = try await read(memberObject(peer)), let member = GatewayRecord(serialized: record.text),
-                  !answer.acknowledged.contains(member.instance)
-            else { continue }
+        for (peer, member, version) in try await members(membership.peers) where !answer.acknowledged.contains(member.instance) {
             let reason = answer.timedOut.contains(member.instance)
                 ? "did not acknowledge within \(membership.acknowledgementTimeout) s" : "was not watching (its heartbeat lapsed)"
-            try await fence(peer, member, version: record.version, reason: reason, membership, unit: change.name)
+            try await fence(peer, member, version: version, reason: reason, membership, unit: change.name)
         }
+    }
+
+    /// The member records of the gateways `names` that have one, with their versions.
+    private func members(_ names: [String]) async throws -> [(name: String, record: GatewayRecord, version: UInt64)] {
+        var members: [(name: String, record: GatewayRecord, version: UInt64)] = []
+        for name in names {
+            if let record = try await read(memberObject(name)), let member = GatewayRecord(serialized: record.text) {
+                members.append((name, member, record.version))
+            }
+        }
+        return members
     }
 
     /// Puts gateway `peer` (its client `member`) on the blocklist and removes its
@@ -211,12 +219,7 @@ extension RADOSReservationStore: SharedReservationStore {
             guard !Task.isCancelled, !cluster.isBlocklisted else { return }
             do {
                 let answer = try await notify(Self.ping, timeout: period)
-                var members: [(peer: String, record: GatewayRecord, version: UInt64)] = []
-                for peer in membership.peers {
-                    if let record = try await read(memberObject(peer)), let member = GatewayRecord(serialized: record.text) {
-                        members.append((peer, member, record.version))
-                    }
-                }
+                let members = try await members(membership.peers)
                 let silent = ledger.observe(
                     members: Set(members.map(\.record.instance)), acknowledged: Set(answer.acknowledged), at: clock.now)
                 for (peer, member, version) in members where silent.contains(member.instance) {
@@ -253,21 +256,31 @@ extension RADOSReservationStore: SharedReservationStore {
         public var time: Int
     }
 
+    /// What ``status(timeout:)`` finds.
+    public struct Status: Sendable {
+        public var gateways: [GatewayState]
+        /// The fences this gateway has made since it started, oldest first.
+        public var fences: [FenceEvent]
+        /// This gateway's own client is on the blocklist.
+        public var fenced: Bool
+    }
+
     /// The gateways (each one's member record, and whether it answers a ping within
     /// `timeout` seconds), and the fences this gateway has made since it started.
-    public func status(timeout: Int = 2) async throws -> (gateways: [GatewayState], fences: [FenceEvent], fenced: Bool) {
+    public func status(timeout: Int = 2) async throws -> Status {
         guard let membership = membership.withLockedValue({ $0 }) else {
             throw SCSIEngineError(.reservationStoreFailed, "this gateway has not joined the cluster")
         }
         let answering = cluster.isBlocklisted ? [] : Set(try await notify(Self.ping, timeout: timeout).acknowledged)
-        var gateways: [GatewayState] = []
-        for name in ([membership.gateway] + membership.peers) {
-            let member = try await read(memberObject(name)).flatMap { GatewayRecord(serialized: $0.text) }
-            gateways.append(GatewayState(
+        let names = [membership.gateway] + membership.peers
+        let records = try await members(names)
+        let gateways = names.map { name in
+            let member = records.first { $0.name == name }?.record
+            return GatewayState(
                 name: name, isThisGateway: name == membership.gateway, clientInstance: member?.instance,
-                clientAddress: member?.address, answering: member.map { answering.contains($0.instance) } ?? false))
+                clientAddress: member?.address, answering: member.map { answering.contains($0.instance) } ?? false)
         }
-        return (gateways, fences.withLockedValue { $0 }, cluster.isBlocklisted)
+        return Status(gateways: gateways, fences: fences.withLockedValue { $0 }, fenced: cluster.isBlocklisted)
     }
 
     /// Sends `text` to every watcher of the changes object and returns who

@@ -75,11 +75,7 @@ public enum GatewayFiles {
 
     /// What a host sees of a LUN, and where its data is.
     private static func identity(_ lun: LUNConfiguration) -> KeyValuePairs<String, String> {
-        let image: String = if case .rbd(let location, _) = lun.backend {
-            "\(location.pool)/\(location.namespace.map { "\($0)/" } ?? "")\(location.image)"
-        } else {
-            "\(lun.backend)"
-        }
+        let image: String = if case .rbd(let location, _) = lun.backend { location.name } else { "\(lun.backend)" }
         return [
             "image": image, "block_size": "\(lun.blockSize)", "vendor": lun.vendor, "product": lun.product,
             "revision": lun.revision, "serial": lun.serialIsDerived ? "(from the image)" : lun.serial,

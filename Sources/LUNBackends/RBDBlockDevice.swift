@@ -41,7 +41,8 @@ public struct RBDImageLocation: Sendable, Hashable {
         self.clusterTimeout = clusterTimeout
     }
 
-    var name: String { "\(pool)/\(namespace.map { "\($0)/" } ?? "")\(image)" }
+    /// `pool/[namespace/]image`, as `rbd` names it.
+    public var name: String { "\(pool)/\(namespace.map { "\($0)/" } ?? "")\(image)" }
 }
 
 extension RADOSCluster.Key {

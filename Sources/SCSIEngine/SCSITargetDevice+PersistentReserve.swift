@@ -85,7 +85,7 @@ extension SCSITargetDevice {
             throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: action == .registerAndMove ? 17 : 20, bit: 0))
         }
         let nexus = context.nexus
-        if let shared = reservationStore as? any SharedReservationStore {
+        if let shared = sharedReservationStore {
             // APTPL is implied (SPC-4 §5.12.5): restored from its text, as every gateway
             // installs it, the state has it set.
             let status = try await changeShared(unit, in: shared, by: nexus, "\(action)") { state throws(SenseData) in

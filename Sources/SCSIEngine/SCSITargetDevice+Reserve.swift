@@ -8,22 +8,14 @@ extension SCSITargetDevice {
     func reserve(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         try checkSPC2ReservationCDB(context.cdb)
         let nexus = context.nexus
-        if let shared = reservationStore as? any SharedReservationStore {
+        if let shared = sharedReservationStore {
             let status = try await changeShared(unit, in: shared, by: nexus, "reserve") { state throws(SenseData) in
-                if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible ? .unchanged : .conflict }
-                if let holder = state.spc2Holder { return holder == nexus ? .unchanged : .conflict }
-                state.spc2Holder = nexus
-                return .changed()
+                Self.reserving(&state.spc2Holder, by: nexus, under: state.reservations).sharedOutcome
             }
             return SCSICommandResult(status: status)
         }
-        let reserved = unit.withState { state -> Bool in
-            if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible }
-            if let holder = state.spc2ReservationHolder, holder != nexus { return false }
-            state.spc2ReservationHolder = nexus
-            return true
-        }
-        return reserved ? .good : SCSICommandResult(status: .reservationConflict)
+        let outcome = unit.withState { Self.reserving(&$0.spc2ReservationHolder, by: nexus, under: $0.reservations) }
+        return outcome.granted ? .good : SCSICommandResult(status: .reservationConflict)
     }
 
     /// Releases the issuer's reservation; a RELEASE from a nexus that holds none
@@ -31,21 +23,40 @@ extension SCSITargetDevice {
     func release(_ context: CommandContext, _ unit: LogicalUnit) async throws(SenseData) -> SCSICommandResult {
         try checkSPC2ReservationCDB(context.cdb)
         let nexus = context.nexus
-        if let shared = reservationStore as? any SharedReservationStore {
+        if let shared = sharedReservationStore {
             let status = try await changeShared(unit, in: shared, by: nexus, "release") { state throws(SenseData) in
-                if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible ? .unchanged : .conflict }
-                guard state.spc2Holder == nexus else { return .unchanged }
-                state.spc2Holder = nil
-                return .changed()
+                Self.releasing(&state.spc2Holder, by: nexus, under: state.reservations).sharedOutcome
             }
             return SCSICommandResult(status: status)
         }
-        let released = unit.withState { state -> Bool in
-            if let compatible = Self.compatibleReservationHandling(state.reservations, nexus) { return compatible }
-            if state.spc2ReservationHolder == nexus { state.spc2ReservationHolder = nil }
-            return true
-        }
-        return released ? .good : SCSICommandResult(status: .reservationConflict)
+        let outcome = unit.withState { Self.releasing(&$0.spc2ReservationHolder, by: nexus, under: $0.reservations) }
+        return outcome.granted ? .good : SCSICommandResult(status: .reservationConflict)
+    }
+
+    /// What RESERVE or RELEASE did to the holder: `granted` GOOD (else RESERVATION
+    /// CONFLICT), `changed` whether the holder is another now.
+    struct SPC2Outcome {
+        var granted: Bool
+        var changed: Bool
+
+        var sharedOutcome: SharedOutcome { !granted ? .conflict : changed ? .changed() : .unchanged }
+    }
+
+    /// RESERVE by `nexus` of a unit whose SPC-2 reservation is `holder`: one server's
+    /// state or a gateway cluster's shared record, judged the same way.
+    static func reserving(_ holder: inout ITNexus?, by nexus: ITNexus, under reservations: PersistentReservations) -> SPC2Outcome {
+        if let compatible = compatibleReservationHandling(reservations, nexus) { return SPC2Outcome(granted: compatible, changed: false) }
+        if let current = holder { return SPC2Outcome(granted: current == nexus, changed: false) }
+        holder = nexus
+        return SPC2Outcome(granted: true, changed: true)
+    }
+
+    /// RELEASE by `nexus`; a nexus that holds no reservation releases nothing, with GOOD.
+    static func releasing(_ holder: inout ITNexus?, by nexus: ITNexus, under reservations: PersistentReservations) -> SPC2Outcome {
+        if let compatible = compatibleReservationHandling(reservations, nexus) { return SPC2Outcome(granted: compatible, changed: false) }
+        guard holder == nexus else { return SPC2Outcome(granted: true, changed: false) }
+        holder = nil
+        return SPC2Outcome(granted: true, changed: true)
     }
 
     /// SPC-4 §5.12.3: with a persistent reservation, RESERVE and RELEASE from its

@@ -100,7 +100,7 @@ extension SCSITargetDevice {
     /// change published between a unit's load and the moment this device server could
     /// hear of it (its handler registered, the unit in the table) is not missed.
     func catchUpSharedReservations(of units: [LogicalUnit]) async {
-        guard let store = reservationStore as? any SharedReservationStore else { return }
+        guard let store = sharedReservationStore else { return }
         for unit in units {
             do {
                 if let record = try await store.load(unit.reservationRecordName) {
@@ -119,7 +119,7 @@ extension SCSITargetDevice {
     /// §5.12.1). Without a shared store there is nothing to do: this device server's
     /// own nexuses end one by one (``nexusLogout(_:)``).
     public func targetPortGroupLost(_ tag: UInt16) async {
-        guard let shared = reservationStore as? any SharedReservationStore else { return }
+        guard let shared = sharedReservationStore else { return }
         for unit in units {
             _ = try? await changeShared(unit, in: shared, by: nil, "release at the loss of target port group \(tag)") { state throws(SenseData) in
                 guard let holder = state.spc2Holder, holder.targetPortGroup == tag else { return .unchanged }

@@ -89,7 +89,7 @@ extension SCSITargetDevice {
     /// (SAM-5 §7.7: every I_T nexus of the logical unit). A failure is logged; the
     /// reset stands here.
     private func shareReset(of unit: LogicalUnit, as condition: SenseCondition) async {
-        guard let shared = reservationStore as? any SharedReservationStore else { return }
+        guard let shared = sharedReservationStore else { return }
         _ = try? await changeShared(unit, in: shared, by: nil, "reset") { state throws(SenseData) in
             state.spc2Holder = nil
             return .changed(reset: condition)
@@ -101,7 +101,7 @@ extension SCSITargetDevice {
     /// (SPC-2 §5.5.1, I_T nexus loss). Registrations and persistent reservations
     /// survive (SPC-4 §5.12.1). The port layer calls it once per lost nexus.
     public func nexusLogout(_ nexus: ITNexus) {
-        let shared = reservationStore as? any SharedReservationStore
+        let shared = sharedReservationStore
         for unit in units {
             let held = unit.withState { state -> Bool in
                 guard state.spc2ReservationHolder == nexus else { return false }

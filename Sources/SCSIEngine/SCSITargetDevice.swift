@@ -23,6 +23,8 @@ public final class SCSITargetDevice: Sendable {
     /// Where persistent reservations with APTPL are kept; nil: APTPL is not supported
     /// (PTPL_C = 0, SPC-4 §6.15.4).
     let reservationStore: (any ReservationStore)?
+    /// `reservationStore` when other gateways' device servers share it.
+    var sharedReservationStore: (any SharedReservationStore)? { reservationStore as? any SharedReservationStore }
     /// EXTENDED COPY results for RECEIVE COPY RESULTS (SPC-4 §6.18.3).
     let copyResults = CopyResultsLog()
     /// The target port groups (SPC-4 §5.15.2.1) in the order REPORT TARGET PORT GROUPS
@@ -71,7 +73,7 @@ public final class SCSITargetDevice: Sendable {
         let device = SCSITargetDevice(
             targetName: targetName, units: units, logger: logger, reservationStore: reservationStore,
             targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
-        (reservationStore as? any SharedReservationStore)?.onChange { [weak device] change in device?.applyPublished(change) }
+        device.sharedReservationStore?.onChange { [weak device] change in device?.applyPublished(change) }
         await device.catchUpSharedReservations(of: units)
         return device
     }

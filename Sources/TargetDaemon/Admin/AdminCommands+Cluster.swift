@@ -17,7 +17,7 @@ extension AdminCommands {
         guard let (name, store) = gatewayCluster else {
             throw AdminError.failed("this daemon is not a gateway of a cluster: its configuration has no [cluster]")
         }
-        let status: (gateways: [RADOSReservationStore.GatewayState], fences: [RADOSReservationStore.FenceEvent], fenced: Bool)
+        let status: RADOSReservationStore.Status
         do {
             status = try await store.status()
         } catch {
