@@ -11,8 +11,11 @@
 # other, and restarted, which rejoins; a frozen gateway (SIGSTOP) fenced by the next
 # change through the other, which answers within the acknowledgement timeout: after
 # SIGCONT the fenced gateway writes nothing, closes its portals and exits 75, and
-# started again it rejoins. Bounded in time; stops what it started. Prints "N passed, N failed"
-# and exits non-zero on any failure. Needs the debug build (swift build --build-tests).
+# started again it rejoins. Owner mode, on a second image with the exclusive-lock
+# feature: its home gateway owns it at start, a write through the other moves it there,
+# the owner killed during verified I/O is taken over by the other (the seconds without
+# a completed I/O printed), and failback returns it home. Bounded in time; stops what
+# it started. Prints "N passed, N failed" and exits non-zero on any failure. Needs the debug build (swift build --build-tests).
 #
 # Knobs: PORT [3286], MON_PORT [3481], OSD_PORT_MIN [7100], WHOLE_SUITE [1].
 set -uo pipefail
@@ -24,6 +27,8 @@ PORT=${PORT:-3286}
 export MON_PORT=${MON_PORT:-3481} OSD_PORT_MIN=${OSD_PORT_MIN:-7100}
 WHOLE_SUITE=${WHOLE_SUITE:-1}
 TARGET=iqn.2026-12.io.swiftport:shared
+# An image with the exclusive-lock feature: owner mode, one gateway writes it.
+OWNED=iqn.2026-12.io.swiftport:owned
 # Short, so the fencing checks are quick (the defaults are 5 s); the heartbeat longer
 # than the acknowledgement timeout, so a change fences a frozen gateway before the
 # heartbeats do, and each check sees its own.
@@ -38,11 +43,29 @@ source scripts/cluster-lib.sh
 ceph_install
 ceph_cluster_up
 rbd create --size 64M --image-feature layering rbd/shared || exit 1
+rbd create --size 64M --image-feature layering,exclusive-lock rbd/owned || exit 1
 
 CLIENT=$WORK/rbd-client
 cc -O2 -Wall -Wextra -o "$CLIENT" scripts/rbd-client.c -liscsi || exit 1
 
-# gateway_config NAME TPG ADDRESS: gateway NAME's file, its portal on ADDRESS:PORT as
+# rbd_target NAME IMAGE TPG ADDRESS: a target with LUN 0 on rbd/IMAGE, its portal on
+# ADDRESS:PORT as target port group TPG.
+rbd_target() {
+    cat <<TOML
+[[target]]
+name = "$1"
+[[target.portal_group]]
+tag = $3
+portals = ["$4:$PORT"]
+[[target.lun]]
+id = 0
+backend = "rbd"
+pool = "rbd"
+image = "$2"
+ceph_conf = "$CEPH_CONF"
+TOML
+}
+# gateway_config NAME TPG ADDRESS: gateway NAME's file, both targets on ADDRESS:PORT as
 # target port group TPG.
 gateway_config() {
     cat <<TOML
@@ -52,23 +75,17 @@ admin_socket = "$WORK/admin-$1.sock"
 
 $(cluster_toml ci "$1" "$CEPH_CONF" "gw-a gw-b" "acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT" "heartbeat = $HEARTBEAT")
 
-[[target]]
-name = "$TARGET"
-[[target.portal_group]]
-tag = $2
-portals = ["$3:$PORT"]
-[[target.lun]]
-id = 0
-backend = "rbd"
-pool = "rbd"
-image = "shared"
-ceph_conf = "$CEPH_CONF"
+$(rbd_target "$TARGET" shared "$2" "$3")
+
+$(rbd_target "$OWNED" owned "$2" "$3")
 TOML
 }
 gateway_config gw-a 1 127.0.0.1 > "$WORK/gw-a.toml"
 gateway_config gw-b 2 127.0.0.2 > "$WORK/gw-b.toml"
 URL_A=iscsi://127.0.0.1:$PORT/$TARGET/0
 URL_B=iscsi://127.0.0.2:$PORT/$TARGET/0
+OWNED_A=iscsi://127.0.0.1:$PORT/$OWNED/0
+OWNED_B=iscsi://127.0.0.2:$PORT/$OWNED/0
 
 echo "-- configuration"
 check config-check-a "$BIN/swiftport" config check "$WORK/gw-a.toml"
@@ -97,12 +114,12 @@ both_answering() {
         && grep -q "LUN 0 TPG 2: active-optimized" "$WORK/cluster-status.txt"
 }
 check cluster-status-both-answering both_answering
-# rtpg PORTAL: the data of REPORT TARGET PORT GROUPS (MAINTENANCE IN 0A, SPC-4 §6.27)
-# through PORTAL, past the session's first unit attention.
+# rtpg PORTAL [TARGET]: the data of REPORT TARGET PORT GROUPS (MAINTENANCE IN 0A,
+# SPC-4 §6.27) through PORTAL, past the session's first unit attention.
 rtpg() {
     local output
     for _ in 1 2 3; do
-        output=$("$BIN/swiftport" cdb --portal "$1:$PORT" --target "$TARGET" A3 0A 00 00 00 00 00 00 04 00 00 00 --data-in 1024)
+        output=$("$BIN/swiftport" cdb --portal "$1:$PORT" --target "${2:-$TARGET}" A3 0A 00 00 00 00 00 00 04 00 00 00 --data-in 1024)
         grep -q "^status: 00" <<< "$output" && { grep "^data-in:" <<< "$output"; return 0; }
     done
     echo "$output"; return 1
@@ -115,6 +132,72 @@ same_port_groups_everywhere() {
     [[ $a == "$b" && $(wc -w <<< "${a#data-in: }") -eq 28 ]]
 }
 check same-target-port-groups-through-both same_port_groups_everywhere
+
+echo "-- owner mode: an exclusive-lock image, written through one gateway at a time"
+# owner_of SOCKET: the owner's and the home's TPG of the owned LUN, as `cluster status`
+# through SOCKET reports them ("2 1"), and "lock" when that gateway holds the image's lock.
+owner_of() {
+    "$BIN/swiftport" cluster status --socket "$1" \
+        | sed -nE "s/^target $OWNED LUN 0: owner TPG ([0-9]+), home TPG ([0-9]+)(, this gateway holds the image's lock)?$/\1 \2 \3/p" \
+        | sed -E 's/ this gateway.*/ lock/; s/ +$//'
+}
+# states PORTAL: "TPG:STATE[:pref] ..." of the owned LUN through PORTAL (state: the
+# low nibble of byte 0 of each descriptor: 0 active/optimized, 1 non-optimized).
+states() {
+    local data
+    data=$(rtpg "$1" "$OWNED") || return 1
+    # shellcheck disable=SC2086 # words on purpose
+    set -- ${data#data-in: }
+    shift 4
+    local out="" byte0 pref
+    while [[ $# -ge 12 ]]; do
+        byte0=$((16#$1)) pref=""
+        ((byte0 & 128)) && pref=":pref"
+        out+="$((16#$3 * 256 + 16#$4)):$((byte0 & 15))$pref "
+        shift 12
+    done
+    echo "${out% }"
+}
+# until_owner SOCKET TPG: waits (bounded) until the owned LUN's owner is TPG.
+until_owner() {
+    for _ in $(seq 100); do [[ $(owner_of "$1") == "$2 "* ]] && return 0; sleep 0.1; done
+    return 1
+}
+home_owns_at_start() {
+    local a b
+    until_owner "$WORK/admin-gw-a.sock" "$(owner_of "$WORK/admin-gw-a.sock" | cut -d' ' -f2)" || { owner_of "$WORK/admin-gw-a.sock"; return 1; }
+    a=$(owner_of "$WORK/admin-gw-a.sock"); b=$(owner_of "$WORK/admin-gw-b.sock")
+    echo "gateway A: owner, home = $a; gateway B: $b"
+    HOME_TPG=$(cut -d' ' -f2 <<< "$a")
+    local owner=${a%% *}
+    # The home owns it; exactly one of the two holds the lock; both report the same states.
+    [[ $owner == "$HOME_TPG" && ${b%% *} == "$owner" ]] || return 1
+    local holders=0
+    [[ $a == *lock ]] && holders=$((holders + 1))
+    [[ $b == *lock ]] && holders=$((holders + 1))
+    [[ $holders -eq 1 ]] || return 1
+    local through_a through_b
+    through_a=$(states 127.0.0.1) && through_b=$(states 127.0.0.2) || return 1
+    echo "through A: $through_a; through B: $through_b"
+    [[ $through_a == "$through_b" && $through_a == *"$owner:0:pref"* && $through_a == *":1"* ]]
+}
+check owner-mode-home-owns-at-start home_owns_at_start
+# A write through the gateway that does not own the LUN moves it there (an implicit
+# ALUA transition): COMPARE AND WRITE through B, then through A, each moving the LUN
+# (the one from the home gateway first), the counter exact through both.
+writes_move_the_owner() {
+    "$CLIENT" zero-counter "$OWNED_A" 40 > /dev/null 2>&1 || "$CLIENT" zero-counter "$OWNED_B" 40 || return 1
+    local url socket tpg
+    for step in "$OWNED_B $WORK/admin-gw-b.sock 2" "$OWNED_A $WORK/admin-gw-a.sock 1"; do
+        read -r url socket tpg <<< "$step"
+        "$CLIENT" caw-increment "$url" 40 5 || return 1
+        until_owner "$socket" "$tpg" || { echo "the LUN did not move to TPG $tpg: $(owner_of "$socket")"; return 1; }
+        echo "after writes through TPG $tpg: $(owner_of "$socket"); states $(states 127.0.0.2)"
+        [[ $(owner_of "$socket") == *lock ]] || return 1
+    done
+    [[ $(states 127.0.0.1) == *"1:0"* && $("$CLIENT" read-counter "$OWNED_B" 40) == 10 ]]
+}
+check owner-mode-writes-move-the-owner writes_move_the_owner
 
 echo "-- persistent reservations across gateways"
 check preempt-through-b-holds-through-a "$CLIENT" preempt-across "$URL_A" "$URL_B" 100
@@ -139,13 +222,18 @@ echo "-- a gateway killed (kill -9) during verified I/O through both"
 # failover time the host saw.
 killed_gateway_ridden_through() {
     rm -f "$WORK/io.txt"
+    # The owned LUN (owned by A, see above) at the same time, through the DSM's Round
+    # Robin with Subset: the active/optimized path while there is one.
+    timeout 90 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --portal "127.0.0.2:$PORT" --target "$OWNED" --seconds 12 \
+        --policy RRWS --range-mib 16 > "$WORK/owned-io.txt" 2>&1 &
+    OWNED_IO=$!
     (
         for _ in $(seq 150); do grep -q '^\[3s\]' "$WORK/io.txt" 2> /dev/null && break; sleep 0.2; done
         kill -9 "$PID_A"
     ) &
     local killer=$!
-    timeout 90 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --portal "127.0.0.2:$PORT" --seconds 12 --policy RR \
-        --range-mib 16 | tee "$WORK/io.txt"
+    timeout 90 "$BIN/swiftport" dsm io --portal "127.0.0.1:$PORT" --portal "127.0.0.2:$PORT" --target "$TARGET" --seconds 12 \
+        --policy RR --range-mib 16 | tee "$WORK/io.txt"
     local status=$?
     wait $killer
     grep -q "127.0.0.1:$PORT.*: failed" "$WORK/io.txt" || { echo "the killed gateway's path was never marked failed"; return 1; }
@@ -160,10 +248,31 @@ killed_gateway_ridden_through() {
     [[ $status -eq 0 && -n $before && -n $after && $after -gt $before ]]
 }
 check killed-gateway-ridden-through killed_gateway_ridden_through
+# The owned LUN: B takes it over (once A is fenced: its acknowledgement of B's change
+# or its heartbeats), the I/O goes on through B with no verify mismatch.
+owner_killed_ridden_through() {
+    wait "$OWNED_IO"
+    local status=$?
+    cat "$WORK/owned-io.txt"
+    grep -h "took over the logical unit" "$WORK/gw-b.log" | tail -n 1
+    # The failover time as the host saw it: the seconds after the kill (after the 3rd)
+    # in which no I/O completed on either path.
+    local per_second
+    per_second=$(grep -E '^\[[0-9]+s\]' "$WORK/owned-io.txt" | sed -E 's/ios=([0-9]+)[^|]*\|.*ios=([0-9]+).*/\1 \2/; s/^.* ([0-9]+) ([0-9]+)$/\1 \2/' \
+        | awk '{ total = $1 + $2; printf "%d ", total - last; last = total }')
+    echo "I/Os per second, both paths: $per_second"
+    echo "owner-mode failover: $(awk '{ for (i = 4; i <= NF; i++) if ($i == 0) idle++; print idle + 0 }' <<< "$per_second") s without a completed I/O"
+    [[ $status -eq 0 ]] && grep -q "took over the logical unit" "$WORK/gw-b.log" || return 1
+    until_owner "$WORK/admin-gw-b.sock" 2 && [[ $(owner_of "$WORK/admin-gw-b.sock") == *lock ]]
+}
+check owner-killed-ridden-through owner_killed_ridden_through
+grep -h "owner-mode failover\|I/Os per second" "$WORK/owner-killed-ridden-through.out" | sed 's/^/        /'
 # A comes back: a new client instance, which replaces its record.
 start_swiftportd gw-a-again "$WORK/gw-a.toml"
 PID_A=$SWIFTPORTD_PID
 check killed-gateway-rejoins grep -q "joined the cluster's gateways" "$WORK/gw-a-again.log"
+# Failback (the default): the owned LUN goes back to its home gateway.
+check owner-mode-failback-to-home until_owner "$WORK/admin-gw-b.sock" "$HOME_TPG"
 
 echo "-- a frozen gateway is fenced (acknowledgement_timeout = $ACKNOWLEDGEMENT_TIMEOUT s)"
 frozen_gateway_fenced() {
@@ -226,5 +335,6 @@ fenced_by_heartbeats() {
     [[ $status -eq 75 ]]
 }
 check frozen-gateway-fenced-by-heartbeats fenced_by_heartbeats
+grep -h "s after it froze" "$WORK/frozen-gateway-fenced-by-heartbeats.out" | sed 's/^/        /'
 
 finish gateway-cluster

@@ -194,10 +194,25 @@ static int read_block(uint64_t lba, unsigned char *buf)
 	return bad;
 }
 
+/* A write to an owner-mode LUN a host retries, and was not made: ASYMMETRIC ACCESS
+ * STATE CHANGED (the write moved the LUN to this gateway, and the move's unit attention
+ * reached its own nexus too), or NOT READY, ASYMMETRIC ACCESS STATE TRANSITION (the LUN
+ * moved to another gateway just before, and stays there a moment): after 200 ms. */
+static int moved_here(const struct scsi_task *t)
+{
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+	if (sense_is(t, SCSI_SENSE_NOT_READY, 0x04, 0x0a)) {
+		nanosleep(&pause, NULL);
+		return 1;
+	}
+	return sense_is(t, SCSI_SENSE_UNIT_ATTENTION, 0x2a, 0x06);
+}
+
 static int caw_increment(uint64_t lba, uint64_t count)
 {
 	unsigned char *buf = malloc(2 * block_size); /* compare block, then write block */
-	uint64_t done = 0, retries = 0, value = 0;
+	uint64_t done = 0, retries = 0, attentions = 0, value = 0;
 	int rc = 0;
 
 	while (done < count && rc == 0) {
@@ -213,6 +228,8 @@ static int caw_increment(uint64_t lba, uint64_t count)
 					       0, 0, 0, 0, 0);
 		if (sense_is(t, SCSI_SENSE_MISCOMPARE, 0x1d, -1)) {
 			retries++; /* the other writer got in between: read again */
+		} else if (moved_here(t) && attentions < 25) {
+			attentions++;
 		} else if (failed("COMPARE AND WRITE", t)) {
 			rc = 1;
 		} else {
@@ -221,8 +238,8 @@ static int caw_increment(uint64_t lba, uint64_t count)
 		}
 		scsi_free_scsi_task(t);
 	}
-	printf("%" PRIu64 " increments, %" PRIu64 " miscompares retried, last value %" PRIu64 "\n",
-	       done, retries, value);
+	printf("%" PRIu64 " increments, %" PRIu64 " miscompares retried, %" PRIu64
+	       " owner moves retried, last value %" PRIu64 "\n", done, retries, attentions, value);
 	free(buf);
 	return rc;
 }
@@ -236,6 +253,10 @@ static int read_or_zero(uint64_t lba, int zero)
 
 	if (zero) {
 		t = iscsi_write16_sync(iscsi, lun, lba, buf, block_size, block_size, 0, 0, 0, 0, 0);
+		for (int tries = 0; tries < 25 && moved_here(t); tries++) {
+			scsi_free_scsi_task(t);
+			t = iscsi_write16_sync(iscsi, lun, lba, buf, block_size, block_size, 0, 0, 0, 0, 0);
+		}
 		if ((rc = failed("WRITE(16)", t)) == 0)
 			printf("counter at LBA %" PRIu64 " zeroed\n", lba);
 		scsi_free_scsi_task(t);

@@ -143,6 +143,10 @@ public struct BlockStorageError: Error, Sendable, Hashable, CustomStringConverti
         /// The storage refuses this process for good: another took over and fenced it
         /// off (a Ceph client on the cluster's blocklist). Nothing it writes can land.
         public static let fenced = Code("fenced")
+        /// A write to a medium whose exclusive lock another device server holds
+        /// (``ExclusiveLockDevice``): nothing was written; once the lock moves here,
+        /// the write may be made again.
+        public static let notLockHolder = Code("notLockHolder")
         public var description: String { name }
     }
 

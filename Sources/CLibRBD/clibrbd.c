@@ -71,6 +71,12 @@ static int load(swiftport_rbd_api *api, const char *librbd, const char *librados
     RESOLVE(rbd, librbd, rbd_resize);
     RESOLVE(rbd, librbd, rbd_update_watch);
     RESOLVE(rbd, librbd, rbd_update_unwatch);
+    RESOLVE(rbd, librbd, rbd_get_features);
+    RESOLVE(rbd, librbd, rbd_lock_acquire);
+    RESOLVE(rbd, librbd, rbd_lock_release);
+    RESOLVE(rbd, librbd, rbd_lock_get_owners);
+    RESOLVE(rbd, librbd, rbd_lock_get_owners_cleanup);
+    RESOLVE(rbd, librbd, rbd_lock_break);
     RESOLVE(rbd, librbd, rbd_aio_create_completion);
     RESOLVE(rbd, librbd, rbd_aio_get_return_value);
     RESOLVE(rbd, librbd, rbd_aio_release);

@@ -134,7 +134,7 @@ extension RADOSReservationStore: SharedReservationStore {
         peerFencedHandlers.withLockedValue { $0.append(handler) }
     }
 
-    public func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void) {
+    public func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Bool) {
         changeHandlers.withLockedValue { $0.append(handler) }
     }
 
@@ -305,7 +305,8 @@ extension RADOSReservationStore: SharedReservationStore {
     }
 
     /// A notification from a watcher's callback (a librados thread): applied by every
-    /// handler, then acknowledged. Our own notifications are acknowledged at once.
+    /// handler, then acknowledged, unless a handler could not apply it: the publisher
+    /// then fences this gateway. Our own notifications are acknowledged at once.
     fileprivate func received(_ text: String, notification: UInt64, cookie: UInt64, from notifier: UInt64) {
         guard let membership = membership.withLockedValue({ $0 }) else { return }
         let object = changesObject
@@ -319,8 +320,9 @@ extension RADOSReservationStore: SharedReservationStore {
         }
         let handlers = changeHandlers.withLockedValue { $0 }
         Task {
-            for handler in handlers { await handler(change) }
-            acknowledge()
+            var applied = true
+            for handler in handlers { applied = await handler(change) && applied }
+            if applied { acknowledge() }
         }
     }
 
@@ -357,7 +359,7 @@ extension RADOSReservationStore: SharedReservationStore {
         let handlers = changeHandlers.withLockedValue { $0 }
         for name in names {
             guard let record = try await load(name) else { continue }
-            for handler in handlers { await handler(ReservationChange(name: name, record: record)) }
+            for handler in handlers { _ = await handler(ReservationChange(name: name, record: record)) }
         }
         membership.logger.notice("watching the cluster's changes again", metadata: ["records_read": "\(names.count)"])
     }

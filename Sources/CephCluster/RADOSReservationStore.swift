@@ -35,7 +35,7 @@ public final class RADOSReservationStore: ReservationStore, @unchecked Sendable 
     /// Who hears that this gateway fenced another.
     let peerFencedHandlers = NIOLockedValueBox<[@Sendable (String) async -> Void]>([])
     /// Who hears of the changes other gateways publish.
-    let changeHandlers = NIOLockedValueBox<[@Sendable (ReservationChange) async -> Void]>([])
+    let changeHandlers = NIOLockedValueBox<[@Sendable (ReservationChange) async -> Bool]>([])
 
     /// A record larger than this is refused on save and on load: far more than the
     /// registrations a logical unit accepts would need.

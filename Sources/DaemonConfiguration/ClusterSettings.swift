@@ -41,10 +41,14 @@ public struct ClusterSettings: Sendable, Equatable {
     public var acknowledgementTimeout: Int
     /// Seconds a fenced gateway stays on the blocklist (`fence_duration`).
     public var fenceDuration: Int
+    /// An owner-mode LUN (an image with the exclusive-lock feature) moves back to its
+    /// home gateway when that one starts again (`failback`, default true).
+    public var failback: Bool
 
     public init(
         name: String, gateway: String, gateways: [Gateway], statePool: String, namespace: String?, cephConf: String,
-        client: String, keyring: String?, clusterTimeout: Int, heartbeat: Int, acknowledgementTimeout: Int, fenceDuration: Int
+        client: String, keyring: String?, clusterTimeout: Int, heartbeat: Int, acknowledgementTimeout: Int, fenceDuration: Int,
+        failback: Bool = true
     ) {
         self.name = name
         self.gateway = gateway
@@ -58,6 +62,7 @@ public struct ClusterSettings: Sendable, Equatable {
         self.heartbeat = heartbeat
         self.acknowledgementTimeout = acknowledgementTimeout
         self.fenceDuration = fenceDuration
+        self.failback = failback
     }
 
     public static let defaultHeartbeat = 5
@@ -72,12 +77,23 @@ public struct ClusterSettings: Sendable, Equatable {
 
     /// This gateway's target port group.
     public var portalGroup: UInt16? { gateways.first { $0.name == gateway }?.portalGroup }
+
+    /// The home gateway's target port group of an owner-mode LUN with NAA designator
+    /// `naa`: a hash of the designator picks among the gateways in tag order, so the
+    /// LUNs spread over the gateways, every gateway computes the same home, and adding a
+    /// LUN moves no other LUN's home.
+    public func homePortalGroup(naa: [UInt8]) -> UInt16 {
+        let groups = gateways.map(\.portalGroup).sorted()
+        // FNV-1a, 64 bits.
+        let hash = naa.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        return groups[Int(hash % UInt64(groups.count))]
+    }
 }
 
 extension ClusterSettings {
     static let keys = [
         "name", "gateway", "state_pool", "namespace", "ceph_conf", "client", "keyring", "cluster_timeout", "heartbeat",
-        "acknowledgement_timeout", "fence_duration", "gateways",
+        "acknowledgement_timeout", "fence_duration", "failback", "gateways",
     ]
     static let gatewayKeys = ["name", "portal_group"]
     static let secondsRange = 1...300
@@ -105,6 +121,7 @@ extension ClusterSettings {
         let acknowledgement = reader.integer(
             "acknowledgement_timeout", in: Self.secondsRange, example: "\(Self.defaultAcknowledgementTimeout)")
         let fence = reader.integer("fence_duration", in: 0...86_400, example: "\(Self.defaultFenceDuration)")
+        let failback = reader.boolean("failback")
 
         var gateways: [Gateway] = []
         var lines: [String: Int] = [:]
@@ -144,7 +161,7 @@ extension ClusterSettings {
             cephConf: connection.cephConf, client: connection.client, keyring: connection.keyring,
             clusterTimeout: connection.clusterTimeout, heartbeat: heartbeat?.value ?? Self.defaultHeartbeat,
             acknowledgementTimeout: acknowledgement?.value ?? Self.defaultAcknowledgementTimeout,
-            fenceDuration: fence?.value ?? Self.defaultFenceDuration)
+            fenceDuration: fence?.value ?? Self.defaultFenceDuration, failback: failback?.value ?? true)
     }
 
     private static func isObjectNameWord(_ text: String) -> Bool {

@@ -70,6 +70,8 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
     private let sizeChange = NIOLockedValueBox(SizeWatch())
     /// The image's id (`rbd_get_id`): the same wherever the image is opened.
     public let imageID: String
+    /// The image has the exclusive-lock feature: one client at a time writes it.
+    public let requiresExclusiveLock: Bool
     private let location: RBDImageLocation
 
     /// A name of the image that every daemon opening it agrees on and that a rename
@@ -92,9 +94,10 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
 
     private init(
         cluster: RADOSCluster, ioctx: UnsafeMutableRawPointer, image: UnsafeMutableRawPointer, location: RBDImageLocation, blockSize: Int,
-        byteCount: UInt64, imageID: String, threadPool: NIOThreadPool
+        byteCount: UInt64, imageID: String, features: UInt64, threadPool: NIOThreadPool
     ) {
         self.location = location
+        self.requiresExclusiveLock = features & Self.exclusiveLockFeature != 0
         self.cluster = cluster
         self.ioctx = ioctx
         self.image = image
@@ -142,9 +145,11 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
                 var id = [CChar](repeating: 0, count: 64)
                 try RADOSCluster.check(api.rbd_get_id(image, &id, id.count), "read the id of \(location.name)")
                 let imageID = CephLibrary.string(id)
+                var features: UInt64 = 0
+                try RADOSCluster.check(api.rbd_get_features(image, &features), "read the features of \(location.name)")
                 return RBDBlockDevice(
                     cluster: cluster, ioctx: ioctx, image: image, location: location, blockSize: blockSize, byteCount: size,
-                    imageID: imageID, threadPool: threadPool)
+                    imageID: imageID, features: features, threadPool: threadPool)
             } catch {
                 _ = api.rbd_close(image)
                 throw error
@@ -343,7 +348,58 @@ public final class RBDBlockDevice: BlockDevice, @unchecked Sendable {  // librbd
 
     private func check(_ result: Int, _ code: BlockStorageError.Code, _ what: @autoclosure () -> String) throws(BlockStorageError) {
         guard result < 0 else { return }
+        if result == -Int(Errno.readOnlyFileSystem.rawValue), requiresExclusiveLock {
+            // What librbd answers a write without the lock another client took with
+            // rbd_lock_acquire (it does not hand such a lock over on request).
+            throw BlockStorageError(
+                .notLockHolder, "rbd image \(location.name): cannot \(what()): another client holds the image's exclusive lock")
+        }
         throw cluster.failure(result, code, subject: "rbd image \(location.name)", what())
+    }
+}
+
+// MARK: - Exclusive lock
+
+extension RBDBlockDevice: ExclusiveLockDevice {
+    /// RBD_FEATURE_EXCLUSIVE_LOCK (rbd/features.h).
+    static let exclusiveLockFeature: UInt64 = 1 << 2
+    /// RBD_LOCK_MODE_EXCLUSIVE.
+    static let exclusiveLockMode: Int32 = 0
+
+    /// `rbd_lock_acquire`; when another client holds the lock (EROFS), each holder is
+    /// broken first (`rbd_lock_break`, which also puts it on the blocklist while
+    /// `rbd_blocklist_on_break_lock` is on, Ceph's default). librbd breaks a holder
+    /// whose watch is gone by itself; one fenced but still watching is broken here.
+    public func acquireExclusiveLock() async throws {
+        let result = try await threadPool.runIfActive { [self] () -> Int32 in
+            if cluster.isBlocklisted { return -RADOSCluster.blocklistedError.rawValue }
+            let first = api.rbd_lock_acquire(image, Self.exclusiveLockMode)
+            guard first == -Errno.readOnlyFileSystem.rawValue || first == -Errno.resourceBusy.rawValue else { return first }
+            for owner in lockOwners() {
+                let broken = owner.withCString { api.rbd_lock_break(image, Self.exclusiveLockMode, $0) }
+                guard broken == 0 || broken == -Errno.noSuchFileOrDirectory.rawValue else { return broken }
+            }
+            return api.rbd_lock_acquire(image, Self.exclusiveLockMode)
+        }
+        try check(Int(result), .writeFailed, "take the exclusive lock")
+    }
+
+    public func releaseExclusiveLock() async throws {
+        let result = try await threadPool.runIfActive { [self] in api.rbd_lock_release(image) }
+        // Not held (EINVAL): nothing to give up.
+        guard result != -Errno.invalidArgument.rawValue else { return }
+        try check(Int(result), .writeFailed, "release the exclusive lock")
+    }
+
+    /// The clients holding the lock (`rbd_lock_get_owners`), by the names
+    /// `rbd_lock_break` takes; on the thread pool.
+    private func lockOwners() -> [String] {
+        var mode: Int32 = 0
+        var count = 8
+        var owners = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+        guard api.rbd_lock_get_owners(image, &mode, &owners, &count) == 0 else { return [] }
+        defer { api.rbd_lock_get_owners_cleanup(&owners, count) }
+        return owners.prefix(count).compactMap { $0.map { String(cString: $0) } }
     }
 }
 

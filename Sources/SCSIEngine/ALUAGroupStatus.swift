@@ -10,14 +10,15 @@ public struct ALUAGroupStatus: Sendable, Hashable {
         case none = 0x00
         /// SET TARGET PORT GROUPS from an initiator (01h, explicit ALUA).
         case setTargetPortGroups = 0x01
-        /// The device server itself, here on the operator's request (02h, implicit ALUA).
+        /// The device server itself (02h, implicit ALUA): on the operator's request, or
+        /// an owner-mode unit's owner moving between gateways.
         case implicit = 0x02
 
         public var description: String {
             switch self {
             case .none: "configuration"
             case .setTargetPortGroups: "SET TARGET PORT GROUPS"
-            case .implicit: "operator"
+            case .implicit: "the device server (operator or owner change)"
             }
         }
     }

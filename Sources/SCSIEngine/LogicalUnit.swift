@@ -26,6 +26,11 @@ final class LogicalUnit: Sendable {
         /// Its backend was fenced off the storage (``BlockStorageError/Code/fenced``):
         /// commands that need the medium are refused from then on.
         var fenced = false
+        /// Owner mode: the target port group of the gateway the shared record names as
+        /// the unit's owner; nil: none (yet).
+        var owner: UInt16?
+        /// When this device server learned that `owner` changed.
+        var ownerChanged: ContinuousClock.Instant?
 
         /// Why a command with `access` may not run through `nexus`'s target port group
         /// in its current asymmetric access state (SPC-4 §5.15.2.4); nil if it may.
@@ -51,6 +56,15 @@ final class LogicalUnit: Sendable {
     /// 0xB2) only when the unit is configured thin, the backend can deallocate and the
     /// unit is writable: a read-only unit has nothing to unmap (SBC-3 §4.7).
     let isThinProvisioned: Bool
+    /// Owner mode (``LogicalUnitDescriptor/homeTargetPortGroup``): the medium whose
+    /// exclusive lock this gateway holds while it owns the unit; nil otherwise.
+    let lockedMedium: (any ExclusiveLockDevice)?
+    /// This device server holds `lockedMedium`'s lock: medium writes go ahead. Read by
+    /// every write of an owner-mode unit, so an atomic beside the locked state.
+    let holdsLock = Synchronization.Atomic<Bool>(false)
+    /// Orders taking and giving up the lock (held across the librbd calls, never
+    /// across a wait for another gateway), so a take and a release never cross.
+    let lockTransitions = LogicalUnitGate()
 
     init(
         _ descriptor: LogicalUnitDescriptor, reservations: PersistentReservations = PersistentReservations(),
@@ -60,13 +74,21 @@ final class LogicalUnit: Sendable {
         self.writeCache = Synchronization.Atomic(descriptor.writeCacheEnabled)
         self.number = LogicalUnitNumber(rawValue: descriptor.lun)
         self.isThinProvisioned = descriptor.thinProvisioning && descriptor.device.supportsUnmap && !descriptor.readOnly
+        let medium = (descriptor.device as? any ExclusiveLockDevice).flatMap {
+            descriptor.homeTargetPortGroup != nil && $0.requiresExclusiveLock ? $0 : nil
+        }
+        self.lockedMedium = medium
         let geometry = descriptor.device.geometry
         self.blockSize = geometry.blockSize
         self.limits = DeviceServerLimits.blockLimits(for: geometry, unmapSupported: isThinProvisioned)
-        self.state = NIOLockedValueBox(
-            State(
-                reservations: reservations, reservationRecordVersion: reservationRecordVersion,
-                accessStates: TargetPortGroupStates(targetPortGroups)))
+        var initial = State(
+            reservations: reservations, reservationRecordVersion: reservationRecordVersion,
+            accessStates: TargetPortGroupStates(targetPortGroups))
+        if medium != nil, let home = descriptor.homeTargetPortGroup {
+            // No owner known yet: every group non-optimized until the record names one.
+            _ = initial.accessStates.apply(TargetPortGroupStates.ownerMode(owner: nil, home: home, of: targetPortGroups), as: .none)
+        }
+        self.state = NIOLockedValueBox(initial)
     }
 
     /// The name of this logical unit's record in a ``ReservationStore``: its NAA

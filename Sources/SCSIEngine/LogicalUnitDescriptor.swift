@@ -26,11 +26,16 @@ public struct LogicalUnitDescriptor: Sendable {
     /// reported, when the backend can (SBC-3 §4.7). Thick: fully provisioned, no
     /// deallocation offered, whatever the backend could do.
     public var thinProvisioning: Bool
+    /// Owner mode (a medium only one gateway of a cluster writes at a time, an
+    /// ``ExclusiveLockDevice`` that requires its lock): the target port group of the
+    /// gateway that owns the unit whenever it is up, reported with PREF set. nil: every
+    /// gateway writes the medium (active/active), or there are no other gateways.
+    public var homeTargetPortGroup: UInt16?
 
     public init(
         lun: UInt16, device: any BlockDevice, vendor: String = "SWIFTPRT", product: String,
         revision: String, serial: String, naaIdentifier: [UInt8], readOnly: Bool = false,
-        writeCacheEnabled: Bool = true, thinProvisioning: Bool = true
+        writeCacheEnabled: Bool = true, thinProvisioning: Bool = true, homeTargetPortGroup: UInt16? = nil
     ) {
         self.lun = lun
         self.device = device
@@ -42,5 +47,6 @@ public struct LogicalUnitDescriptor: Sendable {
         self.readOnly = readOnly
         self.writeCacheEnabled = writeCacheEnabled
         self.thinProvisioning = thinProvisioning
+        self.homeTargetPortGroup = homeTargetPortGroup
     }
 }

@@ -24,6 +24,7 @@ extension SCSITargetDevice {
         }
         reportExternalResizes(of: unit)
         await catchUpSharedReservations(of: [unit])
+        claimOwnership(of: [unit])
         for other in others {
             other.withState { $0.unitAttentions.establish(.reportedLUNsDataHasChanged, except: nil) }
         }

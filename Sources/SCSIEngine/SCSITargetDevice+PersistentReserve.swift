@@ -158,7 +158,9 @@ extension SCSITargetDevice {
     ) async -> LogicalUnit {
         let record: ReservationRecord?
         do {
-            record = try await store?.load(LogicalUnit.reservationRecordName(of: descriptor))
+            // A shared record is installed whole (owner, SPC-2 holder and all) by
+            // catchUpSharedReservations, once this device server hears of its changes.
+            record = store is any SharedReservationStore ? nil : try await store?.load(LogicalUnit.reservationRecordName(of: descriptor))
         } catch {
             logger.error("cannot load persistent reservations", metadata: ["lun": "\(descriptor.lun)", "error": "\(error)"])
             record = nil

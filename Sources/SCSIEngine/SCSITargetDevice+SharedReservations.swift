@@ -85,6 +85,15 @@ extension SCSITargetDevice {
             unitState.reservations = state.reservations
             unitState.spc2ReservationHolder = state.spc2Holder
             unitState.reservationRecordVersion = change.record.version
+            if unit.lockedMedium != nil, let home = unit.descriptor.homeTargetPortGroup, unitState.owner != state.owner {
+                // Learning the first owner is no move (ownerHoldOff).
+                if unitState.owner != nil { unitState.ownerChanged = .now }
+                unitState.owner = state.owner
+                // The owner moved: an implicit transition, told to every I_T nexus (SPC-4 §5.15.2.2).
+                if unitState.accessStates.apply(TargetPortGroupStates.ownerMode(owner: state.owner, home: home, of: targetPortGroups), as: .implicit) {
+                    unitState.unitAttentions.establish(.asymmetricAccessStateChanged, except: nil)
+                }
+            }
             for notice in change.notices {
                 unitState.unitAttentions.establish(notice.condition) { candidate in
                     candidate != issuer && notice.registrants.contains { $0.matches(candidate) }
@@ -105,6 +114,7 @@ extension SCSITargetDevice {
             do {
                 if let record = try await store.load(unit.reservationRecordName) {
                     apply(ReservationChange(name: unit.reservationRecordName, record: record), to: unit, issuedThrough: nil)
+                    _ = await followOwner(unit)
                 }
             } catch {
                 logger.error("cannot read the shared reservations", metadata: ["lun": "\(unit.number)", "error": "\(error)"])
@@ -120,6 +130,7 @@ extension SCSITargetDevice {
     /// own nexuses end one by one (``nexusLogout(_:)``).
     public func targetPortGroupLost(_ tag: UInt16) async {
         guard let shared = sharedReservationStore else { return }
+        ownerLost(tag)
         for unit in units {
             _ = try? await changeShared(unit, in: shared, by: nil, "release at the loss of target port group \(tag)") { state throws(SenseData) in
                 guard let holder = state.spc2Holder, holder.targetPortGroup == tag else { return .unchanged }
@@ -130,10 +141,13 @@ extension SCSITargetDevice {
     }
 
     /// A change another gateway published, applied to the unit it names if this
-    /// device server has it.
-    func applyPublished(_ change: ReservationChange) {
-        guard let unit = units.first(where: { $0.reservationRecordName == change.name }) else { return }
+    /// device server has it; in owner mode, a unit another gateway took over gives up
+    /// its medium's lock before the change counts as applied. False: the lock could
+    /// not be given up.
+    func applyPublished(_ change: ReservationChange) async -> Bool {
+        guard let unit = units.first(where: { $0.reservationRecordName == change.name }) else { return true }
         apply(change, to: unit, issuedThrough: nil)
         logger.info("reservations changed by another gateway", metadata: ["lun": "\(unit.number)", "version": "\(change.record.version)"])
+        return await followOwner(unit)
     }
 }

@@ -33,6 +33,11 @@ public final class SCSITargetDevice: Sendable {
     /// Explicit ALUA (SPC-4 §5.15.2.8): initiators may change states with SET TARGET PORT
     /// GROUPS. Off, only the device server (the operator) changes them (implicit ALUA).
     public let explicitALUA: Bool
+    /// This gateway's place in a cluster that shares owner-mode logical units; nil: no
+    /// unit is in owner mode here.
+    let ownership: SharedOwnership?
+    /// Set by ``relinquishOwnership()`` at a stop: this gateway takes no unit over again.
+    let ownershipRelinquished = Synchronization.Atomic<Bool>(false)
     /// The current ``LogicalUnitTable``, read by every command. An atomic pointer, not a
     /// lock, so that commands of different sessions do not contend for it; tables are
     /// never freed (`everyTable` keeps them), so a command may go on using the one
@@ -54,16 +59,18 @@ public final class SCSITargetDevice: Sendable {
     ) {
         self.init(
             targetName: targetName, units: logicalUnits.map { LogicalUnit($0, targetPortGroups: targetPortGroups) },
-            logger: logger, reservationStore: nil, targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
+            logger: logger, reservationStore: nil, targetPortGroups: targetPortGroups, explicitALUA: explicitALUA, ownership: nil)
     }
 
     /// Builds the device server with persistent reservations kept in `reservationStore`
     /// (APTPL, SPC-4 §5.12.5), after loading what it holds for each logical unit: the
     /// units are attached with their reservations before any command reaches them.
+    /// With a shared store and `ownership`, the units with a
+    /// ``LogicalUnitDescriptor/homeTargetPortGroup`` are in owner mode.
     /// The other parameters are those of ``init(targetName:logicalUnits:logger:targetPortGroups:explicitALUA:)``.
     public static func restoring(
         targetName: String, logicalUnits: [LogicalUnitDescriptor], logger: Logger, reservationStore: any ReservationStore,
-        targetPortGroups: [TargetPortGroupDescriptor] = [], explicitALUA: Bool = false
+        targetPortGroups: [TargetPortGroupDescriptor] = [], explicitALUA: Bool = false, ownership: SharedOwnership? = nil
     ) async -> SCSITargetDevice {
         var units: [LogicalUnit] = []
         for descriptor in logicalUnits {
@@ -72,17 +79,19 @@ public final class SCSITargetDevice: Sendable {
         }
         let device = SCSITargetDevice(
             targetName: targetName, units: units, logger: logger, reservationStore: reservationStore,
-            targetPortGroups: targetPortGroups, explicitALUA: explicitALUA)
-        device.sharedReservationStore?.onChange { [weak device] change in device?.applyPublished(change) }
+            targetPortGroups: targetPortGroups, explicitALUA: explicitALUA, ownership: ownership)
+        device.sharedReservationStore?.onChange { [weak device] change in await device?.applyPublished(change) ?? true }
         await device.catchUpSharedReservations(of: units)
+        device.claimOwnership(of: units)
         return device
     }
 
     private init(
         targetName: String, units: [LogicalUnit], logger: Logger, reservationStore: (any ReservationStore)?,
-        targetPortGroups: [TargetPortGroupDescriptor], explicitALUA: Bool
+        targetPortGroups: [TargetPortGroupDescriptor], explicitALUA: Bool, ownership: SharedOwnership?
     ) {
         self.targetName = targetName
+        self.ownership = reservationStore is any SharedReservationStore ? ownership : nil
         self.logger = logger
         self.reservationStore = reservationStore
         self.targetPortGroups = targetPortGroups
@@ -194,6 +203,11 @@ public final class SCSITargetDevice: Sendable {
             // before it has left, and holds back every task after it (SAM-5 §8.6.3).
             let attribute = context.command.taskAttribute
             let exclusive = supported.exclusive || attribute == .ordered
+            // Owner mode: a write through a gateway that does not hold the medium's lock
+            // takes the unit over first, outside the gate (the gateway giving it up
+            // waits in its own gate for the writes it admitted).
+            let takesLock = supported.writesMedium && unit.lockedMedium != nil
+            if takesLock && !unit.holdsLock.load(ordering: .acquiring) { try await takeOver(unit) }
             await unit.gate.enter(exclusive: exclusive, headOfQueue: attribute == .headOfQueue)
             defer { unit.gate.leave(exclusive: exclusive) }
             // Aborted while it waited its turn (SAM-5 §7.2): it ends without touching
@@ -203,6 +217,11 @@ public final class SCSITargetDevice: Sendable {
             }
             if try meetsReservationConflict(context.nexus, supported, cdb: context.cdb, unit: unit) {
                 return SCSICommandResult(status: .reservationConflict)
+            }
+            if takesLock && !unit.holdsLock.load(ordering: .acquiring) {
+                // Another gateway took the unit over while this write waited its turn:
+                // the host retries, by then knowing the new states.
+                throw SenseData(.logicalUnitNotAccessibleAsymmetricAccessStateTransition)
             }
             return try await handler(self)(context, unit)
         }

@@ -16,8 +16,10 @@ public protocol SharedReservationStore: ReservationStore {
     /// the storage before this returns, so it can never act on the state it holds.
     func publish(_ change: ReservationChange) async throws
     /// Adds `handler`, called with every change another device server publishes; the
-    /// change counts as applied here once it returns.
-    func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void)
+    /// change counts as applied here once it returns true. False: it could not be
+    /// applied (the medium's lock could not be given up), and the publisher must fence
+    /// this device server as one that did not answer.
+    func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Bool)
 }
 
 /// A change to one logical unit's shared reservations: the new record, and the unit
@@ -107,29 +109,42 @@ public struct ReservationChange: Sendable, Hashable {
 /// What a shared record holds: the persistent reservations and, since the gateways
 /// serve one logical unit, its RESERVE(6)/(10) reservation too (SPC-2 §5.5.1), which
 /// never persists through power loss on a lone device server but must hold across
-/// gateways. Its text is that of the persistent reservations, with a line
-/// `spc2-reservation RTPI TPG INITIATOR-PORT` for an SPC-2 holder.
+/// gateways, and in owner mode the unit's owner. Its text is that of the persistent
+/// reservations, with a line `spc2-reservation RTPI TPG INITIATOR-PORT` for an SPC-2
+/// holder and `owner TPG` for the target port group of the owning gateway.
 struct SharedReservationState: Hashable, Sendable {
     var reservations = PersistentReservations()
     var spc2Holder: ITNexus?
+    /// Owner mode: the target port group of the gateway that writes the medium.
+    var owner: UInt16?
 
-    init(reservations: PersistentReservations = PersistentReservations(), spc2Holder: ITNexus? = nil) {
+    init(reservations: PersistentReservations = PersistentReservations(), spc2Holder: ITNexus? = nil, owner: UInt16? = nil) {
         self.reservations = reservations
         self.spc2Holder = spc2Holder
+        self.owner = owner
     }
 
     private static let holderPrefix = "spc2-reservation "
+    private static let ownerPrefix = "owner "
 
     var serialized: String {
-        reservations.serialized + (spc2Holder.map {
-            "\(Self.holderPrefix)\($0.relativeTargetPortIdentifier) \($0.targetPortGroup) \($0.initiatorPortName)\n"
-        } ?? "")
+        reservations.serialized
+            + (spc2Holder.map {
+                "\(Self.holderPrefix)\($0.relativeTargetPortIdentifier) \($0.targetPortGroup) \($0.initiatorPortName)\n"
+            } ?? "")
+            + (owner.map { "\(Self.ownerPrefix)\($0)\n" } ?? "")
     }
 
     init?(serialized text: String) {
         var holder: ITNexus?
+        var owner: UInt16?
         var others: [Substring] = []
         for line in text.split(separator: "\n") {
+            if line.hasPrefix(Self.ownerPrefix) {
+                guard let group = UInt16(line.dropFirst(Self.ownerPrefix.count)) else { return nil }
+                owner = group
+                continue
+            }
             guard line.hasPrefix(Self.holderPrefix) else {
                 others.append(line)
                 continue
@@ -139,6 +154,6 @@ struct SharedReservationState: Hashable, Sendable {
             holder = ITNexus(initiatorPortName: String(words[2]), relativeTargetPortIdentifier: port, targetPortGroup: group)
         }
         guard let reservations = PersistentReservations(serialized: others.joined(separator: "\n") + "\n") else { return nil }
-        self.init(reservations: reservations, spc2Holder: holder)
+        self.init(reservations: reservations, spc2Holder: holder, owner: owner)
     }
 }

@@ -38,6 +38,17 @@ struct SupportedCommand: Sendable {
     /// The clauses list what a standby, unavailable or transitioning port still
     /// serves; every command they do not list is ``ALUAAccess/active``, the default.
     let aluaAccess: ALUAAccess
+    /// Writes the medium: through a gateway that does not hold the medium's exclusive
+    /// lock, the command first moves the logical unit's ownership there
+    /// (``SCSITargetDevice/becomeOwner(of:_:when:)``).
+    let writesMedium: Bool
+
+    /// The commands that write blocks (SBC-3 §5), those librbd refuses without the
+    /// image's exclusive lock.
+    private static let mediumWrites: Set<SCSIOperationCode> = [
+        .write6, .write10, .write12, .write16, .writeAndVerify10, .writeAndVerify12, .writeAndVerify16,
+        .writeSame10, .writeSame16, .unmap, .compareAndWrite, .orWrite16,
+    ]
 
     init(
         name: String, operationCode: SCSIOperationCode, serviceAction: UInt8? = nil, handler: Handler,
@@ -50,6 +61,7 @@ struct SupportedCommand: Sendable {
         self.reservationAccess = reservationAccess
         self.exclusive = exclusive
         self.aluaAccess = aluaAccess
+        self.writesMedium = Self.mediumWrites.contains(operationCode)
     }
 
     /// START STOP UNIT with START = 1 and POWER CONDITION 0h is allowed under every

@@ -105,14 +105,20 @@ public enum TargetAssembly {
         for target in configuration.targets {
             var units: [LogicalUnitDescriptor] = []
             for lun in target.luns {
-                units.append(try await logicalUnit(lun, targetName: target.name, dsm: configuration.dsm, threadPool: threadPool, logger: logger))
+                units.append(
+                    try await logicalUnit(
+                        lun, targetName: target.name, dsm: configuration.dsm, cluster: configuration.cluster, threadPool: threadPool,
+                        logger: logger))
             }
             var deviceLogger = logger
             deviceLogger[metadataKey: "target"] = "\(target.name)"
             let networks = target.allowedNetworks
             let device = await SCSITargetDevice.restoring(
                 targetName: target.name, logicalUnits: units, logger: deviceLogger, reservationStore: reservationStore,
-                targetPortGroups: targetPortGroups(of: target, cluster: configuration.cluster), explicitALUA: target.explicitALUA)
+                targetPortGroups: targetPortGroups(of: target, cluster: configuration.cluster), explicitALUA: target.explicitALUA,
+                ownership: configuration.cluster.flatMap { cluster in
+                    cluster.portalGroup.map { SharedOwnership(localTargetPortGroup: $0, failback: cluster.failback) }
+                })
             exported.append(ExportedTarget(
                 name: target.name,
                 alias: target.alias,
@@ -131,8 +137,11 @@ public enum TargetAssembly {
     }
 
     /// Opens a LUN's backend and describes the logical unit, at start and for `lun add`.
+    /// In a cluster, an image with the exclusive-lock feature is in owner mode, with
+    /// the home gateway ``ClusterSettings/homePortalGroup(naa:)`` picks.
     public static func logicalUnit(
-        _ lun: LUNConfiguration, targetName: String, dsm: DSMSettings, threadPool: NIOThreadPool, logger: Logger
+        _ lun: LUNConfiguration, targetName: String, dsm: DSMSettings, cluster: ClusterSettings?, threadPool: NIOThreadPool,
+        logger: Logger
     ) async throws -> LogicalUnitDescriptor {
         let device = try await openBackend(lun, dsm: dsm, threadPool: threadPool, logger: logger)
         // The designators come from configuration, or from an rbd image's own name, so
@@ -144,10 +153,12 @@ public enum TargetAssembly {
             serial = LUNConfiguration.derivedSerial(seed: image.identitySeed)
             naaSeed = image.identitySeed
         }
+        let naa = LogicalUnitDescriptor.naaIdentifier(seed: naaSeed)
+        let ownerMode = cluster != nil && (device as? RBDBlockDevice)?.requiresExclusiveLock == true
         return LogicalUnitDescriptor(
             lun: lun.id, device: device, vendor: lun.vendor, product: lun.product, revision: lun.revision,
-            serial: serial, naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: naaSeed),
-            readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache, thinProvisioning: lun.thinProvisioning
+            serial: serial, naaIdentifier: naa, readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache,
+            thinProvisioning: lun.thinProvisioning, homeTargetPortGroup: ownerMode ? cluster?.homePortalGroup(naa: naa) : nil
         )
     }
 
@@ -157,12 +168,14 @@ public enum TargetAssembly {
         await (device as? RBDBlockDevice)?.close()
     }
 
-    /// At shutdown, once the sessions are closed: every logical unit leaves its target
-    /// when the commands in it have, and its backend is closed. An rbd image so gives
+    /// At shutdown, once the sessions are closed: the owner-mode units this gateway
+    /// owns are left to the others, every logical unit leaves its target when the
+    /// commands in it have, and its backend is closed. An rbd image so gives
     /// up its exclusive lock and watch at once; left open, the next gateway to write it
     /// would wait for the dead client's watch to time out first.
     static func closeLogicalUnits(of targets: [ExportedTarget]) async {
         for target in targets {
+            await target.device.relinquishOwnership()
             for lun in target.device.logicalUnitNumbers {
                 if let descriptor = try? await target.device.removeLogicalUnit(lun) { await close(descriptor.device) }
             }

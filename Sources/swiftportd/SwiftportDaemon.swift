@@ -80,11 +80,12 @@ struct SwiftportDaemon: AsyncParsableCommand {
         let portals = PortalControl(server: server, services: services, logger: logger)
         TargetAssembly.exitWhenFenced(reservationStore, portals: portals, services: services, logger: logger)
         let dsm = configuration.dsm
+        let cluster = configuration.cluster
         let gatewayCluster = configuration.cluster.flatMap { cluster in
             (reservationStore as? RADOSReservationStore).map { (name: cluster.name, store: $0) }
         }
         let adminCommands = AdminCommands(services: services, portals: portals, gatewayCluster: gatewayCluster) { lun, targetName in
-            try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: dsm, threadPool: threadPool, logger: logger)
+            try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: dsm, cluster: cluster, threadPool: threadPool, logger: logger)
         }
         let group = ServiceGroup(
             services: [TargetService(

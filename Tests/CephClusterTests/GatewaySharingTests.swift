@@ -90,7 +90,7 @@ struct GatewaySharingTests {
         let storeA = try await gatewayStore("a", timeout: 52, peers: ["c"], acknowledgementTimeout: 2)
         let storeC = try await gatewayStore("c", timeout: 53, peers: ["a"])
         // Gateway C hears the change but never finishes applying it.
-        storeC.onChange { _ in await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in } }
+        storeC.onChange { _ in await withCheckedContinuation { (_: CheckedContinuation<Bool, Never>) in } }
         let toldFenced = Mutex(0)
         storeC.onFenced { toldFenced.withLock { $0 += 1 } }
         let a = await device(storeA, nexus: Self.x)

@@ -43,6 +43,21 @@ struct ClusterConfigurationTests {
         #expect(cluster.portalGroup == 1)
         #expect(cluster.objectPrefix == "swiftport.ceph-gw.")
         #expect(try SwiftportConfiguration.parse(ConfigurationValidationTests.minimalTarget, file: "x.toml").cluster == nil)
+        #expect(cluster.failback)
+        let noFailback = Self.cluster.replacing("state_pool = \"rbd\"", with: "state_pool = \"rbd\"\nfailback = false")
+        #expect(try SwiftportConfiguration.parse(Self.file(noFailback), file: "gw.toml").cluster?.failback == false)
+    }
+
+    @Test("owner-mode homes: the same on every gateway, spread over the gateways, one of their groups")
+    func homes() throws {
+        let cluster = try #require(try SwiftportConfiguration.parse(Self.file(Self.cluster), file: "gw.toml").cluster)
+        var other = cluster
+        other.gateway = "gw-b"
+        let designators = (0..<64).map { [UInt8(0x60), UInt8($0), 0x14, 0x05] }
+        let homes = designators.map { cluster.homePortalGroup(naa: $0) }
+        #expect(homes == designators.map { other.homePortalGroup(naa: $0) })
+        #expect(Set(homes) == [1, 2])
+        #expect(homes.filter { $0 == 1 }.count > 16 && homes.filter { $0 == 2 }.count > 16)
     }
 
     @Test(arguments: [
@@ -56,6 +71,7 @@ struct ClusterConfigurationTests {
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nheartbeat = 0", 5, "'heartbeat' must be between 3 and 300"),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nclient = \"client.gw\"", 5, "write client = \"gw\""),
         ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nfence_after = 3", 5, "fence_after"),
+        ("state_pool = \"rbd\"", "state_pool = \"rbd\"\nfailback = 1", 5, "'failback'"),
     ])
     func rules(original: String, replacement: String, line: Int, fragment: String) {
         let found = configurationErrors(Self.file(Self.cluster.replacing(original, with: replacement)))

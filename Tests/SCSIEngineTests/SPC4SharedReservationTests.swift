@@ -82,16 +82,22 @@ struct SPC4SharedReservationTests {
         #expect(await PR.keys(c).keys == [PR.keyA])
     }
 
-    @Test("a change made between a gateway's first read and its joining is read again, not missed")
-    func changeWhileStarting() async {
+    @Test("a gateway started later installs the whole record, the SPC-2 holder through another gateway among it")
+    func recordInstalledWholeAtStart() async {
         let space = TestSharedReservationSpace()
-        space.afterNextLoad {
-            space.overwrite(
-                Self.recordName,
-                text: "swiftport-persistent-reservations 1\ngeneration 1\nregistration 000000000000CCCC 2 iqn.2024-01.test:b,i,0x400001370002\n")
+        space.overwrite(
+            Self.recordName,
+            text: "swiftport-persistent-reservations 1\ngeneration 0\nspc2-reservation 2 2 iqn.2024-01.test:b,i,0x400001370002\n")
+        let a = await SCSITargetDevice.restoring(
+            targetName: TestFixture.targetName, logicalUnits: [Self.unit], logger: TestFixture.logger, reservationStore: space.gateway(1))
+        // Not TestFixture.ready: TEST UNIT READY conflicts with the SPC-2 reservation.
+        for nexus in [TestFixture.nexusA, TestFixture.nexusB] {
+            a.nexusLogin(nexus)
+            await SPC4ALUATests.clearUnitAttentions(a, nexus: nexus)
         }
-        let a = await Self.gateway(1, of: space, nexus: TestFixture.nexusA)
-        #expect(await PR.keys(a).keys == [0xCCCC])
+        #expect(await a.execute(TestFixture.command(CDB.reserve6)).status == .reservationConflict)
+        #expect(await Self.write(a, nexus: TestFixture.nexusA).status == .reservationConflict)
+        #expect(await Self.write(a, nexus: TestFixture.nexusB).status == .good)
     }
 
     @Test("SPC-2 §5.5.1 RESERVE(6) through A holds through B until A releases it")

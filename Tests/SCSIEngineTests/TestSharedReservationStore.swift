@@ -10,14 +10,14 @@ final class TestSharedReservationSpace: Sendable {
     private struct State {
         var records: [String: ReservationRecord] = [:]
         var lastVersion: UInt64 = 0
-        var handlers: [Int: [@Sendable (ReservationChange) async -> Void]] = [:]
+        var handlers: [Int: [@Sendable (ReservationChange) async -> Bool]] = [:]
         /// Run just before each of the next `interventions` saves: another gateway's
         /// change landing between a load and a save.
         var beforeSave: (@Sendable () -> Void)?
         var interventions = 0
-        /// Run once, just after the next load has read its record.
-        var afterNextLoad: (@Sendable () -> Void)?
         var published: [ReservationChange] = []
+        /// The changes a gateway's handler could not apply (it would be fenced).
+        var refused: [(gateway: Int, change: ReservationChange)] = []
     }
 
     private let state = Mutex(State())
@@ -26,6 +26,9 @@ final class TestSharedReservationSpace: Sendable {
     func gateway(_ gateway: Int) -> Gateway { Gateway(space: self, gateway: gateway) }
 
     var published: [ReservationChange] { state.withLock { $0.published } }
+
+    /// The gateways that did not acknowledge a change, in order.
+    var refusingGateways: [Int] { state.withLock { $0.refused.map(\.gateway) } }
 
     func record(_ name: String) -> ReservationRecord? { state.withLock { $0.records[name] } }
 
@@ -37,7 +40,8 @@ final class TestSharedReservationSpace: Sendable {
         }
     }
 
-    func afterNextLoad(_ body: @escaping @Sendable () -> Void) { state.withLock { $0.afterNextLoad = body } }
+    /// Gateway `gateway` hears no more changes (it was fenced, or died).
+    func silence(gateway: Int) { state.withLock { _ = $0.handlers.removeValue(forKey: gateway) } }
 
     func beforeSaves(_ count: Int = 1, _ body: @escaping @Sendable () -> Void) {
         state.withLock { state in
@@ -51,12 +55,7 @@ final class TestSharedReservationSpace: Sendable {
         let gateway: Int
 
         func load(_ name: String) -> ReservationRecord? {
-            let record = space.record(name)
-            space.state.withLock { state in
-                defer { state.afterNextLoad = nil }
-                return state.afterNextLoad
-            }?()
-            return record
+            space.record(name)
         }
 
         func save(_ text: String, as name: String, replacing version: ReservationRecord.Version?) throws -> ReservationRecord.Version {
@@ -84,17 +83,19 @@ final class TestSharedReservationSpace: Sendable {
         func publish(_ change: ReservationChange) async {
             let others = space.state.withLock { state in
                 state.published.append(change)
-                return state.handlers.filter { $0.key != gateway }.values.flatMap { $0 }
+                return state.handlers.filter { $0.key != gateway }.flatMap { entry in entry.value.map { (entry.key, $0) } }
             }
             // Through the text, as a notification carries it.
             guard let received = ReservationChange(serialized: change.serialized) else {
                 Issue.record("the change does not survive its own text")
                 return
             }
-            for handler in others { await handler(received) }
+            for (other, handler) in others where await handler(received) == false {
+                space.state.withLock { $0.refused.append((other, received)) }
+            }
         }
 
-        func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Void) {
+        func onChange(_ handler: @escaping @Sendable (ReservationChange) async -> Bool) {
             space.state.withLock { $0.handlers[gateway, default: []].append(handler) }
         }
     }

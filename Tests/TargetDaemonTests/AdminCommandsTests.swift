@@ -27,7 +27,7 @@ struct AdminCommandsTests {
         let services = TargetServices(targets: targets, logger: logger)
         let server = TargetServer(services: services, group: MultiThreadedEventLoopGroup.singleton)
         return AdminCommands(services: services, portals: PortalControl(server: server, services: services, logger: logger)) { lun, targetName in
-            try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: DSMSettings(), threadPool: .singleton, logger: logger)
+            try await TargetAssembly.logicalUnit(lun, targetName: targetName, dsm: DSMSettings(), cluster: nil, threadPool: .singleton, logger: logger)
         }
     }
 

@@ -72,6 +72,14 @@ typedef struct swiftport_rbd_api {
     int (*rbd_resize)(void *image, uint64_t size);
     int (*rbd_update_watch)(void *image, uint64_t *handle, swiftport_rbd_update_callback callback, void *argument);
     int (*rbd_update_unwatch)(void *image, uint64_t handle);
+    /* The image's exclusive lock, for a LUN one gateway at a time writes (RBD_LOCK_MODE_EXCLUSIVE = 0).
+       Taken with rbd_lock_acquire, it is not handed to another client on request: their writes fail with EROFS. */
+    int (*rbd_get_features)(void *image, uint64_t *features);
+    int (*rbd_lock_acquire)(void *image, int mode);
+    int (*rbd_lock_release)(void *image);
+    int (*rbd_lock_get_owners)(void *image, int *mode, char *_Nullable *_Nonnull owners, size_t *owner_count);
+    void (*rbd_lock_get_owners_cleanup)(char *_Nullable *_Nonnull owners, size_t owner_count);
+    int (*rbd_lock_break)(void *image, int mode, const char *owner);
 
     int (*rbd_aio_create_completion)(void *argument, swiftport_rbd_callback callback, void *_Nullable *_Nonnull completion);
     ssize_t (*rbd_aio_get_return_value)(void *completion);

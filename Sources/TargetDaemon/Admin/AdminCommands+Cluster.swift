@@ -1,6 +1,7 @@
 import CephCluster
 import Foundation
 import ISCSITransport
+import SCSIEngine
 
 /// `cluster status`: the gateways of the daemon's `[cluster]`, whether each answers,
 /// every LUN's ALUA state through each target port group, and the fences made.
@@ -10,7 +11,14 @@ extension AdminCommands {
         var fenced: Bool
         var gateways: [RADOSReservationStore.GatewayState]
         var alua: [ALUARow]
+        var owners: [OwnerRow]
         var fences: [RADOSReservationStore.FenceEvent]
+    }
+
+    /// An owner-mode LUN (an image with the exclusive-lock feature).
+    struct OwnerRow: Codable {
+        var target: String
+        var ownership: UnitOwnership
     }
 
     func clusterStatus(json: Bool) async throws(AdminError) -> String {
@@ -24,7 +32,9 @@ extension AdminCommands {
             throw AdminError.failed("cannot read the state of cluster \(name): \(error)")
         }
         let report = ClusterReport(
-            cluster: name, fenced: status.fenced, gateways: status.gateways, alua: aluaRows(of: services.targets), fences: status.fences)
+            cluster: name, fenced: status.fenced, gateways: status.gateways, alua: aluaRows(of: services.targets),
+            owners: services.targets.flatMap { target in target.device.ownershipStatus.map { OwnerRow(target: target.name, ownership: $0) } },
+            fences: status.fences)
         if json { return try encode(report) }
         var lines = ["cluster \(name)\(report.fenced ? ": THIS GATEWAY IS FENCED (its client is on the blocklist)" : "")"]
         for gateway in report.gateways {
@@ -33,6 +43,12 @@ extension AdminCommands {
             lines.append("gateway \(gateway.name)\(gateway.isThisGateway ? " (this one)" : ""): \(client)\(health)")
         }
         lines += report.alua.map { describe($0) }
+        for row in report.owners {
+            let owner = row.ownership.owner.map { "TPG \($0)" } ?? "none"
+            lines.append(
+                "target \(row.target) LUN \(row.ownership.lun): owner \(owner), home TPG \(row.ownership.home)"
+                    + (row.ownership.holdsLock ? ", this gateway holds the image's lock" : ""))
+        }
         for fence in report.fences {
             let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(fence.time)))
             lines.append(
