@@ -249,6 +249,10 @@ extension SCSITargetDevice {
             // gateway. NOT READY fails the path, so a multipath host retries elsewhere
             // (Linux fails over on it; a MEDIUM ERROR would go up to the file system).
             return SenseData(.logicalUnitNotReadyCauseNotReportable)
+        case .notLockHolder?:
+            // Another gateway holds the medium's lock (owner mode): nothing was written,
+            // and the host retries, through the owner's path once it has read the states.
+            return SenseData(.logicalUnitNotAccessibleAsymmetricAccessStateTransition)
         default:
             return SenseData(sense, information: lba)
         }
