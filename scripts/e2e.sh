@@ -12,7 +12,7 @@
 # (appended to the harness's initramfs) and run-e2e.sh --policy default, so nothing
 # overrides the grouping (the harness's own overrides keep no_path_retry 5).
 #
-# Runs (--runs, default "alua linkdown negative gateways"):
+# Runs (--runs, default "alua linkdown negative gateways owner"):
 #   alua      the issue-4 sequence. Guest (shared e2e-guest.sh): discover + log in on
 #             both portals; one map with both paths; a 16 MiB pattern written and
 #             verified through /dev/mapper/mpathX; a writer running; FAIL 1 ->
@@ -38,8 +38,14 @@
 #             both paths carry I/O at once); each path cut in turn by killing its
 #             gateway (kill -9) mid-write and restored by starting it again; every
 #             block verified (needs the Ceph packages: scripts/rbd-integration.sh)
+#   owner     the same two gateways, the image with the exclusive-lock feature (owner
+#             mode, gateway 1 its home) and the Swiftport profile (group_by_prio, ALUA):
+#             gateway 1, the owner, killed (kill -9) mid-write; the writes go on through
+#             gateway 2 once it has taken the LUN over; gateway 1 started again takes it
+#             back (failback) and the guest's I/O follows; the linkdown host checks,
+#             path 1's group with prio 130 (active/optimized + PREF)
 #
-# Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "alua linkdown negative gateways"]
+# Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "alua linkdown negative gateways owner"]
 #                            [--rebuild-guest] [-- extra run-e2e.sh options]
 #   --bin DIR   where swiftportd and swiftport are   [$SWIFTPORT_BIN or .build/release]
 #               (or set SWIFTPORTD / SWIFTPORT to the binaries themselves)
@@ -62,7 +68,7 @@ E2E_DIR=${E2E_DIR:-$ROOT/../shared/e2e}
 [ -d "$E2E_DIR" ] || E2E_DIR=/work/shared/e2e
 GUEST_DIR=${E2E_GUEST_DIR:-/var/tmp/linux-initiator-e2e/guest}
 BIN=${SWIFTPORT_BIN:-$ROOT/.build/release}
-RUNS="alua linkdown negative gateways"
+RUNS="alua linkdown negative gateways owner"
 REBUILD=0
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -198,10 +204,14 @@ for run in $RUNS; do
         negative) args+=(--guest-dir "$PROFILE_GUEST" --policy default); expect=1 ;;
         gateways) args+=(--guest-dir "$GUEST_DIR"
                          --fail-cmd 'touch "$E2E_WORKDIR/kill-gw$E2E_PATH"' --restore-cmd 'touch "$E2E_WORKDIR/restart-gw$E2E_PATH"') ;;
-        *) echo "unknown run '$run' (alua, linkdown, multibus, negative, gateways)" >&2; exit 2 ;;
+        owner) args+=(--guest-dir "$PROFILE_GUEST" --policy default --failover-paths 1
+                      --fail-cmd 'touch "$E2E_WORKDIR/kill-gw$E2E_PATH"' --restore-cmd 'touch "$E2E_WORKDIR/restart-gw$E2E_PATH"')
+               checks=owner ;;
+        *) echo "unknown run '$run' (alua, linkdown, multibus, negative, gateways, owner)" >&2; exit 2 ;;
     esac
     target=$TARGET_SH
-    [ "$run" = gateways ] && target=$GATEWAYS_SH
+    case "$run" in gateways|owner) target=$GATEWAYS_SH ;; esac
+    owner_mode=0; [ "$run" = owner ] && owner_mode=1
     t=$(date +%s)
     # A run the host-side checks call inconclusive (exit 3: the guest's multipathd
     # declared a path ready on its own, check-run.sh says when) is made once more.
@@ -213,7 +223,7 @@ for run in $RUNS; do
         mkdir -p "$work"; rm -f "$work/observe.stop"
         "$OBSERVE_SH" "$work" "$netns" & observer=$!
         split=0; [ "$run" = negative ] && split=1
-        E2E_SPLIT_BRAIN=$split "$E2E_DIR/run-e2e.sh" --target-cmd "$target" --work-dir "$work" --netns "$netns" \
+        E2E_SPLIT_BRAIN=$split E2E_OWNER_MODE=$owner_mode "$E2E_DIR/run-e2e.sh" --target-cmd "$target" --work-dir "$work" --netns "$netns" \
             "${args[@]}" "${EXTRA[@]}" 2>&1 | tee "$RUN_ROOT/$run.out"
         rc=${PIPESTATUS[0]}
         touch "$work/observe.stop"; wait "$observer" 2>/dev/null

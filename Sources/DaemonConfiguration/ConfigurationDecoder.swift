@@ -8,6 +8,10 @@ final class ConfigurationDecoder {
     let file: String
     /// Errors in the order they were found.
     private(set) var errors: [ConfigurationError] = []
+    /// Reading a whole file: the gateways its `[cluster]` names (empty without one), which
+    /// a LUN's `home_gateway` must be one of. nil: a LUN read alone (`lun add`), checked
+    /// against the running daemon's cluster instead.
+    var clusterGateways: [String]?
 
     init(file: String) {
         self.file = file

@@ -26,6 +26,8 @@ public enum GatewayFiles {
                 ("cluster name", cluster.name, reference.name), ("state_pool", cluster.statePool, reference.statePool),
                 ("namespace", cluster.namespace ?? "(none)", reference.namespace ?? "(none)"),
                 ("[[cluster.gateways]]", describe(cluster.gateways), describe(reference.gateways)),
+                // Every gateway reports the same PREF bits, which follow failback.
+                ("failback", "\(cluster.failback)", "\(reference.failback)"),
             ] where mine != theirs {
                 problems.append("\(file): \(what) is \(mine), but \(theirs) in \(first.file)")
             }
@@ -79,7 +81,7 @@ public enum GatewayFiles {
         return [
             "image": image, "block_size": "\(lun.blockSize)", "vendor": lun.vendor, "product": lun.product,
             "revision": lun.revision, "serial": lun.serialIsDerived ? "(from the image)" : lun.serial,
-            "read_only": "\(lun.readOnly)",
+            "read_only": "\(lun.readOnly)", "home_gateway": lun.homeGateway ?? "(from the identity)",
         ]
     }
 }

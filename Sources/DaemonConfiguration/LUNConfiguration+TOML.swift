@@ -9,7 +9,7 @@ extension LUNConfiguration {
     /// Keys that only a remote LUN may have.
     static let upstreamKeys = ["upstream_portals", "upstream_target", "upstream_lun", "upstream_auth", "upstream_discovery_auth"]
     /// Keys that only an rbd LUN may have.
-    static let rbdKeys = ["pool", "image", "namespace", "ceph_conf", "client", "keyring", "create", "cluster_timeout"]
+    static let rbdKeys = ["pool", "image", "namespace", "ceph_conf", "client", "keyring", "create", "cluster_timeout", "home_gateway"]
     static let backends = ["ram", "file", "block", "remote", "rbd"]
     static let provisioningModes = ["thin", "thick"]
 
@@ -58,6 +58,16 @@ extension LUNConfiguration {
             )
         }
 
+        let homeGateway = reader.string("home_gateway", example: "\"gw-a\"")
+        if let homeGateway, let gateways = decoder.clusterGateways, !gateways.contains(homeGateway.value) {
+            decoder.report(
+                gateways.isEmpty
+                    ? "'home_gateway' names the gateway of a [cluster] that owns this LUN, but the file has no [cluster]"
+                    : "'home_gateway' must be one of the [[cluster.gateways]], not '\(homeGateway.value)'",
+                line: homeGateway.line,
+                suggestion: gateways.isEmpty ? "remove it" : "write home_gateway = \"\(gateways[0])\"")
+        }
+
         guard let id, let backend, blockSize == nil || validBlockSize != nil,
             provisioning.map({ Self.provisioningModes.contains($0.value) }) ?? true
         else { return nil }
@@ -81,7 +91,8 @@ extension LUNConfiguration {
             serialIsDerived: configuredSerial == nil,
             readOnly: readOnly?.value ?? false,
             writeCache: writeCache?.value ?? true,
-            thinProvisioning: provisioning?.value != "thick"
+            thinProvisioning: provisioning?.value != "thick",
+            homeGateway: homeGateway?.value
         )
     }
 

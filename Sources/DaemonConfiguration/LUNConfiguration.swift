@@ -43,6 +43,10 @@ public struct LUNConfiguration: Sendable, Equatable {
     /// Thin: offer UNMAP and WRITE SAME with UNMAP where the backend can deallocate
     /// (SBC-3 §4.7). Thick: fully provisioned; a file is preallocated.
     public var thinProvisioning: Bool
+    /// Owner mode (an rbd image with the exclusive-lock feature, in a `[cluster]`): the
+    /// gateway that owns the LUN whenever it is up (`home_gateway`); nil: one picked by a
+    /// hash of the LUN's identity.
+    public var homeGateway: String?
 
     public init(
         id: UInt16,
@@ -55,7 +59,8 @@ public struct LUNConfiguration: Sendable, Equatable {
         serialIsDerived: Bool = false,
         readOnly: Bool = false,
         writeCache: Bool = true,
-        thinProvisioning: Bool = true
+        thinProvisioning: Bool = true,
+        homeGateway: String? = nil
     ) {
         self.id = id
         self.backend = backend
@@ -68,6 +73,7 @@ public struct LUNConfiguration: Sendable, Equatable {
         self.readOnly = readOnly
         self.writeCache = writeCache
         self.thinProvisioning = thinProvisioning
+        self.homeGateway = homeGateway
     }
 
     /// A serial that stays the same across restarts and hosts: 16 upper-case hex digits

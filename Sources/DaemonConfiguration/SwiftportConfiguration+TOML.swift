@@ -16,6 +16,7 @@ extension SwiftportConfiguration {
         let cluster = clusterReader.flatMap { table in
             ClusterSettings(reading: table, gatewayTables: table.tables("gateways", named: "[[cluster.gateways]]", keys: ClusterSettings.gatewayKeys))
         }
+        decoder.clusterGateways = cluster?.gateways.map(\.name) ?? []
         let targetTables = reader.tables("target", named: "[[target]]", keys: TargetConfiguration.keys)
         if targetTables.isEmpty && reader.table["target"] == nil {
             decoder.report(

@@ -84,9 +84,9 @@ final class LogicalUnit: Sendable {
         var initial = State(
             reservations: reservations, reservationRecordVersion: reservationRecordVersion,
             accessStates: TargetPortGroupStates(targetPortGroups))
-        if medium != nil, let home = descriptor.homeTargetPortGroup {
+        if medium != nil {
             // No owner known yet: every group non-optimized until the record names one.
-            _ = initial.accessStates.apply(TargetPortGroupStates.ownerMode(owner: nil, home: home, of: targetPortGroups), as: .none)
+            _ = initial.accessStates.apply(TargetPortGroupStates.ownerMode(owner: nil, preferred: nil, of: targetPortGroups), as: .none)
         }
         self.state = NIOLockedValueBox(initial)
     }

@@ -90,7 +90,8 @@ extension SCSITargetDevice {
                 if unitState.owner != nil { unitState.ownerChanged = .now }
                 unitState.owner = state.owner
                 // The owner moved: an implicit transition, told to every I_T nexus (SPC-4 §5.15.2.2).
-                if unitState.accessStates.apply(TargetPortGroupStates.ownerMode(owner: state.owner, home: home, of: targetPortGroups), as: .implicit) {
+                let preferred = ownership?.failback == true ? home : nil
+                if unitState.accessStates.apply(TargetPortGroupStates.ownerMode(owner: state.owner, preferred: preferred, of: targetPortGroups), as: .implicit) {
                     unitState.unitAttentions.establish(.asymmetricAccessStateChanged, except: nil)
                 }
             }

@@ -67,10 +67,11 @@ struct TargetPortGroupStates: Sendable {
     /// Owner mode (``LogicalUnitDescriptor/homeTargetPortGroup``): the owner's group
     /// active/optimized, every other active/non-optimized, since each gateway serves
     /// everything but only the owner writes without first taking the unit over
-    /// (SPC-4 §5.15.2.4.2, §5.15.2.4.3); PREF on the home gateway's group.
-    static func ownerMode(owner: UInt16?, home: UInt16, of groups: [TargetPortGroupDescriptor]) -> [Change] {
+    /// (SPC-4 §5.15.2.4.2, §5.15.2.4.3); PREF on the `preferred` group (the home
+    /// gateway's, where failback brings the unit back), none when nil.
+    static func ownerMode(owner: UInt16?, preferred: UInt16?, of groups: [TargetPortGroupDescriptor]) -> [Change] {
         groups.map {
-            Change(targetPortGroup: $0.tag, state: $0.tag == owner ? .activeOptimized : .activeNonOptimized, preferred: $0.tag == home)
+            Change(targetPortGroup: $0.tag, state: $0.tag == owner ? .activeOptimized : .activeNonOptimized, preferred: $0.tag == preferred)
         }
     }
 }

@@ -137,8 +137,8 @@ public enum TargetAssembly {
     }
 
     /// Opens a LUN's backend and describes the logical unit, at start and for `lun add`.
-    /// In a cluster, an image with the exclusive-lock feature is in owner mode, with
-    /// the home gateway ``ClusterSettings/homePortalGroup(naa:)`` picks.
+    /// In a cluster, an image with the exclusive-lock feature is in owner mode, its home
+    /// gateway `home_gateway` or the one ``ClusterSettings/homePortalGroup(naa:)`` picks.
     public static func logicalUnit(
         _ lun: LUNConfiguration, targetName: String, dsm: DSMSettings, cluster: ClusterSettings?, threadPool: NIOThreadPool,
         logger: Logger
@@ -154,11 +154,24 @@ public enum TargetAssembly {
             naaSeed = image.identitySeed
         }
         let naa = LogicalUnitDescriptor.naaIdentifier(seed: naaSeed)
-        let ownerMode = cluster != nil && (device as? RBDBlockDevice)?.requiresExclusiveLock == true
+        var home: UInt16?
+        if let cluster, (device as? RBDBlockDevice)?.requiresExclusiveLock == true {
+            if let name = lun.homeGateway {
+                guard let gateway = cluster.gateways.first(where: { $0.name == name }) else {
+                    await close(device)
+                    throw DaemonError(
+                        .badConfiguration,
+                        "LUN \(lun.id): home_gateway '\(name)' is none of cluster \(cluster.name)'s gateways (\(cluster.gateways.map(\.name).joined(separator: ", ")))")
+                }
+                home = gateway.portalGroup
+            } else {
+                home = cluster.homePortalGroup(naa: naa)
+            }
+        }
         return LogicalUnitDescriptor(
             lun: lun.id, device: device, vendor: lun.vendor, product: lun.product, revision: lun.revision,
             serial: serial, naaIdentifier: naa, readOnly: lun.readOnly, writeCacheEnabled: lun.writeCache,
-            thinProvisioning: lun.thinProvisioning, homeTargetPortGroup: ownerMode ? cluster?.homePortalGroup(naa: naa) : nil
+            thinProvisioning: lun.thinProvisioning, homeTargetPortGroup: home
         )
     }
 

@@ -48,6 +48,17 @@ struct ClusterConfigurationTests {
         #expect(try SwiftportConfiguration.parse(Self.file(noFailback), file: "gw.toml").cluster?.failback == false)
     }
 
+    @Test("home_gateway: one of the cluster's gateways; refused without a [cluster]")
+    func homeGateway() throws {
+        let lun = "backend = \"rbd\"\npool = \"rbd\"\nimage = \"lun0\"\nhome_gateway = \"gw-b\""
+        let configuration = try SwiftportConfiguration.parse(Self.file(Self.cluster, lun: lun), file: "gw.toml")
+        #expect(configuration.targets.first?.luns.first?.homeGateway == "gw-b")
+        let unknown = configurationErrors(Self.file(Self.cluster, lun: lun.replacing("gw-b", with: "gw-c")))
+        #expect(unknown.map(\.line) == [19] && unknown.first?.description.contains("must be one of the [[cluster.gateways]], not 'gw-c'") == true, "\(unknown)")
+        let alone = configurationErrors(Self.file("", lun: lun))
+        #expect(alone.map(\.line) == [9] && alone.first?.description.contains("the file has no [cluster]") == true, "\(alone)")
+    }
+
     @Test("owner-mode homes: the same on every gateway, spread over the gateways, one of their groups")
     func homes() throws {
         let cluster = try #require(try SwiftportConfiguration.parse(Self.file(Self.cluster), file: "gw.toml").cluster)

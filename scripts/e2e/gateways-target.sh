@@ -15,10 +15,15 @@
 # so scripts/e2e.sh passes
 #   --fail-cmd 'touch "$E2E_WORKDIR/kill-gw$E2E_PATH"' --restore-cmd 'touch "$E2E_WORKDIR/restart-gw$E2E_PATH"'
 #
+# E2E_OWNER_MODE=1 (the owner run): the image has the exclusive-lock feature instead, so
+# the LUN is in owner mode with gateway 1 its home: TPG 1 active/optimized (PREF) while
+# gateway 1 owns it, TPG 2 active/non-optimized; killing gateway 1 makes gateway 2 take
+# it over, and gateway 1 started again takes it back (failback).
+#
 # Gets E2E_PORTAL1 E2E_PORTAL2 E2E_PORT E2E_IQN E2E_WORKDIR E2E_LUN_MB from run-e2e.sh.
 # Knobs: SWIFTPORTD [/work/main/.build/release/swiftportd], SHARED (the workplace's
 # shared directory, which scripts/e2e.sh sets) [beside this repository],
-# E2E_NOP_IN_INTERVAL [5].
+# E2E_NOP_IN_INTERVAL [5], E2E_OWNER_MODE [0].
 set -euo pipefail
 : "${E2E_PORTAL1:?}" "${E2E_PORTAL2:?}" "${E2E_PORT:?}" "${E2E_IQN:?}" "${E2E_WORKDIR:?}"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +33,7 @@ SWIFTPORTD=${SWIFTPORTD:-/work/main/.build/release/swiftportd}
 LUN_MB=${E2E_LUN_MB:-256}
 NOP=${E2E_NOP_IN_INTERVAL:-5}
 CLUSTER=$E2E_WORKDIR/ceph
+OWNER_MODE=${E2E_OWNER_MODE:-0}
 [ -x "$SWIFTPORTD" ] || { echo "gateways-target.sh: $SWIFTPORTD is not an executable (set SWIFTPORTD)" >&2; exit 2; }
 command -v ceph-mon > /dev/null || { echo "gateways-target.sh: ceph-mon missing (scripts/rbd-integration.sh installs the Ceph packages)" >&2; exit 2; }
 
@@ -44,7 +50,13 @@ trap stop EXIT
 
 "$SHARED/ceph/cluster-up.sh" "$CLUSTER"
 export CEPH_CONF=$CLUSTER/ceph.conf
-rbd create --size "${LUN_MB}M" --image-feature layering rbd/e2e
+if [ "$OWNER_MODE" = 1 ]; then
+    rbd create --size "${LUN_MB}M" --image-feature layering,exclusive-lock rbd/e2e
+    HOME_LINE='home_gateway = "gw1"'
+else
+    rbd create --size "${LUN_MB}M" --image-feature layering rbd/e2e
+    HOME_LINE=
+fi
 
 # gateway_config N PORTAL: gateway N's file.
 gateway_config() {
@@ -71,6 +83,7 @@ backend = "rbd"
 pool = "rbd"
 image = "e2e"
 ceph_conf = "$CEPH_CONF"
+$HOME_LINE
 TOML
 }
 
