@@ -142,10 +142,14 @@ extension RADOSReservationStore: SharedReservationStore {
         guard let membership = membership.withLockedValue({ $0 }) else {
             throw SCSIEngineError(.reservationStoreFailed, "this gateway has not joined the cluster: nobody hears of \(change.name)'s change")
         }
+        // The records are read first: a gateway watches before it writes its record, so
+        // every one found here hears the notification; one that joins while it is under
+        // way need not have (it reads the records once it has joined).
+        let members = try await members(membership.peers)
         let answer = try await notify(change.serialized, timeout: membership.acknowledgementTimeout)
         // Every gateway with a record must have applied the change: one that timed out,
         // or whose watch has lapsed (it did not even hear of it), is fenced.
-        for (peer, member, version) in try await members(membership.peers) where !answer.acknowledged.contains(member.instance) {
+        for (peer, member, version) in members where !answer.acknowledged.contains(member.instance) {
             let reason = answer.timedOut.contains(member.instance)
                 ? "did not acknowledge within \(membership.acknowledgementTimeout) s" : "was not watching (its heartbeat lapsed)"
             try await fence(peer, member, version: version, reason: reason, membership, unit: change.name)
