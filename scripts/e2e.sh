@@ -42,8 +42,7 @@
 #             mode, gateway 1 its home) and the Swiftport profile (group_by_prio, ALUA):
 #             gateway 1, the owner, killed (kill -9) mid-write; the writes go on through
 #             gateway 2 once it has taken the LUN over; gateway 1 started again takes it
-#             back (failback) and the guest's I/O follows; the linkdown host checks,
-#             path 1's group with prio 130 (active/optimized + PREF)
+#             back (failback) and the guest's I/O follows; the linkdown host checks
 #
 # Usage: sudo scripts/e2e.sh [--bin DIR] [--runs "alua linkdown negative gateways owner"]
 #                            [--rebuild-guest] [-- extra run-e2e.sh options]
