@@ -1,6 +1,7 @@
 import ISCSIProtocol
 import NIOConcurrencyHelpers
 import NIOCore
+import SCSIEngine
 
 /// Live sessions across all portals: hands out TSIHs and finds the session a login
 /// reinstates (RFC 7143 §6.3.5: same initiator port name and target, TSIH 0).
@@ -18,6 +19,8 @@ public final class SessionTable: Sendable {
         public var key: Key
         public var peer: String
         public var portal: String
+        /// The session's I_T nexus; nil for a discovery session.
+        public var nexus: ITNexus?
         /// Closes the session's connection (used for reinstatement and shutdown).
         public var close: @Sendable () -> Void
         /// Tells when the session's tasks have all left the device server.
@@ -41,7 +44,7 @@ public final class SessionTable: Sendable {
     /// the drains of the reinstated sessions: the login completes only once they have
     /// drained (RFC 7143 §6.3.5).
     func open(
-        key: Key, peer: String, portal: String, drain: SessionDrain,
+        key: Key, peer: String, portal: String, nexus: ITNexus?, drain: SessionDrain,
         abortTasks: @escaping @Sendable (_ lun: UInt64?, _ done: @escaping @Sendable () -> Void) -> Void,
         close: @escaping @Sendable () -> Void
     ) -> (TSIH, reinstated: [SessionDrain]) {
@@ -51,7 +54,8 @@ public final class SessionTable: Sendable {
             var candidate = state.nextTSIH
             while candidate == 0 || state.sessions[candidate] != nil { candidate &+= 1 }
             state.nextTSIH = candidate &+ 1
-            state.sessions[candidate] = Entry(tsih: TSIH(candidate), key: key, peer: peer, portal: portal, close: close, drain: drain, abortTasks: abortTasks)
+            state.sessions[candidate] = Entry(
+                tsih: TSIH(candidate), key: key, peer: peer, portal: portal, nexus: nexus, close: close, drain: drain, abortTasks: abortTasks)
             return (TSIH(candidate), replaced)
         }
         for old in replaced { old.close() }
@@ -79,7 +83,17 @@ public final class SessionTable: Sendable {
     /// session has done its part (see `Entry.abortTasks`); they do it at once, each
     /// waiting for its own initiator.
     func abortTasks(ofTarget targetName: String, lun: UInt64?, except issuer: TSIH) async {
-        let others = entries.filter { $0.key.targetName == targetName && $0.tsih != issuer }
+        await abortTasks(of: entries.filter { $0.key.targetName == targetName && $0.tsih != issuer }, lun: lun)
+    }
+
+    /// Ends the tasks in a logical unit of the sessions of `targetName` whose I_T nexus
+    /// `matching` selects, for the device server (PREEMPT AND ABORT, SPC-4
+    /// §5.12.11.2.6; a reset made through another gateway). Returns as the above.
+    public func abortTasks(ofTarget targetName: String, lun: UInt64, matching: @Sendable (ITNexus) -> Bool) async {
+        await abortTasks(of: entries.filter { $0.key.targetName == targetName && $0.nexus.map(matching) == true }, lun: lun)
+    }
+
+    private func abortTasks(of others: [Entry], lun: UInt64?) async {
         await withTaskGroup(of: Void.self) { group in
             for entry in others {
                 group.addTask {

@@ -229,17 +229,17 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         let channel = context.channel
         let eventLoop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        let nexus = target.map { target in
+            let tag = target.portalGroup(containing: portal)?.tag ?? 1
+            return ITNexus(initiatorPortName: result.initiatorPortName, relativeTargetPortIdentifier: tag, targetPortGroup: tag)
+        }
         let (tsih, reinstated) = services.sessions.open(
-            key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description, drain: drain,
+            key: key, peer: "\(channel.remoteAddress?.description ?? "?")", portal: portal.description, nexus: nexus, drain: drain,
             abortTasks: { lun, done in
                 eventLoop.execute { handler.value.abortForAnotherNexus(lun: lun, done: done) }
             }
         ) {
             channel.close(promise: nil)
-        }
-        let nexus = target.map { target in
-            let tag = target.portalGroup(containing: portal)?.tag ?? 1
-            return ITNexus(initiatorPortName: result.initiatorPortName, relativeTargetPortIdentifier: tag, targetPortGroup: tag)
         }
         registration = (tsih, target, nexus)
         machine.sessionOpened(tsih: tsih, hasTarget: target != nil, reinstating: !reinstated.isEmpty, actions: &actions)

@@ -2,6 +2,8 @@ import ISCSIProtocol
 import ISCSISession
 import Logging
 import NIOCore
+import SCSIEngine
+import SCSIProtocol
 
 /// What every connection of the daemon shares: the exported targets, the session
 /// table and the settings that apply to all portals.
@@ -32,6 +34,13 @@ public struct TargetServices: Sendable {
         self.nopInInterval = nopInInterval
         self.nopInTimeout = nopInTimeout
         self.logger = logger
+        // The port layer carries out the aborts the device servers ask for.
+        for target in targets {
+            let name = target.name
+            target.device.routeTaskAborts { [sessions] lun, matching in
+                await sessions.abortTasks(ofTarget: name, lun: LogicalUnitNumber(rawValue: lun).wireValue, matching: matching)
+            }
+        }
     }
 
     /// Targets reachable through a listening portal.

@@ -88,12 +88,15 @@ extension SCSITargetDevice {
         if let shared = sharedReservationStore {
             // APTPL is implied (SPC-4 §5.12.5): restored from its text, as every gateway
             // installs it, the state has it set.
+            var performed: [PersistentReservations.Notice] = []
             let status = try await changeShared(unit, in: shared, by: nexus, "\(action)") { state throws(SenseData) in
                 let outcome = try state.reservations.perform(
                     action, scopeAndType: cdb[2], parameters: parameters, from: nexus, maximumRegistrations: Self.maximumRegistrations)
                 guard case .completed(let notices, let changed) = outcome else { return .conflict }
-                return changed ? .changed(notices: notices) : .unchanged
+                performed = notices
+                return changed ? .changed(notices: notices, aborting: action == .preemptAndAbort) : .unchanged
             }
+            if status == .good && action == .preemptAndAbort { await abortPreemptedTasks(in: unit, performed) }
             return SCSICommandResult(status: status, dataOutLengthUsed: length)
         }
         let (outcome, before, after) = try unit.withState { state -> Result<(PersistentReservations.Outcome, PersistentReservations, PersistentReservations), SenseData> in
@@ -115,12 +118,13 @@ extension SCSITargetDevice {
             }
             return .success((outcome, before, state.reservations))
         }.get()
-        guard case .completed(_, let changed) = outcome else {
+        guard case .completed(let notices, let changed) = outcome else {
             return SCSICommandResult(status: .reservationConflict, dataOutLengthUsed: length)
         }
         if changed && (before.persistThroughPowerLoss || after.persistThroughPowerLoss) {
             try await save(after, of: unit)
         }
+        if action == .preemptAndAbort { await abortPreemptedTasks(in: unit, notices) }
         logger.info(
             "persistent reservation",
             metadata: ["lun": "\(unit.number)", "action": "\(action)", "nexus": "\(nexus)", "generation": "\(after.generation)"])

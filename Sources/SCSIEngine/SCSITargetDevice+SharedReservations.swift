@@ -13,8 +13,9 @@ extension SCSITargetDevice {
         /// GOOD; nothing to save.
         case unchanged
         /// GOOD once saved and published, with the unit attentions it establishes for
-        /// registrants and, for a reset, for every I_T nexus.
-        case changed(notices: [PersistentReservations.Notice] = [], reset: SenseCondition? = nil)
+        /// registrants and, for a reset, for every I_T nexus; `aborting`: PREEMPT AND
+        /// ABORT, whose preempted nexuses' tasks every gateway aborts.
+        case changed(notices: [PersistentReservations.Notice] = [], reset: SenseCondition? = nil, aborting: Bool = false)
     }
 
     /// Most times a change starts again from the latest record because another
@@ -44,13 +45,16 @@ extension SCSITargetDevice {
             if let latest { apply(ReservationChange(name: name, record: latest), to: unit, issuedThrough: nil) }
             var state = latest.flatMap { SharedReservationState(serialized: $0.text) } ?? SharedReservationState()
             let outcome = try change(&state)
-            guard case .changed(let notices, let reset) = outcome else { return outcome == .conflict ? .reservationConflict : .good }
+            guard case .changed(let notices, let reset, let aborting) = outcome else {
+                return outcome == .conflict ? .reservationConflict : .good
+            }
             let text = state.serialized
             let published: ReservationChange
             do {
                 let version = try await store.save(text, as: name, replacing: latest?.version)
                 published = ReservationChange(
-                    name: name, record: ReservationRecord(text: text, version: version), notices: notices, reset: reset)
+                    name: name, record: ReservationRecord(text: text, version: version), notices: notices, reset: reset,
+                    abortsPreempted: aborting)
             } catch let error as SCSIEngineError where error.code == .reservationStoreConflict {
                 logger.debug("shared reservations changed meanwhile; again from the latest", metadata: metadata)
                 continue
@@ -149,6 +153,15 @@ extension SCSITargetDevice {
         guard let unit = units.first(where: { $0.reservationRecordName == change.name }) else { return true }
         apply(change, to: unit, issuedThrough: nil)
         logger.info("reservations changed by another gateway", metadata: ["lun": "\(unit.number)", "version": "\(change.record.version)"])
+        // What a reset or PREEMPT AND ABORT through another gateway ends here (SAM-5 §7.7,
+        // SPC-4 §5.12.11.2.6), waited for at most a while: the publisher counts this
+        // gateway silent, and fences it, after its acknowledgement timeout.
+        if change.reset != nil {
+            await abortTasks(in: unit, waitingAtMost: Self.abortWaitForAnotherGateway) { _ in true }
+        } else if change.abortsPreempted {
+            let preempted = change.notices.filter { $0.condition == .registrationsPreempted }.flatMap(\.registrants)
+            await abortTasks(in: unit, waitingAtMost: Self.abortWaitForAnotherGateway) { nexus in preempted.contains { $0.matches(nexus) } }
+        }
         return await followOwner(unit)
     }
 }

@@ -38,6 +38,8 @@ public final class SCSITargetDevice: Sendable {
     let ownership: SharedOwnership?
     /// Set by ``relinquishOwnership()`` at a stop: this gateway takes no unit over again.
     let ownershipRelinquished = Synchronization.Atomic<Bool>(false)
+    /// The port layer's abort of other nexuses' tasks (``routeTaskAborts(to:)``).
+    let taskAborter = NIOLockedValueBox<TaskAborter?>(nil)
     /// The current ``LogicalUnitTable``, read by every command. An atomic pointer, not a
     /// lock, so that commands of different sessions do not contend for it; tables are
     /// never freed (`everyTable` keeps them), so a command may go on using the one
@@ -208,10 +210,13 @@ public final class SCSITargetDevice: Sendable {
             // waits in its own gate for the writes it admitted).
             let takesLock = supported.writesMedium && unit.lockedMedium != nil
             if takesLock && !unit.holdsLock.load(ordering: .acquiring) { try await takeOver(unit) }
-            await unit.gate.enter(exclusive: exclusive, headOfQueue: attribute == .headOfQueue)
-            defer { unit.gate.leave(exclusive: exclusive) }
+            if let prepare = supported.beforeGate { await prepare(self)(context, unit) }
             // Aborted while it waited its turn (SAM-5 §7.2): it ends without touching
             // the medium. The port layer drops the status.
+            guard await unit.gate.enterUnlessCancelled(exclusive: exclusive, headOfQueue: attribute == .headOfQueue) else {
+                return SCSICommandResult(status: .taskAborted)
+            }
+            defer { unit.gate.leave(exclusive: exclusive) }
             if Task.isCancelled {
                 return SCSICommandResult(status: .taskAborted)
             }

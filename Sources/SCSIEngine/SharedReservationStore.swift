@@ -33,18 +33,27 @@ public struct ReservationChange: Sendable, Hashable {
     /// A logical unit reset made through another gateway (SAM-5 §7.7): the unit
     /// attention it establishes for every I_T nexus.
     var reset: SenseCondition?
+    /// PREEMPT AND ABORT: the tasks of the I_T nexuses the registrations-preempted
+    /// notice names are aborted on every gateway (SPC-4 §5.12.11.2.6).
+    var abortsPreempted: Bool
 
     /// A record read again rather than published: no unit attentions come with it.
     public init(name: String, record: ReservationRecord) {
         self.init(name: name, record: record, notices: [])
     }
 
-    init(name: String, record: ReservationRecord, notices: [PersistentReservations.Notice], reset: SenseCondition? = nil) {
+    init(
+        name: String, record: ReservationRecord, notices: [PersistentReservations.Notice], reset: SenseCondition? = nil,
+        abortsPreempted: Bool = false
+    ) {
         self.name = name
         self.record = record
         self.notices = notices
         self.reset = reset
+        self.abortsPreempted = abortsPreempted
     }
+
+    private static let abortLine = "abort preempted"
 
     /// The resets a change carries, by the names its text gives them.
     private static let resetNames: [(SenseCondition, String)] = [
@@ -63,6 +72,7 @@ public struct ReservationChange: Sendable, Hashable {
     /// version 42
     /// notice registrations-preempted 1 iqn.2024-01.test:a,i,0x400001370001
     /// reset logical-unit-reset
+    /// abort preempted
     /// swiftport-persistent-reservations 1
     /// ...
     /// ```
@@ -70,6 +80,7 @@ public struct ReservationChange: Sendable, Hashable {
         var lines = [Self.serializationHeader, "unit \(name)", "version \(record.version)"]
         lines += notices.flatMap(\.serializedLines)
         if let reset, let name = Self.resetNames.first(where: { $0.0 == reset })?.1 { lines.append("reset \(name)") }
+        if abortsPreempted { lines.append(Self.abortLine) }
         return lines.joined(separator: "\n") + "\n" + record.text
     }
 
@@ -97,12 +108,14 @@ public struct ReservationChange: Sendable, Hashable {
             reset = condition
             lines.removeFirst()
         }
+        let aborts = lines.first == Self.abortLine
+        if aborts { lines.removeFirst() }
         let record = lines.joined(separator: "\n")
         guard SharedReservationState(serialized: record) != nil else { return nil }
         self.init(
             name: String(unitLine.dropFirst("unit ".count)),
             record: ReservationRecord(text: record, version: ReservationRecord.Version(rawValue: version)), notices: notices,
-            reset: reset)
+            reset: reset, abortsPreempted: aborts)
     }
 }
 

@@ -21,6 +21,8 @@ struct SupportedCommand: Sendable {
         typealias UnitHandler = @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (
             CommandContext, LogicalUnit
         ) async throws(SenseData) -> SCSICommandResult
+        /// Runs before the command waits for the unit's gate.
+        typealias Preparation = @Sendable (SCSITargetDevice) -> nonisolated(nonsending) (CommandContext, LogicalUnit) async -> Void
     }
 
     let name: String
@@ -42,6 +44,10 @@ struct SupportedCommand: Sendable {
     /// lock, the command first moves the logical unit's ownership there
     /// (``SCSITargetDevice/becomeOwner(of:_:when:)``).
     let writesMedium: Bool
+    /// What the command does before it waits for the unit's gate: PREEMPT AND ABORT
+    /// aborts the tasks it will preempt, which may be inside the gate and would hold it
+    /// up (``SCSITargetDevice/abortTasksToBePreempted(_:_:)``).
+    let beforeGate: Handler.Preparation?
 
     /// The commands that write blocks (SBC-3 §5), those librbd refuses without the
     /// image's exclusive lock.
@@ -52,7 +58,8 @@ struct SupportedCommand: Sendable {
 
     init(
         name: String, operationCode: SCSIOperationCode, serviceAction: UInt8? = nil, handler: Handler,
-        reservationAccess: ReservationAccess, exclusive: Bool = false, aluaAccess: ALUAAccess = .active
+        reservationAccess: ReservationAccess, exclusive: Bool = false, aluaAccess: ALUAAccess = .active,
+        beforeGate: Handler.Preparation? = nil
     ) {
         self.name = name
         self.operationCode = operationCode
@@ -62,6 +69,7 @@ struct SupportedCommand: Sendable {
         self.exclusive = exclusive
         self.aluaAccess = aluaAccess
         self.writesMedium = Self.mediumWrites.contains(operationCode)
+        self.beforeGate = beforeGate
     }
 
     /// START STOP UNIT with START = 1 and POWER CONDITION 0h is allowed under every
@@ -183,11 +191,14 @@ struct SupportedCommand: Sendable {
                   handler: .logicalUnit(SCSITargetDevice.persistentReserveIn), reservationAccess: .persistentReservation,
                   aluaAccess: .standby)
         }
-        + PersistentReservations.ServiceAction.allCases.map {
-            .init(name: "PERSISTENT RESERVE OUT(\($0))", operationCode: .persistentReserveOut, serviceAction: $0.rawValue,
-                  handler: .logicalUnit(SCSITargetDevice.persistentReserveOut), reservationAccess: .persistentReservation,
-                  exclusive: true, aluaAccess: .standby)
+        + PersistentReservations.ServiceAction.allCases.map { action -> SupportedCommand in
+            let preparation = action == .preemptAndAbort ? abortTasksToBePreempted : nil
+            return .init(name: "PERSISTENT RESERVE OUT(\(action))", operationCode: .persistentReserveOut, serviceAction: action.rawValue,
+                         handler: .logicalUnit(SCSITargetDevice.persistentReserveOut), reservationAccess: .persistentReservation,
+                         exclusive: true, aluaAccess: .standby, beforeGate: preparation)
         }
+
+    private static let abortTasksToBePreempted: Handler.Preparation = { device in device.abortTasksToBePreempted }
 
     /// The rows of each operation code, indexed by its value (an array, not a
     /// dictionary: no hashing on every command).

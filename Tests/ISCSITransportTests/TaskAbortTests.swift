@@ -177,6 +177,49 @@ struct TaskAbortTests {
         #expect(try await Self.read(pathB, lba: Self.lba + 1) == before, "the aborted write's data never reached the medium")
     }
 
+    /// Sends PERSISTENT RESERVE OUT `action` (SPC-4 §6.16) with RESERVATION KEY `key`
+    /// and SERVICE ACTION RESERVATION KEY `serviceActionKey`, Write Exclusive.
+    private static func sendReserveOut(_ harness: ConnectionHarness, _ action: UInt8, key: UInt64, serviceActionKey: UInt64) async throws {
+        var list = ByteBuffer()
+        list.writeInteger(key)
+        list.writeInteger(serviceActionKey)
+        list.writeBytes([UInt8](repeating: 0, count: 8))
+        try await harness.command([0x5F, action, 0x01, 0, 0, 0, 0, 0, 24, 0], write: true, expectedLength: 24, immediateData: list)
+    }
+
+    private static func status(_ pdu: ISCSIPDU?) -> UInt8? {
+        guard case .scsiResponse(let response) = pdu else { return nil }
+        return response.status
+    }
+
+    @Test("PREEMPT AND ABORT ends the preempted session's tasks in the unit (TASK ABORTED) before it answers GOOD (SPC-4 §5.12.11.2.6)")
+    func preemptAndAbortEndsThePreemptedTasks() async throws {
+        let (_, services) = makeHoldingTarget()
+        let pathA = try await loggedInSession(services, isid: 0x4000_0000_0001)
+        let pathB = try await loggedInSession(services, isid: 0x4000_0000_0002)
+        try await Self.sendReserveOut(pathA, 0x00, key: 0, serviceActionKey: 0xAAAA)
+        #expect(Self.status(try await pathA.nextPDU()) == SCSIStatus.good.rawValue)
+        try await Self.sendReserveOut(pathB, 0x00, key: 0, serviceActionKey: 0xBBBB)
+        #expect(Self.status(try await pathB.nextPDU()) == SCSIStatus.good.rawValue)
+        let before = try await Self.read(pathA, lba: Self.lba)
+        // Path B's write waits for the data of its R2T: inside the unit's gate, which
+        // PREEMPT AND ABORT passes exclusively, so only aborting it first lets it in.
+        guard let (waiting, r2t) = try await writeAwaitingData(pathB, lba: Self.lba) else { return }
+        try await Self.sendReserveOut(pathA, 0x05, key: 0xAAAA, serviceActionKey: 0xBBBB)
+        #expect(try await pathA.nextPDU(within: .milliseconds(300)) == nil, "no answer while path B's write is under way")
+        guard case .scsiResponse(let aborted) = try await pathB.nextPDU() else {
+            Issue.record("expected a SCSI Response on path B")
+            return
+        }
+        #expect(aborted.initiatorTaskTag == waiting && aborted.status == SCSIStatus.taskAborted.rawValue)
+        // The answer waits for path B's initiator to acknowledge that (a NOP-In it answers).
+        #expect(try await pathA.nextPDU(within: .milliseconds(200)) == nil, "no answer before path B's acknowledgement")
+        #expect(try await pathB.nextPDU(within: .milliseconds(200)) == nil, "path B answers the NOP-In, nothing else")
+        #expect(Self.status(try await pathA.nextPDU()) == SCSIStatus.good.rawValue)
+        try await pathB.sendFinalDataOut(.pattern(Self.blockSize, seed: 3), task: waiting, answering: r2t)
+        #expect(try await Self.read(pathA, lba: Self.lba) == before, "the aborted write's data never reached the medium")
+    }
+
     @Test("a reinstating login completes only once the old session's writes have left the backend")
     func reinstatementWaitsForTheOldSession() async throws {
         let (disk, services) = makeHoldingTarget()
