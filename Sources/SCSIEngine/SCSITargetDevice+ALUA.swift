@@ -94,24 +94,45 @@ extension SCSITargetDevice {
             }
             changes.append(.init(targetPortGroup: tag, state: state, preferred: nil))
         }
-        changeAccessStates(changes, of: unit, as: .setTargetPortGroups, requestedBy: context.nexus)
-        return SCSICommandResult(status: .good, dataOutLengthUsed: length)
+        // Owner mode: the states follow the owner (SharedOwnership), not requests.
+        guard unit.lockedMedium == nil else {
+            throw SenseData(.invalidFieldInParameterList, field: FieldPointer(.parameterList, byte: 4, bit: 3))
+        }
+        let status = try await changeAccessStates(changes, of: unit, as: .setTargetPortGroups, requestedBy: context.nexus)
+        return SCSICommandResult(status: status, dataOutLengthUsed: length)
     }
 
     /// Applies `changes` to `unit` and, when what REPORT TARGET PORT GROUPS reports
     /// changed, establishes ASYMMETRIC ACCESS STATE CHANGED for every I_T nexus except
     /// the one whose SET TARGET PORT GROUPS asked for it (SPC-4 §5.15.2.2, §6.39). The
-    /// one place states change.
+    /// one place states change. With a shared store, in the unit's shared record, so
+    /// every gateway reports and serves by them (``apply(_:to:issuedThrough:)``): GOOD
+    /// once every live gateway applied them, BUSY when the record is too contended.
     private func changeAccessStates(
         _ changes: [TargetPortGroupStates.Change], of unit: LogicalUnit, as cause: ALUAGroupStatus.LastChange,
         requestedBy requester: ITNexus?
-    ) {
+    ) async throws(SenseData) -> SCSIStatus {
+        if let shared = sharedReservationStore {
+            let current = unit.withState { $0.accessStates }
+            return try await changeShared(unit, in: shared, by: requester, "set ALUA states") { state throws(SenseData) in
+                var changed = false
+                for change in changes {
+                    let preferred = change.preferred ?? state.accessStates[change.targetPortGroup]?.preferred
+                        ?? current[change.targetPortGroup]?.preferred ?? false
+                    let entry = SharedReservationState.AccessState(state: change.state, preferred: preferred, cause: cause)
+                    guard state.accessStates[change.targetPortGroup] != entry else { continue }
+                    state.accessStates[change.targetPortGroup] = entry
+                    changed = true
+                }
+                return changed ? .changed() : .unchanged
+            }
+        }
         let changed = unit.withState { state in
             guard state.accessStates.apply(changes, as: cause) else { return false }
             state.unitAttentions.establish(.asymmetricAccessStateChanged, except: requester)
             return true
         }
-        guard changed else { return }
+        guard changed else { return .good }
         for change in changes {
             logger.info(
                 "asymmetric access state changed",
@@ -120,6 +141,7 @@ extension SCSITargetDevice {
                     "preferred": "\(change.preferred.map { "\($0)" } ?? "unchanged")", "by": "\(cause)",
                 ])
         }
+        return .good
     }
 
     // MARK: - Operator interface
@@ -129,11 +151,17 @@ extension SCSITargetDevice {
     /// §5.15.2.7). `preferred` sets PREF too; nil keeps it. Every I_T nexus is told
     /// with ASYMMETRIC ACCESS STATE CHANGED.
     ///
+    /// In a cluster the states are shared with the other gateways
+    /// (``changeAccessStates(_:of:as:requestedBy:)``); an owner-mode unit's follow its
+    /// owner and are not set this way.
+    ///
     /// - Throws: ``SCSIEngineError`` with code `unknownTargetPortGroup` or
-    ///   `unknownLogicalUnit`, with a message naming what exists.
+    ///   `unknownLogicalUnit`, with a message naming what exists; `unsupportedAccessState`
+    ///   for an owner-mode unit; `reservationStoreFailed` when the shared record could
+    ///   not be changed.
     public func setALUAState(
         _ state: AsymmetricAccessState, forTargetPortGroup tag: UInt16, lun: UInt16?, preferred: Bool?
-    ) throws(SCSIEngineError) {
+    ) async throws(SCSIEngineError) {
         guard Self.implementedAccessStates.contains(state) else {
             throw SCSIEngineError(
                 .unsupportedAccessState,
@@ -158,9 +186,25 @@ extension SCSITargetDevice {
         } else {
             selected = units
         }
+        if let unit = selected.first(where: { $0.lockedMedium != nil }) {
+            throw SCSIEngineError(
+                .unsupportedAccessState,
+                "LUN \(unit.number.rawValue) of target \(targetName) is in owner mode: its states follow the gateway that owns it "
+                    + "(a write through another gateway moves it there; stopping the owner hands it on)")
+        }
         let change = TargetPortGroupStates.Change(targetPortGroup: tag, state: state, preferred: preferred)
         for unit in selected {
-            changeAccessStates([change], of: unit, as: .implicit, requestedBy: nil)
+            let status: SCSIStatus
+            do {
+                status = try await changeAccessStates([change], of: unit, as: .implicit, requestedBy: nil)
+            } catch {
+                status = .checkCondition
+            }
+            guard status == .good else {
+                throw SCSIEngineError(
+                    .reservationStoreFailed,
+                    "the ALUA state of LUN \(unit.number.rawValue) could not be shared with the other gateways (\(status)); see the log")
+            }
         }
     }
 

@@ -89,6 +89,14 @@ extension SCSITargetDevice {
             unitState.reservations = state.reservations
             unitState.spc2ReservationHolder = state.spc2Holder
             unitState.reservationRecordVersion = change.record.version
+            // States set through any gateway (SPC-4 §5.15.2.2: every I_T nexus told, but
+            // the one whose SET TARGET PORT GROUPS set them).
+            var statesChanged = false
+            for (tag, entry) in state.accessStates where unit.lockedMedium == nil {
+                let change = TargetPortGroupStates.Change(targetPortGroup: tag, state: entry.state, preferred: entry.preferred)
+                statesChanged = unitState.accessStates.apply([change], as: entry.cause) || statesChanged
+            }
+            if statesChanged { unitState.unitAttentions.establish(.asymmetricAccessStateChanged, except: issuer) }
             if unit.lockedMedium != nil, let home = unit.descriptor.homeTargetPortGroup, unitState.owner != state.owner {
                 // Learning the first owner is no move (ownerHoldOff).
                 if unitState.owner != nil { unitState.ownerChanged = .now }

@@ -122,14 +122,25 @@ public struct ReservationChange: Sendable, Hashable {
 /// What a shared record holds: the persistent reservations and, since the gateways
 /// serve one logical unit, its RESERVE(6)/(10) reservation too (SPC-2 §5.5.1), which
 /// never persists through power loss on a lone device server but must hold across
-/// gateways, and in owner mode the unit's owner. Its text is that of the persistent
-/// reservations, with a line `spc2-reservation RTPI TPG INITIATOR-PORT` for an SPC-2
-/// holder and `owner TPG` for the target port group of the owning gateway.
+/// gateways, in owner mode the unit's owner, and otherwise the ALUA states set through
+/// any gateway. Its text is that of the persistent reservations, with a line
+/// `spc2-reservation RTPI TPG INITIATOR-PORT` for an SPC-2 holder, `owner TPG` for the
+/// target port group of the owning gateway, and `alua TPG STATE PREF CAUSE` per state set.
 struct SharedReservationState: Hashable, Sendable {
+    /// An asymmetric access state the operator or SET TARGET PORT GROUPS set for one
+    /// target port group, which every gateway reports (SPC-4 §5.15.2).
+    struct AccessState: Hashable, Sendable {
+        var state: AsymmetricAccessState
+        var preferred: Bool
+        var cause: ALUAGroupStatus.LastChange
+    }
+
     var reservations = PersistentReservations()
     var spc2Holder: ITNexus?
     /// Owner mode: the target port group of the gateway that writes the medium.
     var owner: UInt16?
+    /// Not in owner mode: the states set through any gateway, by target port group.
+    var accessStates: [UInt16: AccessState] = [:]
 
     init(reservations: PersistentReservations = PersistentReservations(), spc2Holder: ITNexus? = nil, owner: UInt16? = nil) {
         self.reservations = reservations
@@ -139,6 +150,8 @@ struct SharedReservationState: Hashable, Sendable {
 
     private static let holderPrefix = "spc2-reservation "
     private static let ownerPrefix = "owner "
+    /// `alua TPG STATE PREF CAUSE`, e.g. `alua 2 standby 0 2` (CAUSE: the STATUS CODE).
+    private static let accessStatePrefix = "alua "
 
     var serialized: String {
         reservations.serialized
@@ -146,16 +159,29 @@ struct SharedReservationState: Hashable, Sendable {
                 "\(Self.holderPrefix)\($0.relativeTargetPortIdentifier) \($0.targetPortGroup) \($0.initiatorPortName)\n"
             } ?? "")
             + (owner.map { "\(Self.ownerPrefix)\($0)\n" } ?? "")
+            + accessStates.sorted { $0.key < $1.key }.map {
+                "\(Self.accessStatePrefix)\($0.key) \($0.value.state.name) \($0.value.preferred ? 1 : 0) \($0.value.cause.rawValue)\n"
+            }.joined()
     }
 
     init?(serialized text: String) {
         var holder: ITNexus?
         var owner: UInt16?
+        var accessStates: [UInt16: AccessState] = [:]
         var others: [Substring] = []
         for line in text.split(separator: "\n") {
             if line.hasPrefix(Self.ownerPrefix) {
                 guard let group = UInt16(line.dropFirst(Self.ownerPrefix.count)) else { return nil }
                 owner = group
+                continue
+            }
+            if line.hasPrefix(Self.accessStatePrefix) {
+                let words = line.dropFirst(Self.accessStatePrefix.count).split(separator: " ")
+                guard words.count == 4, let group = UInt16(words[0]), let state = AsymmetricAccessState(name: String(words[1])),
+                      let preferred = UInt8(words[2]), preferred <= 1,
+                      let cause = UInt8(words[3]).flatMap(ALUAGroupStatus.LastChange.init(rawValue:))
+                else { return nil }
+                accessStates[group] = AccessState(state: state, preferred: preferred == 1, cause: cause)
                 continue
             }
             guard line.hasPrefix(Self.holderPrefix) else {
@@ -168,5 +194,6 @@ struct SharedReservationState: Hashable, Sendable {
         }
         guard let reservations = PersistentReservations(serialized: others.joined(separator: "\n") + "\n") else { return nil }
         self.init(reservations: reservations, spc2Holder: holder, owner: owner)
+        self.accessStates = accessStates
     }
 }

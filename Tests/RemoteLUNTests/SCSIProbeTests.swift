@@ -67,7 +67,7 @@ struct SCSIProbeTests {
     func targetPortGroups() async throws {
         let device = Self.device()
         let path = Self.path(device, 0)
-        try device.setALUAState(.activeNonOptimized, forTargetPortGroup: 2, lun: 0, preferred: true)
+        try await device.setALUAState(.activeNonOptimized, forTargetPortGroup: 2, lun: 0, preferred: true)
         let groups = try await SCSIProbe.targetPortGroups(path, lun: 0)
         #expect(groups.map(\.groupID) == [1, 2])
         #expect(groups.map(\.state) == [.activeOptimized, .activeNonOptimized])

@@ -287,7 +287,7 @@ struct SPC4ALUATests {
     @Test("§5.15.2.2 a unit attention is reported before the new state refuses the command")
     func unitAttentionFirst() async {
         let target = await Self.target()
-        try? target.setALUAState(.standby, forTargetPortGroup: 1, lun: 0, preferred: nil)
+        try? await target.setALUAState(.standby, forTargetPortGroup: 1, lun: 0, preferred: nil)
         let first = await target.execute(TestFixture.command(CDB.read10(lba: 0, blocks: 1)))
         #expect(first.hasSense(.asymmetricAccessStateChanged))
         #expect(first.senseCode.map { [$0.0, $0.1, $0.2] } == [0x06, 0x2A, 0x06])
@@ -298,7 +298,7 @@ struct SPC4ALUATests {
     @Test("§5.15.2.7 the operator's change reaches every LUN and every nexus, STATUS CODE 02h")
     func operatorChangesEveryLUN() async throws {
         let target = await Self.target(luns: [0, 3])
-        try target.setALUAState(.activeNonOptimized, forTargetPortGroup: 2, lun: nil, preferred: true)
+        try await target.setALUAState(.activeNonOptimized, forTargetPortGroup: 2, lun: nil, preferred: true)
         for lun: UInt16 in [0, 3] {
             for nexus in [TestFixture.nexusA, TestFixture.nexusB] {
                 let tur = await target.execute(TestFixture.command(CDB.testUnitReady, lun: lun, nexus: nexus))
@@ -321,17 +321,17 @@ struct SPC4ALUATests {
     @Test("§5.15.2.7 one LUN only; PREF alone is a change too; unknown groups and LUNs are refused")
     func operatorSelectsAndValidates() async throws {
         let target = await Self.target(luns: [0, 1])
-        try target.setALUAState(.standby, forTargetPortGroup: 1, lun: 1, preferred: nil)
+        try await target.setALUAState(.standby, forTargetPortGroup: 1, lun: 1, preferred: nil)
         #expect(target.aluaStatus.map(\.state) == [.activeOptimized, .activeOptimized, .standby, .activeOptimized])
         #expect(await target.execute(TestFixture.command(CDB.testUnitReady, lun: 0)).status == .good)
-        try target.setALUAState(.activeOptimized, forTargetPortGroup: 2, lun: 0, preferred: true)
+        try await target.setALUAState(.activeOptimized, forTargetPortGroup: 2, lun: 0, preferred: true)
         let tur = await target.execute(TestFixture.command(CDB.testUnitReady, lun: 0, nexus: TestFixture.nexusB))
         #expect(tur.hasSense(.asymmetricAccessStateChanged))
-        #expect(throws: SCSIEngineError.self) {
-            try target.setALUAState(.standby, forTargetPortGroup: 7, lun: nil, preferred: nil)
+        await #expect(throws: SCSIEngineError.self) {
+            try await target.setALUAState(.standby, forTargetPortGroup: 7, lun: nil, preferred: nil)
         }
         do {
-            try target.setALUAState(.standby, forTargetPortGroup: 1, lun: 9, preferred: nil)
+            try await target.setALUAState(.standby, forTargetPortGroup: 1, lun: 9, preferred: nil)
             Issue.record("LUN 9 accepted")
         } catch {
             #expect(error.code == .unknownLogicalUnit)

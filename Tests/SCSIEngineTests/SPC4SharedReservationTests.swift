@@ -100,6 +100,35 @@ struct SPC4SharedReservationTests {
         #expect(await Self.write(a, nexus: TestFixture.nexusB).status == .good)
     }
 
+    @Test("§5.15.2.2 an ALUA state the operator sets through gateway A is what gateway B reports and serves by, its nexuses told")
+    func accessStatesAcrossGateways() async throws {
+        let space = TestSharedReservationSpace()
+        var gateways: [SCSITargetDevice] = []
+        for (number, nexus) in [(1, TestFixture.nexusA), (2, TestFixture.nexusB)] {
+            let target = await SCSITargetDevice.restoring(
+                targetName: TestFixture.targetName, logicalUnits: [Self.unit], logger: TestFixture.logger,
+                reservationStore: space.gateway(number), targetPortGroups: SharedOwnershipTests.groups)
+            await TestFixture.ready(target, nexus: nexus)
+            gateways.append(target)
+        }
+        let (a, b) = (gateways[0], gateways[1])
+        try await a.setALUAState(.standby, forTargetPortGroup: 2, lun: 0, preferred: true)
+        #expect(await b.execute(TestFixture.command(CDB.testUnitReady, nexus: TestFixture.nexusB)).hasSense(.asymmetricAccessStateChanged))
+        #expect(await Self.write(b, nexus: TestFixture.nexusB).hasSense(.logicalUnitNotAccessibleTargetPortInStandbyState))
+        let states = await SharedOwnershipTests.states(b, nexus: TestFixture.nexusB)
+        #expect(states[2]?.state == AsymmetricAccessState.standby.rawValue && states[2]?.preferred == true)
+        #expect(states[1]?.state == AsymmetricAccessState.activeOptimized.rawValue)
+        #expect(b.aluaStatus.first { $0.targetPortGroup == 2 }?.lastChange == .implicit)
+        // The record carries it, so a gateway started later reports it too.
+        let later = await SCSITargetDevice.restoring(
+            targetName: TestFixture.targetName, logicalUnits: [Self.unit], logger: TestFixture.logger,
+            reservationStore: space.gateway(3), targetPortGroups: SharedOwnershipTests.groups)
+        #expect(later.aluaStatus.first { $0.targetPortGroup == 2 }?.state == .standby)
+        try await b.setALUAState(.activeOptimized, forTargetPortGroup: 2, lun: nil, preferred: nil)
+        #expect(a.aluaStatus.first { $0.targetPortGroup == 2 }?.state == .activeOptimized)
+        #expect(ReservationChange(serialized: space.published.last!.serialized) == space.published.last)
+    }
+
     @Test("SPC-2 §5.5.1 RESERVE(6) through A holds through B until A releases it")
     func spc2ReservationAcrossGateways() async {
         let space = TestSharedReservationSpace()

@@ -259,6 +259,17 @@ struct SharedOwnershipTests {
         #expect(states[2]?.state == AsymmetricAccessState.activeOptimized.rawValue)
     }
 
+    @Test("an owner-mode unit's states follow its owner: the operator cannot set them, nor SET TARGET PORT GROUPS")
+    func statesNotSetByHand() async {
+        let cluster = Cluster()
+        let a = await cluster.gateway(1)
+        #expect(await cluster.untilHeld(by: 1))
+        await #expect(throws: SCSIEngineError.self) {
+            try await a.setALUAState(.standby, forTargetPortGroup: 2, lun: 0, preferred: nil)
+        }
+        #expect(cluster.lock.holder == 1)
+    }
+
     @Test("the owner survives the record's text")
     func ownerInText() async {
         let change = ReservationChange(

@@ -76,7 +76,7 @@ public struct AdminCommands: Sendable {
             services.faults.set(PortalFaults(), on: portal)
             return "faults on \(portal) cleared"
         case ("alua", "show"): return try aluaShow(json: json)
-        case ("alua", "set"): return try aluaSet(Array(words.dropFirst(2)))
+        case ("alua", "set"): return try await aluaSet(Array(words.dropFirst(2)))
         case ("lun", "list"): return try lunList(json: json)
         case ("lun", "resize"): return try await lunResize(Array(words.dropFirst(2)))
         case ("lun", "add"): return try await lunAdd(Array(words.dropFirst(2)))
@@ -211,7 +211,7 @@ public struct AdminCommands: Sendable {
     /// `alua set LUN|all TPG STATE [--preferred|--no-preferred] [--target NAME]`: the
     /// state of one LUN (or every LUN) through target port group TPG, on every target
     /// that has the group, or on the one --target names.
-    private func aluaSet(_ arguments: [String]) throws(AdminError) -> String {
+    private func aluaSet(_ arguments: [String]) async throws(AdminError) -> String {
         let example = "e.g. alua set 0 2 standby, or alua set all 1 active-optimized --preferred"
         var positional: [String] = []
         var preferred: Bool?
@@ -268,7 +268,7 @@ public struct AdminCommands: Sendable {
         }
         for target in selected {
             do {
-                try target.device.setALUAState(state, forTargetPortGroup: tag, lun: lun, preferred: preferred)
+                try await target.device.setALUAState(state, forTargetPortGroup: tag, lun: lun, preferred: preferred)
             } catch {
                 throw .failed(error.message)
             }
