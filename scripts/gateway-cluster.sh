@@ -141,11 +141,12 @@ owner_of() {
         | sed -nE "s/^target $OWNED LUN 0: owner TPG ([0-9]+), home TPG ([0-9]+)(, this gateway holds the image's lock)?$/\1 \2 \3/p" \
         | sed -E 's/ this gateway.*/ lock/; s/ +$//'
 }
-# states PORTAL: "TPG:STATE[:pref] ..." of the owned LUN through PORTAL (state: the
-# low nibble of byte 0 of each descriptor: 0 active/optimized, 1 non-optimized).
+# states PORTAL [TARGET]: "TPG:STATE[:pref] ..." of LUN 0 of TARGET (the owned one) through
+# PORTAL (state: the low nibble of byte 0 of each descriptor: 0 active/optimized,
+# 1 non-optimized, 2 standby).
 states() {
     local data
-    data=$(rtpg "$1" "$OWNED") || return 1
+    data=$(rtpg "$1" "${2:-$OWNED}") || return 1
     # shellcheck disable=SC2086 # words on purpose
     set -- ${data#data-in: }
     shift 4
@@ -182,6 +183,19 @@ home_owns_at_start() {
     [[ $through_a == "$through_b" && $through_a == *"$owner:0:pref"* && $through_a == *":1"* ]]
 }
 check owner-mode-home-owns-at-start home_owns_at_start
+# A state set through one gateway is every gateway's (the unit's shared record).
+shared_alua_states() {
+    "$BIN/swiftport" alua set all 2 standby --target "$TARGET" --socket "$WORK/admin-gw-a.sock" || return 1
+    local through_b
+    through_b=$(states 127.0.0.2 "$TARGET") || return 1
+    echo "TPG 2 set standby through A; through B: $through_b"
+    [[ $through_b == *"2:2"* ]] || return 1
+    "$BIN/swiftport" alua set all 2 active-optimized --target "$TARGET" --socket "$WORK/admin-gw-b.sock" || return 1
+    through_b=$(states 127.0.0.1 "$TARGET") || return 1
+    echo "back through B; through A: $through_b"
+    [[ $through_b == *"2:0"* ]] && ! "$BIN/swiftport" alua set all 2 standby --target "$OWNED" --socket "$WORK/admin-gw-a.sock"
+}
+check alua-states-shared-between-gateways shared_alua_states
 # A write through the gateway that does not own the LUN moves it there (an implicit
 # ALUA transition): COMPARE AND WRITE through B, then through A, each moving the LUN
 # (the one from the home gateway first), the counter exact through both.

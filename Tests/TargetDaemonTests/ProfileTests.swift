@@ -68,6 +68,31 @@ struct ProfileTests {
         #expect(InitiatorProfiles.multipathRegex(#"A"B"#) == "^A.B$")
     }
 
+    @Test("esxi: one SATP rule per model, VMW_SATP_ALUA with VMW_PSP_RR iops=1, fields trimmed and quoted for the shell")
+    func esxiRules() {
+        let text = InitiatorProfiles.esxiClaimRules(for: [
+            .init(vendor: "SWIFTPRT", product: "VIRTUAL-DISK"), .init(vendor: "ACME", product: #"A"B$C  "#),
+        ])
+        let rules = text.split(separator: "\n").filter { $0.hasPrefix("esxcli ") }
+        #expect(rules.count == 2)
+        #expect(rules.allSatisfy { $0.contains("--satp VMW_SATP_ALUA --psp VMW_PSP_RR --psp-option \"iops=1\"") && $0.contains("--claim-option tpgs_on") })
+        #expect(rules[0].contains(#"--vendor "SWIFTPRT" --model "VIRTUAL-DISK""#))
+        #expect(rules[1].contains(#"--vendor "ACME" --model "A\"B\$C""#))
+        #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("esxcli ") || $0.hasPrefix("# ") })
+    }
+
+    @Test("windows: New-MSDSMSupportedHW per model, Round Robin, the MPIO timers, mpclaim hardware IDs")
+    func windowsLines() {
+        let text = InitiatorProfiles.windowsMSDSM(for: [.init(vendor: "SWIFTPRT", product: "VIRTUAL-DISK"), .init(vendor: "O'NE", product: "X")])
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("New-MSDSMSupportedHW -VendorId 'SWIFTPRT' -ProductId 'VIRTUAL-DISK'"))
+        #expect(lines.contains("New-MSDSMSupportedHW -VendorId 'O''NE' -ProductId 'X'"))
+        #expect(lines.contains("Set-MSDSMGlobalDefaultLoadBalancePolicy -Policy RR"))
+        #expect(lines.contains { $0.hasPrefix("Set-MPIOSetting ") && $0.contains("-NewPDORemovePeriod 60") && $0.contains("-NewPathVerificationState Enabled") })
+        #expect(lines.contains(#"#   mpclaim -r -i -d "SWIFTPRTVIRTUAL-DISK    ""#))
+        #expect(lines.allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("New-") || $0.hasPrefix("Set-") })
+    }
+
     @Test func mpioHardwareIDIsVendor8PlusProduct16() {
         let id = InitiatorProfiles.mpioHardwareID(.init(vendor: "SWIFTPRT", product: "VIRTUAL-DISK"))
         #expect(id == "SWIFTPRTVIRTUAL-DISK    ")
