@@ -223,4 +223,49 @@ graceful_shutdown() {
 }
 check sigterm-exits-cleanly graceful_shutdown
 
+echo "-- under systemd: Type=notify datagrams (READY=1, WATCHDOG=1, STOPPING=1) and the unit file"
+# A listener in place of systemd on $WORK/notify.sock logs each datagram; the daemon runs
+# with NOTIFY_SOCKET and a 2 s watchdog, as a Type=notify unit with WatchdogSec=2 would.
+notify_protocol() {
+    python3 - "$WORK/notify.sock" "$WORK/notify.log" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        try:
+            data = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        log.write(data.replace("\n", " ") + "\n")
+        if data.startswith("STOPPING=1"):
+            break
+PY
+    local listener=$!
+    for _ in $(seq 50); do [[ -S $WORK/notify.sock ]] && break; sleep 0.1; done
+    NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 "$BIN/swiftportd" --config "$WORK/swiftport.toml" > "$WORK/notified.log" 2>&1 &
+    local daemon=$!
+    SWIFTPORTD_PIDS+=("$daemon")
+    for _ in $(seq 100); do grep -q "^READY=1" "$WORK/notify.log" 2> /dev/null && break; sleep 0.1; done
+    # Ready means serving: the portal takes a connection the moment READY=1 is there.
+    local serving=0
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" && serving=1
+    sleep 2.5
+    kill -TERM "$daemon"; wait "$daemon"; local status=$?
+    wait "$listener"
+    cat "$WORK/notify.log"
+    grep -q "^READY=1 STATUS=serving" "$WORK/notify.log" && [[ $serving -eq 1 ]] && grep -q "^WATCHDOG=1" "$WORK/notify.log" \
+        && grep -q "^STOPPING=1" "$WORK/notify.log" && [[ $status -eq 0 ]]
+}
+check systemd-notify-protocol notify_protocol
+# The unit file as systemd reads it (the binary's path put where it is here).
+unit_file_verifies() {
+    command -v systemd-analyze > /dev/null || { echo "systemd-analyze missing (Debian package systemd)"; return 1; }
+    sed "s|/usr/sbin/swiftportd|$BIN/swiftportd|" contrib/systemd/swiftportd.service > "$WORK/swiftportd.service"
+    systemd-analyze verify "$WORK/swiftportd.service" 2>&1 | tee "$WORK/verify.txt"
+    ! grep -q . "$WORK/verify.txt"
+}
+check systemd-unit-file-verifies unit_file_verifies
+
 finish integration

@@ -10,12 +10,20 @@ public struct TargetService: Service {
     private let portals: PortalControl
     private let services: TargetServices
     private let admin: (path: String, commands: AdminCommands, group: any EventLoopGroup)?
+    private let serviceManager: ServiceManagerNotifier
+    /// The loops the watchdog keepalives vouch for.
+    private let eventLoops: any EventLoopGroup
     private let logger: Logger
 
-    public init(portals: PortalControl, services: TargetServices, adminSocket: (path: String, commands: AdminCommands, group: any EventLoopGroup)?, logger: Logger) {
+    public init(
+        portals: PortalControl, services: TargetServices, adminSocket: (path: String, commands: AdminCommands, group: any EventLoopGroup)?,
+        serviceManager: ServiceManagerNotifier = ServiceManagerNotifier(), eventLoops: any EventLoopGroup, logger: Logger
+    ) {
         self.portals = portals
         self.services = services
         self.admin = adminSocket
+        self.serviceManager = serviceManager
+        self.eventLoops = eventLoops
         self.logger = logger
     }
 
@@ -33,17 +41,36 @@ public struct TargetService: Service {
         }
         // Notice, so that a daemon logging only notices and worse still says when it serves.
         logger.notice("swiftportd ready", metadata: ["targets": "\(services.targets.map(\.name))"])
+        serviceManager.ready(status: "serving \(services.targets.count) target(s)")
+        let watchdog = serviceManager.watchdogInterval.map { interval in Task { await keepWatchdogFed(every: interval) } }
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         await withGracefulShutdownHandler {
             for await _ in stream {}
         } onGracefulShutdown: {
             continuation.finish()
         }
+        watchdog?.cancel()
+        serviceManager.stopping()
         logger.info("shutting down: closing listeners and sessions")
         await portals.stop()
         try? await adminChannel?.close()
         services.sessions.closeAll()
         await TargetAssembly.closeLogicalUnits(of: services.targets)
+    }
+}
+
+extension TargetService {
+    /// Sends `WATCHDOG=1` every `interval` while every event loop still runs a task
+    /// (a loop that hangs stops the keepalives, and systemd restarts the daemon).
+    private func keepWatchdogFed(every interval: Duration) async {
+        while !Task.isCancelled {
+            var alive = true
+            for loop in eventLoops.makeIterator() {
+                do { try await loop.submit {}.get() } catch { alive = false }
+            }
+            if alive { serviceManager.watchdog() }
+            try? await Task.sleep(for: interval)
+        }
     }
 }
 

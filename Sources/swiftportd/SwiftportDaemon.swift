@@ -90,7 +90,7 @@ struct SwiftportDaemon: AsyncParsableCommand {
         let group = ServiceGroup(
             services: [TargetService(
                 portals: portals, services: services,
-                adminSocket: (daemon.adminSocketPath, adminCommands, eventLoops), logger: logger
+                adminSocket: (daemon.adminSocketPath, adminCommands, eventLoops), eventLoops: eventLoops, logger: logger
             )],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
