@@ -1,5 +1,5 @@
 extension DaemonSettings {
-    static let keys = ["state_dir", "admin_socket", "log_level", "nop_in_interval", "nop_in_timeout", "event_loop_threads", "iscsi"]
+    static let keys = ["state_dir", "admin_socket", "log_level", "log_format", "nop_in_interval", "nop_in_timeout", "event_loop_threads", "iscsi"]
     static let iscsiKeys = [
         "max_recv_data_segment_length", "max_burst_length", "first_burst_length", "immediate_data",
         "initial_r2t", "max_outstanding_r2t", "header_digest", "data_digest",
@@ -34,6 +34,15 @@ extension DaemonSettings {
                     line: level.line,
                     suggestion: Self.logLevels.contains(level.value.lowercased()) ? "write log_level = \"\(level.value.lowercased())\"" : nil
                 )
+            }
+        }
+        if let format = reader.string("log_format", example: "\"json\"") {
+            if let known = LogFormat(rawValue: format.value) {
+                logFormat = known
+            } else {
+                reader.decoder.report(
+                    "'log_format' must be \"text\" or \"json\", not '\(format.value)'", line: format.line,
+                    suggestion: "write log_format = \"json\" for one JSON object per line")
             }
         }
         nopInInterval = reader.integer("nop_in_interval", in: 0...3600, example: "30")?.value ?? nopInInterval

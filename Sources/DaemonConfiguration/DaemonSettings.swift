@@ -17,6 +17,14 @@ public struct DaemonSettings: Sendable, Equatable {
     public var adminSocketPath = "/run/swiftport/admin.sock"
     /// One of ``logLevels``.
     public var logLevel = "info"
+    /// How log lines are written (`log_format`).
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// `TIME LEVEL LABEL: key=value [SOURCE] message`, as swift-log's stream handler.
+        case text
+        /// One JSON object per line, for log shippers.
+        case json
+    }
+    public var logFormat = LogFormat.text
     /// Seconds of idle connection before the target sends a NOP-In ping (RFC 7143 §11.19); 0 = never.
     public var nopInInterval = 30
     /// Seconds to wait for the NOP-Out answer before dropping the connection.

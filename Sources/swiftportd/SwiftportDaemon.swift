@@ -45,8 +45,9 @@ struct SwiftportDaemon: AsyncParsableCommand {
             NIOSingletons.groupLoopCountSuggestion = threads
         }
         let level = Logger.Level(rawValue: logLevel ?? configuration.daemon.logLevel) ?? .info
+        let format = configuration.daemon.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DaemonLogHandler(label: label, format: format)
             handler.logLevel = level
             return handler
         }

@@ -63,6 +63,7 @@ struct ConfigurationValidationTests {
             state_dir = "/srv/sp"
             admin_socket = "/tmp/sp.sock"
             log_level = "debug"
+            log_format = "json"
             nop_in_interval = 0
             nop_in_timeout = 5
             event_loop_threads = 1
@@ -85,6 +86,7 @@ struct ConfigurationValidationTests {
         expected.stateDirectory = "/srv/sp"
         expected.adminSocketPath = "/tmp/sp.sock"
         expected.logLevel = "debug"
+        expected.logFormat = .json
         expected.nopInInterval = 0
         expected.nopInTimeout = 5
         expected.eventLoopThreads = 1
@@ -247,6 +249,7 @@ struct ConfigurationValidationTests {
 
     @Test(arguments: [
         ("log_level = \"loud\"", "'log_level' must be one of trace, debug"),
+        ("log_format = \"xml\"", "'log_format' must be \"text\" or \"json\", not 'xml'"),
         ("state_dir = \"var/lib\"", "'state_dir' must be an absolute path"),
         ("admin_socket = \"/\(String(repeating: "s", count: 120))\"", "a Unix socket path can have at most 107"),
         ("nop_in_interval = -1", "'nop_in_interval' must be between 0 and 3600, not -1"),
