@@ -1,6 +1,6 @@
 /// A JSON document built by hand (RFC 8259), so `swiftport dsm scan --json` needs no
 /// Foundation. Objects keep their key order, which keeps output stable and diffable.
-enum JSONValue: Sendable {
+package enum JSONValue: Sendable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -28,7 +28,7 @@ enum JSONValue: Sendable {
     }
 
     /// A JSON string literal: quote, backslash and control characters escaped (RFC 8259 §7).
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,6 +1,7 @@
 import DaemonConfiguration
 import Glibc
 import Logging
+import MultipathDSM
 
 /// The daemon's log lines on standard error: swift-log's stream format
 /// (`TIME LEVEL LABEL: key=value [SOURCE] message`) or, with `log_format = "json"`, one
@@ -77,29 +78,9 @@ public struct DaemonLogHandler: LogHandler {
             // Metadata beside the fixed fields, renamed where it would repeat one.
             let fixed = Set(fields.map(\.0))
             fields += merged.sorted { $0.key < $1.key }.map { (fixed.contains($0.key) ? "metadata.\($0.key)" : $0.key, "\($0.value)") }
-            line = "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+            line = "{" + fields.map { "\(JSONValue.quoted($0.0)):\(JSONValue.quoted($0.1))" }.joined(separator: ",") + "}"
         }
         write((journal ? "<\(Self.priority(event.level))>" : "") + line + "\n")
-    }
-
-    /// `text` as a JSON string (RFC 8259 §7): quotes, backslashes and control
-    /// characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Local time as swift-log's stream handler writes it (`2026-12-06T22:19:17+0000`).
