@@ -79,7 +79,9 @@ final class TargetConnectionHandler: ChannelInboundHandler {
         machine = TargetSessionStateMachine(login: login, configuration: .init(
             commandWindowDepth: services.commandWindow, nopInTimeout: services.nopInTimeout,
             sendTargets: { selector, session in
-                services.sendTargets(selector: selector, initiatorName: session.initiatorName, sessionTarget: session.targetName, localAddress: localAddress)
+                services.sendTargets(
+                    selector: selector, initiatorName: session.initiatorName, sessionTarget: session.targetName, peer: peer,
+                    localAddress: localAddress)
             }
         ))
     }

@@ -66,15 +66,20 @@ public struct TargetServices: Sendable {
 
     /// The SendTargets answer (RFC 7143 §13.3, Appendix C): each target the initiator
     /// may see, with every portal as "address:port,tag". `selector` is "All", a target
-    /// name, or empty (the session's own target).
-    func sendTargets(selector: String, initiatorName: String, sessionTarget: String?, localAddress: SocketAddress?) -> TextParameters {
+    /// name, or empty (the session's own target). In a Normal session (`sessionTarget`
+    /// set) "All" names the session's own target only, as Appendix C has it; and a
+    /// target the initiator may not log in to, by name or by `peer`'s network, is
+    /// never named.
+    func sendTargets(
+        selector: String, initiatorName: String, sessionTarget: String?, peer: SocketAddress?, localAddress: SocketAddress?
+    ) -> TextParameters {
         let wanted: (ExportedTarget) -> Bool = switch selector {
-        case "All": { _ in true }
-        case "": { $0.name == sessionTarget }
+        case "All" where sessionTarget == nil: { _ in true }
+        case "All", "": { $0.name == sessionTarget }
         default: { $0.name == selector }
         }
         var text = TextParameters()
-        for target in targets where wanted(target) && target.admits(initiatorName: initiatorName) {
+        for target in targets where wanted(target) && target.admits(initiatorName: initiatorName) && peer.map(target.peerAllowed) ?? false {
             text.append("TargetName", target.name)
             for group in target.portalGroups {
                 for portal in group.portals {

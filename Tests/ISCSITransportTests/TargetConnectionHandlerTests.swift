@@ -4,7 +4,9 @@ import ISCSISession
 import LUNBackends
 import NIOConcurrencyHelpers
 import NIOCore
+import Logging
 import NIOEmbedded
+import SCSIEngine
 import Testing
 
 @testable import ISCSITransport
@@ -345,6 +347,63 @@ struct TargetConnectionHandlerTests {
         #expect(response.targetTransferTag == .reserved)
         let answer = try TextParameters(decoding: Array(response.data.readableBytesView))
         #expect(answer == TextParameters([("TargetName", ConnectionHarness.targetName), ("TargetAddress", "127.0.0.1:3260,1")]))
+    }
+
+    /// The answer to SendTargets=`selector` on `harness`'s session.
+    private static func sendTargets(_ harness: ConnectionHarness, _ selector: String) async throws -> [String] {
+        var text = TextRequest()
+        text.immediate = true
+        text.initiatorTaskTag = InitiatorTaskTag(0x56)
+        text.cmdSN = harness.cmdSN
+        text.expStatSN = harness.expStatSN
+        text.data = ByteBuffer(bytes: TextParameters([("SendTargets", selector)]).encoded)
+        try await harness.send(.textRequest(text))
+        guard case .textResponse(let response) = try await harness.nextPDU() else {
+            Issue.record("expected a Text Response")
+            return []
+        }
+        return try TextParameters(decoding: Array(response.data.readableBytesView)).pairs.filter { $0.key == "TargetName" }.map(\.value)
+    }
+
+    /// The test target first, then one the test initiator may not log in to by name,
+    /// one it may not reach from its network (192.0.2.10), and one it may use.
+    private static func servicesWithOtherTargets() -> TargetServices {
+        let first = ConnectionHarness.makeTarget(blockDevice: RAMBlockDevice(blockSize: ConnectionHarness.blockSize, blockCount: 64))
+        func other(_ suffix: String, allowedInitiators: [String] = [], peerAllowed: @escaping @Sendable (SocketAddress) -> Bool = { _ in true }) -> ExportedTarget {
+            let name = "iqn.2024-01.org.swiftport.test:\(suffix)"
+            let device = SCSITargetDevice(
+                targetName: name,
+                logicalUnits: [
+                    LogicalUnitDescriptor(
+                        lun: 0, device: RAMBlockDevice(blockSize: 512, blockCount: 64), product: "RAM-DISK", revision: "0001",
+                        serial: "SP\(suffix)", naaIdentifier: LogicalUnitDescriptor.naaIdentifier(seed: name))
+                ], logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+            return ExportedTarget(
+                name: name, device: device, allowedInitiators: allowedInitiators, peerAllowed: peerAllowed,
+                portalGroups: [.init(tag: 1, portals: [ConnectionHarness.portal])])
+        }
+        return TargetServices(
+            targets: [
+                first, other("named", allowedInitiators: ["iqn.2024-01.org.swiftport.test:someone-else"]),
+                other("fenced-off", peerAllowed: { _ in false }), other("open"),
+            ],
+            nopInInterval: nil, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    @Test("SendTargets never names a target the initiator may not log in to, by name or by network")
+    func sendTargetsLeavesOutForbiddenTargets() async throws {
+        let harness = try await ConnectionHarness(services: Self.servicesWithOtherTargets())
+        try await harness.login(targetName: nil)
+        #expect(try await Self.sendTargets(harness, "All") == [ConnectionHarness.targetName, "iqn.2024-01.org.swiftport.test:open"])
+        #expect(try await Self.sendTargets(harness, "iqn.2024-01.org.swiftport.test:fenced-off").isEmpty)
+    }
+
+    @Test("SendTargets=All in a Normal session names the session's own target only (RFC 7143 Appendix C)")
+    func sendTargetsAllInNormalSession() async throws {
+        let harness = try await ConnectionHarness(services: Self.servicesWithOtherTargets())
+        try await harness.login()
+        #expect(try await Self.sendTargets(harness, "All") == [ConnectionHarness.targetName])
+        #expect(try await Self.sendTargets(harness, "") == [ConnectionHarness.targetName])
     }
 
     @Test("a SCSI command in a discovery session is rejected")
