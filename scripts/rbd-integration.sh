@@ -163,9 +163,23 @@ TOML
 start_swiftportd second "$WORK/second.toml"
 SECOND_URL=iscsi://127.0.0.1:$SECOND_PORT/iqn.2026-11.io.swiftport:rbd-second/5
 SECOND_CREATED_URL=iscsi://127.0.0.1:$SECOND_PORT/iqn.2026-11.io.swiftport:rbd-second/6
-# The logical unit's NAA designator of VPD 0x83, in hex (iscsi-inq prints it raw).
+# The logical unit's NAA designator of VPD 0x83, in hex: the 16 bytes after the first
+# descriptor header with designator type 3 (INQUIRY EVPD through swiftport cdb; iscsi-inq
+# prints the designator raw, and a 0x0a byte in it split the line).
 naa_of() {
-    iscsi-inq -e 1 -c 131 "$1" | grep -a -A1 "Designator Type:(3) NAA" | tail -n 1 | sed 's/^Designator:\[//' | od -An -tx1 | tr -d ' \n'
+    local rest=${1#iscsi://} host target lun
+    host=${rest%%/*} rest=${rest#*/} target=${rest%/*} lun=${rest##*/}
+    "$BIN/swiftport" cdb --portal "$host" --target "$target" --lun "$lun" 12 01 83 00 ff 00 --data-in 255 \
+        | sed -n 's/^data-in: //p' | python3 -c '
+import sys
+page = bytes.fromhex(sys.stdin.read())
+at = 4
+while at + 4 <= len(page):
+    length = page[at + 3]
+    if page[at + 1] & 0x0F == 3:
+        print(page[at + 4:at + 4 + length].hex(), end="")
+        break
+    at += 4 + length'
 }
 same_identity() {
     local first second
