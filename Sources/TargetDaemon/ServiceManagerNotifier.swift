@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Tells systemd (a `Type=notify` unit) how the daemon is doing, with the datagrams of
@@ -15,7 +16,7 @@ public struct ServiceManagerNotifier: Sendable {
     public let watchdogInterval: Duration?
 
     /// The notifier `environment` (the process's, by default) describes.
-    public init(environment: [String: String] = Self.processEnvironment, processID: Int32 = getpid()) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, processID: Int32 = getpid()) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         let forUs = environment["WATCHDOG_PID"].map { Int32($0) == processID } ?? true
         if forUs, let text = environment["WATCHDOG_USEC"], let microseconds = UInt64(text), microseconds > 0 {
@@ -23,19 +24,6 @@ public struct ServiceManagerNotifier: Sendable {
         } else {
             watchdogInterval = nil
         }
-    }
-
-    public static var processEnvironment: [String: String] {
-        var environment: [String: String] = [:]
-        var entry = Glibc.environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            entry += 1
-        }
-        return environment
     }
 
     /// Whether a service manager listens.
